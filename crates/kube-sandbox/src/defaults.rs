@@ -1,0 +1,140 @@
+//! Defaulting as kube-apiserver does it, so that live objects carry the same extra fields a
+//! real cluster adds and diffs look the way users see them on real clusters.
+
+use serde_json::{Value, json};
+
+/// Fills in server defaults for the kinds that have them.
+pub fn apply(kind: &str, obj: &mut Value, next_cluster_ip: &mut impl FnMut() -> String) {
+    match kind {
+        "Deployment" => deployment(obj),
+        "Service" => service(obj, next_cluster_ip),
+        "Pod" => {
+            if let Some(spec) = obj.get_mut("spec") {
+                pod_spec(spec);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn default(map: &mut Value, key: &str, value: Value) {
+    if let Some(m) = map.as_object_mut() {
+        m.entry(key.to_string()).or_insert(value);
+    }
+}
+
+fn deployment(obj: &mut Value) {
+    let Some(spec) = obj.get_mut("spec") else {
+        return;
+    };
+    default(spec, "replicas", json!(1));
+    default(spec, "revisionHistoryLimit", json!(10));
+    default(spec, "progressDeadlineSeconds", json!(600));
+    default(
+        spec,
+        "strategy",
+        json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}),
+    );
+    if let Some(pod) = spec.get_mut("template").and_then(|t| t.get_mut("spec")) {
+        pod_spec(pod);
+    }
+}
+
+fn pod_spec(spec: &mut Value) {
+    default(spec, "restartPolicy", json!("Always"));
+    default(spec, "dnsPolicy", json!("ClusterFirst"));
+    default(spec, "schedulerName", json!("default-scheduler"));
+    default(spec, "terminationGracePeriodSeconds", json!(30));
+    default(spec, "securityContext", json!({}));
+    for list in ["containers", "initContainers"] {
+        if let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) {
+            containers.iter_mut().for_each(container);
+        }
+    }
+}
+
+fn container(c: &mut Value) {
+    default(c, "terminationMessagePath", json!("/dev/termination-log"));
+    default(c, "terminationMessagePolicy", json!("File"));
+    default(c, "resources", json!({}));
+    let image = c.get("image").and_then(Value::as_str).unwrap_or_default();
+    let pull = if image_tag(image).is_none_or(|t| t == "latest") {
+        "Always"
+    } else {
+        "IfNotPresent"
+    };
+    default(c, "imagePullPolicy", json!(pull));
+    if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
+        for p in ports {
+            default(p, "protocol", json!("TCP"));
+        }
+    }
+}
+
+/// The tag of an image reference, ignoring a registry port and a digest.
+fn image_tag(image: &str) -> Option<&str> {
+    if image.contains('@') {
+        return Some("digest");
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    last.split_once(':').map(|(_, tag)| tag)
+}
+
+fn service(obj: &mut Value, next_cluster_ip: &mut impl FnMut() -> String) {
+    let Some(spec) = obj.get_mut("spec") else {
+        return;
+    };
+    default(spec, "type", json!("ClusterIP"));
+    default(spec, "sessionAffinity", json!("None"));
+    default(spec, "internalTrafficPolicy", json!("Cluster"));
+    default(spec, "ipFamilies", json!(["IPv4"]));
+    default(spec, "ipFamilyPolicy", json!("SingleStack"));
+    if spec.get("clusterIP").is_none() {
+        let ip = next_cluster_ip();
+        default(spec, "clusterIP", json!(ip));
+        default(spec, "clusterIPs", json!([ip]));
+    }
+    if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
+        for p in ports {
+            default(p, "protocol", json!("TCP"));
+            if let Some(port) = p.get("port").cloned() {
+                default(p, "targetPort", port);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deployment_gets_server_defaults() {
+        let mut d = json!({"spec": {"template": {"spec": {"containers": [
+            {"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]},
+            {"name": "side", "image": "busybox"}
+        ]}}}});
+        apply("Deployment", &mut d, &mut || "10.96.0.10".to_string());
+        assert_eq!(d["spec"]["replicas"], 1);
+        let c = &d["spec"]["template"]["spec"]["containers"];
+        assert_eq!(c[0]["imagePullPolicy"], "IfNotPresent");
+        assert_eq!(c[1]["imagePullPolicy"], "Always");
+        assert_eq!(c[0]["ports"][0]["protocol"], "TCP");
+        assert_eq!(d["spec"]["template"]["spec"]["restartPolicy"], "Always");
+    }
+
+    #[test]
+    fn service_gets_cluster_ip_and_target_port() {
+        let mut s = json!({"spec": {"ports": [{"port": 80}]}});
+        apply("Service", &mut s, &mut || "10.96.0.10".to_string());
+        assert_eq!(s["spec"]["clusterIP"], "10.96.0.10");
+        assert_eq!(s["spec"]["ports"][0]["targetPort"], 80);
+        assert_eq!(s["spec"]["type"], "ClusterIP");
+    }
+
+    #[test]
+    fn registry_port_is_not_a_tag() {
+        assert_eq!(image_tag("registry:5000/app"), None);
+        assert_eq!(image_tag("registry:5000/app:v2"), Some("v2"));
+    }
+}

@@ -1,0 +1,479 @@
+//! kube-apiserver's REST surface over the store: discovery, the resource paths, auth and the
+//! `Table` form that `kubectl get` asks for.
+
+use crate::catalog::{self, ResourceType};
+use crate::selector::LabelSelector;
+use crate::store::{ApiError, FieldSelector, Store, WriteOptions};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// What the server shares between connections.
+pub struct Shared {
+    pub store: Mutex<Store>,
+    pub tokens: HashMap<String, Access>,
+}
+
+/// What a bearer token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Admin,
+}
+
+/// The one handler: kube-apiserver paths are easier to read as segments than as routes.
+pub async fn handle(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result =
+        authorize(&shared, &headers).and_then(|_| route(&shared, &method, &uri, &headers, &body));
+    match result {
+        Ok((status, value)) => json_response(status, &value),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            json_response(status, &e.to_status())
+        }
+    }
+}
+
+fn json_response(status: StatusCode, value: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<Access, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    token
+        .and_then(|t| shared.tokens.get(t).copied())
+        .ok_or_else(|| ApiError::new(401, "Unauthorized", "Unauthorized"))
+}
+
+type Reply = (StatusCode, Value);
+
+fn route(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
+    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    let query = parse_query(uri.query().unwrap_or_default());
+    let ok = |v: Value| Ok((StatusCode::OK, v));
+    match segments.as_slice() {
+        ["version"] => ok(version()),
+        ["healthz" | "readyz" | "livez"] => ok(json!("ok")),
+        ["api"] => {
+            ok(json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}))
+        }
+        ["apis"] => ok(group_list()),
+        ["api", "v1"] => ok(resource_list("", "v1")),
+        ["apis", group] => group_of(group)
+            .map(|g| (StatusCode::OK, g))
+            .ok_or_else(|| not_served(uri)),
+        ["apis", group, version] if !catalog::in_group_version(group, version).is_empty() => {
+            ok(resource_list(group, version))
+        }
+        ["api", "v1", rest @ ..] => {
+            resource(shared, method, "", "v1", rest, &query, headers, body, uri)
+        }
+        ["apis", group, version, rest @ ..] => resource(
+            shared, method, group, version, rest, &query, headers, body, uri,
+        ),
+        _ => Err(not_served(uri)),
+    }
+}
+
+fn not_served(uri: &Uri) -> ApiError {
+    ApiError::new(
+        404,
+        "NotFound",
+        format!(
+            "the server could not find the requested resource ({})",
+            uri.path()
+        ),
+    )
+}
+
+fn version() -> Value {
+    json!({
+        "major": "1", "minor": "32", "gitVersion": "v1.32.0-sandbox", "gitCommit": "sandbox",
+        "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23",
+        "compiler": "gc", "platform": "linux/amd64"
+    })
+}
+
+fn group_of(group: &str) -> Option<Value> {
+    let versions: Vec<&str> = {
+        let mut v: Vec<&str> = catalog::BUILT_IN
+            .iter()
+            .filter(|t| t.group == group)
+            .map(|t| t.version)
+            .collect();
+        v.dedup();
+        v
+    };
+    let first = versions.first()?;
+    let entries: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
+    Some(json!({
+        "kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": entries,
+        "preferredVersion": {"groupVersion": format!("{group}/{first}"), "version": first}
+    }))
+}
+
+fn group_list() -> Value {
+    let groups: Vec<Value> = catalog::groups().into_iter().filter_map(group_of).collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+fn resource_list(group: &str, version: &str) -> Value {
+    let resources: Vec<Value> = catalog::in_group_version(group, version)
+        .into_iter()
+        .map(|t| {
+            json!({
+                "name": t.plural, "singularName": t.singular, "namespaced": t.namespaced,
+                "kind": t.kind, "verbs": catalog::VERBS, "shortNames": t.short_names,
+            })
+        })
+        .collect();
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources})
+}
+
+fn parse_query(query: &str) -> HashMap<String, String> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Where a resource path points.
+struct Target<'a> {
+    rt: &'static ResourceType,
+    namespace: Option<&'a str>,
+    name: Option<&'a str>,
+}
+
+fn target<'a>(
+    group: &str,
+    version: &str,
+    rest: &[&'a str],
+    uri: &Uri,
+) -> Result<Target<'a>, ApiError> {
+    let lookup =
+        |plural: &str| catalog::by_plural(group, version, plural).ok_or_else(|| not_served(uri));
+    match rest {
+        ["namespaces", ns, plural] => Ok(Target {
+            rt: lookup(plural)?,
+            namespace: Some(ns),
+            name: None,
+        }),
+        ["namespaces", ns, plural, name] | ["namespaces", ns, plural, name, "status"] => {
+            Ok(Target {
+                rt: lookup(plural)?,
+                namespace: Some(ns),
+                name: Some(name),
+            })
+        }
+        [plural] => Ok(Target {
+            rt: lookup(plural)?,
+            namespace: None,
+            name: None,
+        }),
+        [plural, name] | [plural, name, "status"] => {
+            let rt = lookup(plural)?;
+            if rt.namespaced {
+                return Err(not_served(uri));
+            }
+            Ok(Target {
+                rt,
+                namespace: None,
+                name: Some(name),
+            })
+        }
+        _ => Err(not_served(uri)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn resource(
+    shared: &Shared,
+    method: &Method,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+    uri: &Uri,
+) -> Result<Reply, ApiError> {
+    let t = target(group, version, rest, uri)?;
+    let opts = WriteOptions {
+        field_manager: query.get("fieldManager").cloned(),
+        dry_run: query.get("dryRun").is_some_and(|v| v == "All"),
+        force: query.get("force").is_some_and(|v| v == "true"),
+    };
+    let wants_table = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("as=Table"));
+    let mut store = shared
+        .store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+
+    match (method, t.name) {
+        (&Method::GET, None) => {
+            if query.get("watch").is_some_and(|w| w == "true" || w == "1") {
+                return Err(ApiError::new(
+                    405,
+                    "MethodNotAllowed",
+                    "watch is not supported by this sandbox yet",
+                ));
+            }
+            let labels =
+                LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))
+                    .map_err(ApiError::bad_request)?;
+            let fields =
+                FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))?;
+            let items = store.list(t.rt, t.namespace, &labels, &fields);
+            let rv = store.resource_version();
+            Ok((
+                StatusCode::OK,
+                if wants_table {
+                    table(t.rt, &items, &rv)
+                } else {
+                    list(t.rt, items, &rv)
+                },
+            ))
+        }
+        (&Method::GET, Some(name)) => {
+            let obj = store.get(t.rt, t.namespace, name)?;
+            let rv = store.resource_version();
+            Ok((
+                StatusCode::OK,
+                if wants_table {
+                    table(t.rt, &[obj], &rv)
+                } else {
+                    obj
+                },
+            ))
+        }
+        (&Method::POST, None) => {
+            let obj = parse_body(body, content_type)?;
+            store
+                .create(t.rt, t.namespace, obj, &opts)
+                .map(|o| (StatusCode::CREATED, o))
+        }
+        (&Method::PUT, Some(name)) => {
+            let obj = parse_body(body, content_type)?;
+            store
+                .update(t.rt, t.namespace, name, obj, &opts)
+                .map(|o| (StatusCode::OK, o))
+        }
+        (&Method::PATCH, Some(name)) => {
+            let patch = parse_body(body, content_type)?;
+            let media = content_type.split(';').next().unwrap_or_default().trim();
+            match media {
+                "application/apply-patch+yaml" | "application/apply-patch+json" => {
+                    let existed = store.get(t.rt, t.namespace, name).is_ok();
+                    let obj = store.apply(t.rt, t.namespace, name, &patch, &opts)?;
+                    Ok((
+                        if existed {
+                            StatusCode::OK
+                        } else {
+                            StatusCode::CREATED
+                        },
+                        obj,
+                    ))
+                }
+                "application/merge-patch+json" | "application/strategic-merge-patch+json" => store
+                    .merge_patch(t.rt, t.namespace, name, &patch, &opts)
+                    .map(|o| (StatusCode::OK, o)),
+                other => Err(ApiError::new(
+                    415,
+                    "UnsupportedMediaType",
+                    format!(
+                        "the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got {other:?})"
+                    ),
+                )),
+            }
+        }
+        (&Method::DELETE, Some(name)) => store
+            .delete(t.rt, t.namespace, name, &opts)
+            .map(|o| (StatusCode::OK, o)),
+        _ => Err(ApiError::new(
+            405,
+            "MethodNotAllowed",
+            format!("{method} is not supported on {}", uri.path()),
+        )),
+    }
+}
+
+fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("request body is not UTF-8"))?;
+    if content_type.contains("yaml") {
+        serde_norway::from_str(text)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))
+    } else {
+        serde_json::from_str(text)
+            .map_err(|e| ApiError::bad_request(format!("error decoding JSON: {e}")))
+    }
+}
+
+fn list(rt: &ResourceType, items: Vec<Value>, rv: &str) -> Value {
+    json!({
+        "kind": format!("{}List", rt.kind), "apiVersion": rt.api_version(),
+        "metadata": {"resourceVersion": rv}, "items": items,
+    })
+}
+
+/// The server-side printing `kubectl get` asks for with `Accept: ...;as=Table`.
+fn table(rt: &ResourceType, items: &[Value], rv: &str) -> Value {
+    let column = |name: &str, kind: &str, description: &str| {
+        json!({"name": name, "type": kind, "format": if name == "Name" { "name" } else { "" },
+               "description": description, "priority": 0})
+    };
+    let mut columns = vec![column(
+        "Name",
+        "string",
+        "Name must be unique within a namespace.",
+    )];
+    if rt.kind == "Deployment" {
+        columns.push(column(
+            "Ready",
+            "string",
+            "Number of the pod with ready state",
+        ));
+        columns.push(column("Up-to-date", "integer", "Total number of non-terminated pods targeted by this deployment that have the desired template spec."));
+        columns.push(column("Available", "integer", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."));
+    }
+    columns.push(column("Age", "string", "CreationTimestamp is a timestamp representing the server time when this object was created."));
+
+    let rows: Vec<Value> = items
+        .iter()
+        .map(|obj| {
+            let mut cells = vec![obj.pointer("/metadata/name").cloned().unwrap_or(Value::Null)];
+            if rt.kind == "Deployment" {
+                let n = |p: &str| obj.pointer(p).and_then(Value::as_i64).unwrap_or(0);
+                cells.push(json!(format!("{}/{}", n("/status/readyReplicas"), n("/spec/replicas"))));
+                cells.push(json!(n("/status/updatedReplicas")));
+                cells.push(json!(n("/status/availableReplicas")));
+            }
+            cells.push(json!(age(obj.pointer("/metadata/creationTimestamp").and_then(Value::as_str))));
+            let mut metadata = obj.get("metadata").cloned().unwrap_or_else(|| json!({}));
+            if let Some(m) = metadata.as_object_mut() {
+                m.remove("managedFields");
+            }
+            json!({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata}})
+        })
+        .collect();
+    json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv},
+           "columnDefinitions": columns, "rows": rows})
+}
+
+/// kubectl's short age: 45s, 12m, 5h, 3d.
+fn age(created: Option<&str>) -> String {
+    let Some(created) = created.and_then(|c| DateTime::parse_from_rfc3339(c).ok()) else {
+        return "<unknown>".into();
+    };
+    let secs = (Utc::now() - created.with_timezone(&Utc))
+        .num_seconds()
+        .max(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 3600 * 2 => format!("{}m", s / 60),
+        s if s < 86400 * 2 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_percent_decoded() {
+        let q = parse_query("labelSelector=app%3Dweb%2Ctier%21%3Ddb&dryRun=All");
+        assert_eq!(q["labelSelector"], "app=web,tier!=db");
+        assert_eq!(q["dryRun"], "All");
+    }
+
+    #[test]
+    fn discovery_lists_apps_group() {
+        let groups = group_list();
+        assert_eq!(groups["groups"][0]["name"], "apps");
+        let resources = resource_list("apps", "v1");
+        assert!(
+            resources["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["kind"] == "Deployment")
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! kube-sandbox: a Kubernetes API server on 127.0.0.1 for Plumbline's tests and demo mode.
+//!
+//! It speaks the real REST API over HTTPS with a generated CA and bearer tokens, so `kubectl`
+//! and kube-rs talk to it as to any cluster. Nothing in Plumbline's engine knows it is here.
+
+pub mod catalog;
+mod defaults;
+mod fields;
+mod http;
+pub mod selector;
+pub mod store;
+mod tls;
+
+use http::{Access, Shared};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::{self, pki_types};
+
+/// Why the sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("could not generate the sandbox's certificates: {0}")]
+    Certificates(#[from] rcgen::Error),
+    #[error("could not set up TLS: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error("could not listen on 127.0.0.1:{port}: {source}")]
+    Listen { port: u16, source: std::io::Error },
+}
+
+/// How to start a sandbox.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxOptions {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+}
+
+/// A running sandbox cluster. Dropping it stops the server and closes every connection.
+pub struct Sandbox {
+    addr: SocketAddr,
+    ca_pem: String,
+    token: String,
+    server: JoinHandle<()>,
+}
+
+impl Sandbox {
+    /// Starts serving on 127.0.0.1 and returns once the port is bound.
+    pub async fn start(options: SandboxOptions) -> Result<Self, SandboxError> {
+        let material = tls::generate()?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![material.server_cert_der.clone()],
+                pki_types::PrivateKeyDer::Pkcs8(material.server_key_der.clone_key()),
+            )?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+
+        let listener = TcpListener::bind(("127.0.0.1", options.port))
+            .await
+            .map_err(|source| SandboxError::Listen {
+                port: options.port,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| SandboxError::Listen {
+                port: options.port,
+                source,
+            })?;
+
+        let token = random_token();
+        let shared = Arc::new(Shared {
+            store: Mutex::new(store::Store::new()),
+            tokens: HashMap::from([(token.clone(), Access::Admin)]),
+        });
+        let app = axum::Router::new()
+            .fallback(http::handle)
+            .with_state(shared);
+        let server = tokio::spawn(serve(listener, acceptor, app));
+        tracing::info!(%addr, "kube-sandbox listening");
+        Ok(Self {
+            addr,
+            ca_pem: material.ca_pem,
+            token,
+            server,
+        })
+    }
+
+    /// `https://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// PEM of the CA that signed the server certificate.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// A kubeconfig with one cluster, user and context, all named `context`.
+    pub fn kubeconfig_yaml(&self, context: &str) -> String {
+        use base64::Engine;
+        let ca = base64::engine::general_purpose::STANDARD.encode(&self.ca_pem);
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: {context}\n  cluster:\n    server: {url}\n    certificate-authority-data: {ca}\nusers:\n- name: {context}\n  user:\n    token: {token}\ncontexts:\n- name: {context}\n  context:\n    cluster: {context}\n    user: {context}\n    namespace: default\ncurrent-context: {context}\n",
+            url = self.url(),
+            token = self.token,
+        )
+    }
+
+    /// Writes [`Self::kubeconfig_yaml`] to `path`, readable by the owner only.
+    pub fn write_kubeconfig(&self, path: &Path, context: &str) -> std::io::Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, self.kubeconfig_yaml(context))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn serve(listener: TcpListener, acceptor: TlsAcceptor, app: axum::Router) {
+    // Connections live in this set so that aborting the server task closes them all.
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((tcp, _)) = accepted else { continue };
+                let acceptor = acceptor.clone();
+                let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                connections.spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    let _ = auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+fn random_token() -> String {
+    let bytes: [u8; 24] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,943 @@
+//! The sandbox's object store: the verbs of kube-apiserver over an in-memory map, with
+//! server-side apply ownership kept in `metadata.managedFields`.
+
+use crate::catalog::ResourceType;
+use crate::defaults;
+use crate::fields::{self, FieldPath, FieldSet};
+use crate::selector::LabelSelector;
+use chrono::{SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// An error kube-apiserver would answer with, turned into a `Status` object by the HTTP layer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{code} {reason}: {message}")]
+pub struct ApiError {
+    pub code: u16,
+    pub reason: &'static str,
+    pub message: String,
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    fn with_details(mut self, rt: &ResourceType, name: &str) -> Self {
+        let mut d = json!({"name": name, "kind": rt.plural});
+        if !rt.group.is_empty() {
+            d["group"] = json!(rt.group);
+        }
+        self.details = Some(d);
+        self
+    }
+
+    pub fn not_found(rt: &ResourceType, name: &str) -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", qualified(rt)),
+        )
+        .with_details(rt, name)
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message)
+    }
+
+    /// The `Status` object kube-apiserver sends for this error.
+    pub fn to_status(&self) -> Value {
+        let mut status = json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {},
+            "status": "Failure", "message": self.message, "reason": self.reason, "code": self.code,
+        });
+        if let Some(d) = &self.details {
+            status["details"] = d.clone();
+        }
+        status
+    }
+}
+
+/// `deployments.apps`, or `configmaps` for the core group, as error messages name resources.
+fn qualified(rt: &ResourceType) -> String {
+    if rt.group.is_empty() {
+        rt.plural.to_string()
+    } else {
+        format!("{}.{}", rt.plural, rt.group)
+    }
+}
+
+/// How a write was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    pub field_manager: Option<String>,
+    pub dry_run: bool,
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    group: String,
+    plural: String,
+    namespace: String,
+    name: String,
+}
+
+impl Key {
+    fn new(rt: &ResourceType, namespace: Option<&str>, name: &str) -> Self {
+        Self {
+            group: rt.group.into(),
+            plural: rt.plural.into(),
+            namespace: namespace
+                .filter(|_| rt.namespaced)
+                .unwrap_or_default()
+                .into(),
+            name: name.into(),
+        }
+    }
+}
+
+/// One manager's entry in `metadata.managedFields`.
+#[derive(Debug, Clone)]
+struct Ownership {
+    manager: String,
+    operation: String,
+    api_version: String,
+    time: String,
+    fields: FieldSet,
+}
+
+/// Kinds whose registry strategy tracks `metadata.generation`.
+fn has_generation(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"
+    )
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// All objects of the sandbox cluster.
+pub struct Store {
+    objects: BTreeMap<Key, Value>,
+    revision: u64,
+    next_ip: u32,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Store {
+    /// A store holding the namespaces every cluster starts with.
+    pub fn new() -> Self {
+        let mut store = Self {
+            objects: BTreeMap::new(),
+            revision: 1,
+            next_ip: 10,
+        };
+        let ns_type =
+            crate::catalog::by_plural("", "v1", "namespaces").expect("namespaces are built in");
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+            store
+                .create(ns_type, None, obj, &WriteOptions::default())
+                .expect("fresh store accepts its own namespaces");
+        }
+        store
+    }
+
+    /// The current resourceVersion of the whole store.
+    pub fn resource_version(&self) -> String {
+        self.revision.to_string()
+    }
+
+    pub fn get(&self, rt: &ResourceType, ns: Option<&str>, name: &str) -> Result<Value, ApiError> {
+        self.objects
+            .get(&Key::new(rt, ns, name))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(rt, name))
+    }
+
+    /// Objects of one type, in one namespace or all, that match the selectors.
+    pub fn list(
+        &self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        labels: &LabelSelector,
+        field: &FieldSelector,
+    ) -> Vec<Value> {
+        self.objects
+            .iter()
+            .filter(|(k, _)| k.group == rt.group && k.plural == rt.plural)
+            .filter(|(k, _)| ns.is_none() || !rt.namespaced || Some(k.namespace.as_str()) == ns)
+            .map(|(_, v)| v)
+            .filter(|v| labels.matches(&labels_of(v)))
+            .filter(|v| field.matches(v))
+            .cloned()
+            .collect()
+    }
+
+    pub fn create(
+        &mut self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        mut obj: Value,
+        opts: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        check_type(rt, &obj)?;
+        let ns = self.resolve_namespace(rt, ns, &obj)?;
+        let name = match name_of(&obj) {
+            Some(n) => n.to_string(),
+            None => match obj
+                .pointer("/metadata/generateName")
+                .and_then(Value::as_str)
+            {
+                Some(prefix) => format!("{prefix}{}", random_suffix()),
+                None => {
+                    return Err(invalid(
+                        rt,
+                        "",
+                        "metadata.name",
+                        "name or generateName is required",
+                    ));
+                }
+            },
+        };
+        if self
+            .objects
+            .contains_key(&Key::new(rt, ns.as_deref(), &name))
+        {
+            return Err(ApiError::new(
+                409,
+                "AlreadyExists",
+                format!("{} \"{name}\" already exists", qualified(rt)),
+            )
+            .with_details(rt, &name));
+        }
+        set_identity(&mut obj, &name, ns.as_deref());
+        let owner = Ownership {
+            manager: opts
+                .field_manager
+                .clone()
+                .unwrap_or_else(|| "unknown".into()),
+            operation: "Update".into(),
+            api_version: rt.api_version(),
+            time: now(),
+            fields: fields::leaf_paths(&obj),
+        };
+        self.finish_create(rt, obj, vec![owner], opts)
+    }
+
+    /// PUT: replaces the object, with optimistic concurrency when the body names a resourceVersion.
+    pub fn update(
+        &mut self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        mut obj: Value,
+        opts: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        check_type(rt, &obj)?;
+        check_name(&obj, name)?;
+        let live = self.get(rt, ns, name)?;
+        if let Some(rv) = obj
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            && Some(rv)
+                != live
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+        {
+            return Err(ApiError::new(
+                409,
+                "Conflict",
+                format!(
+                    "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+                    qualified(rt)
+                ),
+            )
+            .with_details(rt, name));
+        }
+        set_identity(&mut obj, name, ns.filter(|_| rt.namespaced));
+        if obj.get("status").is_none()
+            && let Some(status) = live.get("status")
+        {
+            obj["status"] = status.clone();
+        }
+        let owners = take_ownership_of_changes(&live, &obj, opts);
+        self.finish_update(rt, &live, obj, owners, opts)
+    }
+
+    /// JSON merge patch (RFC 7386). Strategic merge patches are handled the same way for now,
+    /// which replaces lists instead of merging them by key.
+    pub fn merge_patch(
+        &mut self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        patch: &Value,
+        opts: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        let live = self.get(rt, ns, name)?;
+        let mut obj = live.clone();
+        merge(&mut obj, patch);
+        check_type(rt, &obj)?;
+        check_name(&obj, name)?;
+        let owners = take_ownership_of_changes(&live, &obj, opts);
+        self.finish_update(rt, &live, obj, owners, opts)
+    }
+
+    /// Server-side apply of `config` by `opts.field_manager`.
+    pub fn apply(
+        &mut self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        config: &Value,
+        opts: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        let manager = opts.field_manager.clone().ok_or_else(|| {
+            ApiError::bad_request(
+                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+            )
+        })?;
+        check_type(rt, config)?;
+        check_name(config, name)?;
+        let applied = fields::leaf_paths(config);
+        let live = match self.get(rt, ns, name) {
+            Ok(live) => live,
+            Err(e) if e.code == 404 => {
+                let ns = self.resolve_namespace(rt, ns, config)?;
+                let mut obj = config.clone();
+                set_identity(&mut obj, name, ns.as_deref());
+                let owner = Ownership {
+                    manager,
+                    operation: "Apply".into(),
+                    api_version: rt.api_version(),
+                    time: now(),
+                    fields: applied,
+                };
+                return self.finish_create(rt, obj, vec![owner], opts);
+            }
+            Err(e) => return Err(e),
+        };
+
+        let mut owners = read_owners(&live);
+        let mut conflicts = Vec::new();
+        for other in owners.iter_mut().filter(|o| o.manager != manager) {
+            let contested: Vec<FieldPath> = other
+                .fields
+                .iter()
+                .filter(|owned| applied.iter().any(|p| overlaps(p, owned)))
+                .cloned()
+                .collect();
+            for path in contested {
+                if fields::get(&live, &path) == fields::get(config, &path) {
+                    continue; // Same value: the managers share the field.
+                }
+                if opts.force {
+                    other.fields.remove(&path);
+                } else {
+                    conflicts.push(format!(
+                        "conflict with \"{}\": .{}",
+                        other.manager,
+                        path.join(".")
+                    ));
+                }
+            }
+        }
+        if !conflicts.is_empty() {
+            let message = format!(
+                "Apply failed with {} conflict{}: {}",
+                conflicts.len(),
+                if conflicts.len() == 1 { "" } else { "s" },
+                conflicts.join("\n")
+            );
+            return Err(ApiError::new(409, "Conflict", message).with_details(rt, name));
+        }
+
+        let previously = owners
+            .iter()
+            .find(|o| o.manager == manager && o.operation == "Apply")
+            .map(|o| o.fields.clone())
+            .unwrap_or_default();
+        let mut obj = live.clone();
+        for dropped in previously.difference(&applied) {
+            let shared = owners
+                .iter()
+                .any(|o| o.manager != manager && o.fields.iter().any(|f| overlaps(f, dropped)));
+            if !shared {
+                fields::remove(&mut obj, dropped);
+            }
+        }
+        for path in &applied {
+            if let Some(v) = fields::get(config, path) {
+                fields::set(&mut obj, path, v.clone());
+            }
+        }
+        owners.retain(|o| !(o.manager == manager && o.operation == "Apply"));
+        owners.push(Ownership {
+            manager,
+            operation: "Apply".into(),
+            api_version: rt.api_version(),
+            time: now(),
+            fields: applied,
+        });
+        self.finish_update(rt, &live, obj, owners, opts)
+    }
+
+    /// Deletes an object (a Namespace takes its contents with it) and returns it as it was.
+    pub fn delete(
+        &mut self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        opts: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        let key = Key::new(rt, ns, name);
+        let obj = self
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(rt, name))?;
+        if opts.dry_run {
+            return Ok(obj);
+        }
+        self.objects.remove(&key);
+        if rt.kind == "Namespace" {
+            self.objects.retain(|k, _| k.namespace != name);
+        }
+        self.revision += 1;
+        Ok(obj)
+    }
+
+    fn resolve_namespace(
+        &self,
+        rt: &ResourceType,
+        url_ns: Option<&str>,
+        obj: &Value,
+    ) -> Result<Option<String>, ApiError> {
+        if !rt.namespaced {
+            return Ok(None);
+        }
+        let body_ns = obj.pointer("/metadata/namespace").and_then(Value::as_str);
+        let ns = match (url_ns, body_ns) {
+            (Some(u), Some(b)) if u != b => {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+            (Some(u), _) => u,
+            (None, Some(b)) => b,
+            (None, None) => "default",
+        };
+        let ns_type =
+            crate::catalog::by_plural("", "v1", "namespaces").expect("namespaces are built in");
+        if !self.objects.contains_key(&Key::new(ns_type, None, ns)) {
+            return Err(ApiError::not_found(ns_type, ns));
+        }
+        Ok(Some(ns.to_string()))
+    }
+
+    fn finish_create(
+        &mut self,
+        rt: &ResourceType,
+        mut obj: Value,
+        owners: Vec<Ownership>,
+        opts: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        self.default(rt, &mut obj);
+        let meta = meta_mut(&mut obj);
+        meta.insert("uid".into(), json!(new_uid()));
+        meta.insert("creationTimestamp".into(), json!(now()));
+        if has_generation(rt.kind) {
+            meta.insert("generation".into(), json!(1));
+        }
+        write_owners(&mut obj, &owners);
+        let rv = self.revision + 1;
+        meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
+        if !opts.dry_run {
+            self.revision = rv;
+            let key = Key::new(
+                rt,
+                obj.pointer("/metadata/namespace").and_then(Value::as_str),
+                name_of(&obj).unwrap_or_default(),
+            );
+            self.objects.insert(key, obj.clone());
+        }
+        Ok(obj)
+    }
+
+    fn finish_update(
+        &mut self,
+        rt: &ResourceType,
+        live: &Value,
+        mut obj: Value,
+        owners: Vec<Ownership>,
+        opts: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        self.default(rt, &mut obj);
+        for field in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
+            match live.pointer(&format!("/metadata/{field}")) {
+                Some(v) => meta_mut(&mut obj).insert(field.into(), v.clone()),
+                None => meta_mut(&mut obj).remove(field),
+            };
+        }
+        write_owners(&mut obj, &owners);
+        if without_bookkeeping(&obj) == without_bookkeeping(live) {
+            return Ok(live.clone()); // A no-op write changes nothing, not even resourceVersion.
+        }
+        if has_generation(rt.kind) && spec_of(&obj) != spec_of(live) {
+            let generation = live
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                + 1;
+            meta_mut(&mut obj).insert("generation".into(), json!(generation));
+        }
+        let rv = self.revision + 1;
+        meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
+        if !opts.dry_run {
+            self.revision = rv;
+            let key = Key::new(
+                rt,
+                obj.pointer("/metadata/namespace").and_then(Value::as_str),
+                name_of(&obj).unwrap_or_default(),
+            );
+            self.objects.insert(key, obj.clone());
+        }
+        Ok(obj)
+    }
+
+    fn default(&mut self, rt: &ResourceType, obj: &mut Value) {
+        let next_ip = &mut self.next_ip;
+        defaults::apply(rt.kind, obj, &mut || {
+            *next_ip += 1;
+            format!("10.96.{}.{}", *next_ip / 250, *next_ip % 250)
+        });
+    }
+}
+
+/// `metadata.name=x` and `metadata.namespace=y` field selectors, as clients send them most.
+#[derive(Debug, Clone, Default)]
+pub struct FieldSelector(Vec<(String, bool, String)>);
+
+impl FieldSelector {
+    pub fn parse(text: &str) -> Result<Self, ApiError> {
+        let mut terms = Vec::new();
+        for term in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let (field, equal, value) = if let Some((f, v)) = term.split_once("!=") {
+                (f, false, v)
+            } else if let Some((f, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+                (f, true, v)
+            } else {
+                return Err(ApiError::bad_request(format!(
+                    "invalid selector: '{term}'; can't understand '{term}'"
+                )));
+            };
+            terms.push((field.trim().to_string(), equal, value.trim().to_string()));
+        }
+        Ok(Self(terms))
+    }
+
+    fn matches(&self, obj: &Value) -> bool {
+        self.0.iter().all(|(field, equal, value)| {
+            let pointer = format!("/{}", field.replace('.', "/"));
+            let actual = obj.pointer(&pointer).map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            (actual.as_deref() == Some(value.as_str())) == *equal
+        })
+    }
+}
+
+fn labels_of(obj: &Value) -> BTreeMap<String, String> {
+    obj.pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn name_of(obj: &Value) -> Option<&str> {
+    obj.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+}
+
+fn meta_mut(obj: &mut Value) -> &mut Map<String, Value> {
+    if !obj.get("metadata").is_some_and(Value::is_object) {
+        obj["metadata"] = json!({});
+    }
+    obj["metadata"]
+        .as_object_mut()
+        .unwrap_or_else(|| unreachable!("metadata was made an object above"))
+}
+
+fn set_identity(obj: &mut Value, name: &str, ns: Option<&str>) {
+    let meta = meta_mut(obj);
+    meta.insert("name".into(), json!(name));
+    meta.remove("generateName");
+    match ns {
+        Some(ns) => meta.insert("namespace".into(), json!(ns)),
+        None => meta.remove("namespace"),
+    };
+}
+
+fn check_type(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+    if kind.is_empty() || api_version.is_empty() {
+        return Err(ApiError::bad_request(
+            "Object 'Kind' is missing in the request body",
+        ));
+    }
+    if api_version != rt.api_version() {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({api_version}) does not match the expected API version ({})",
+            rt.api_version()
+        )));
+    }
+    if kind != rt.kind {
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({kind}) does not match the expected kind ({})",
+            rt.kind
+        )));
+    }
+    Ok(())
+}
+
+fn check_name(obj: &Value, url_name: &str) -> Result<(), ApiError> {
+    match name_of(obj) {
+        Some(n) if n != url_name => Err(ApiError::bad_request(format!(
+            "the name of the object ({n}) does not match the name on the URL ({url_name})"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn invalid(rt: &ResourceType, name: &str, field: &str, why: &str) -> ApiError {
+    let mut e = ApiError::new(
+        422,
+        "Invalid",
+        format!(
+            "{} {:?} is invalid: {field}: Required value: {why}",
+            rt.kind, name
+        ),
+    )
+    .with_details(rt, name);
+    if let Some(d) = e.details.as_mut() {
+        d["causes"] = json!([{"reason": "FieldValueRequired", "message": format!("Required value: {why}"), "field": field}]);
+    }
+    e
+}
+
+fn overlaps(a: &[String], b: &[String]) -> bool {
+    a.starts_with(b) || b.starts_with(a)
+}
+
+fn read_owners(obj: &Value) -> Vec<Ownership> {
+    obj.pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| Ownership {
+                    manager: e["manager"].as_str().unwrap_or_default().to_string(),
+                    operation: e["operation"].as_str().unwrap_or("Update").to_string(),
+                    api_version: e["apiVersion"].as_str().unwrap_or_default().to_string(),
+                    time: e["time"].as_str().unwrap_or_default().to_string(),
+                    fields: fields::from_fields_v1(&e["fieldsV1"]),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn write_owners(obj: &mut Value, owners: &[Ownership]) {
+    let entries: Vec<Value> = owners
+        .iter()
+        .filter(|o| !o.fields.is_empty())
+        .map(|o| {
+            json!({
+                "manager": o.manager, "operation": o.operation, "apiVersion": o.api_version,
+                "time": o.time, "fieldsType": "FieldsV1", "fieldsV1": fields::to_fields_v1(&o.fields),
+            })
+        })
+        .collect();
+    meta_mut(obj).insert("managedFields".into(), Value::Array(entries));
+}
+
+/// For an Update by `opts.field_manager`: the manager takes every field whose value changed,
+/// and other managers lose those fields.
+fn take_ownership_of_changes(live: &Value, obj: &Value, opts: &WriteOptions) -> Vec<Ownership> {
+    let manager = opts
+        .field_manager
+        .clone()
+        .unwrap_or_else(|| "unknown".into());
+    let before = fields::leaf_paths(live);
+    let after = fields::leaf_paths(obj);
+    let changed: BTreeSet<FieldPath> = after
+        .iter()
+        .filter(|p| !before.contains(*p) || fields::get(live, p) != fields::get(obj, p))
+        .cloned()
+        .collect();
+    let mut owners = read_owners(live);
+    for o in owners.iter_mut() {
+        o.fields
+            .retain(|f| after.contains(f) && !changed.contains(f));
+    }
+    if !changed.is_empty() {
+        match owners
+            .iter_mut()
+            .find(|o| o.manager == manager && o.operation == "Update")
+        {
+            Some(o) => {
+                o.fields.extend(changed);
+                o.time = now();
+            }
+            None => owners.push(Ownership {
+                manager,
+                operation: "Update".into(),
+                api_version: obj["apiVersion"].as_str().unwrap_or_default().to_string(),
+                time: now(),
+                fields: changed,
+            }),
+        }
+    }
+    owners
+}
+
+/// RFC 7386 merge patch.
+fn merge(target: &mut Value, patch: &Value) {
+    let Value::Object(patch_map) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = json!({});
+    }
+    let Some(map) = target.as_object_mut() else {
+        return;
+    };
+    for (k, v) in patch_map {
+        if v.is_null() {
+            map.remove(k);
+        } else {
+            merge(map.entry(k.clone()).or_insert(Value::Null), v);
+        }
+    }
+}
+
+fn spec_of(obj: &Value) -> Value {
+    let mut o = obj.clone();
+    if let Some(m) = o.as_object_mut() {
+        m.remove("metadata");
+        m.remove("status");
+    }
+    o
+}
+
+/// The object without fields that change on every write (managed-field times, resourceVersion).
+fn without_bookkeeping(obj: &Value) -> Value {
+    let mut o = obj.clone();
+    if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("resourceVersion");
+        if let Some(Value::Array(entries)) = meta.get_mut("managedFields") {
+            for e in entries.iter_mut() {
+                if let Some(e) = e.as_object_mut() {
+                    e.remove("time");
+                }
+            }
+        }
+    }
+    o
+}
+
+fn new_uid() -> String {
+    let b: [u8; 16] = rand::random();
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+fn random_suffix() -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    (0..5)
+        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::by_plural;
+
+    fn cm(data: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "default"}, "data": data})
+    }
+
+    fn opts(manager: &str) -> WriteOptions {
+        WriteOptions {
+            field_manager: Some(manager.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn apply_creates_then_updates_and_drops_fields_it_stopped_applying() {
+        let rt = by_plural("", "v1", "configmaps").unwrap();
+        let mut s = Store::new();
+        s.apply(
+            rt,
+            Some("default"),
+            "cfg",
+            &cm(json!({"a": "1", "b": "2"})),
+            &opts("me"),
+        )
+        .unwrap();
+        let updated = s
+            .apply(
+                rt,
+                Some("default"),
+                "cfg",
+                &cm(json!({"a": "3"})),
+                &opts("me"),
+            )
+            .unwrap();
+        assert_eq!(updated["data"], json!({"a": "3"}));
+        assert_eq!(updated["metadata"]["managedFields"][0]["manager"], "me");
+        assert_eq!(
+            updated["metadata"]["managedFields"][0]["operation"],
+            "Apply"
+        );
+    }
+
+    #[test]
+    fn apply_conflicts_with_another_manager_unless_forced() {
+        let rt = by_plural("", "v1", "configmaps").unwrap();
+        let mut s = Store::new();
+        s.create(
+            rt,
+            Some("default"),
+            cm(json!({"a": "1"})),
+            &opts("kubectl-create"),
+        )
+        .unwrap();
+        let err = s
+            .apply(
+                rt,
+                Some("default"),
+                "cfg",
+                &cm(json!({"a": "2"})),
+                &opts("me"),
+            )
+            .unwrap_err();
+        assert_eq!(err.code, 409);
+        assert!(err.message.contains("kubectl-create"), "{}", err.message);
+        let forced = WriteOptions {
+            force: true,
+            ..opts("me")
+        };
+        let obj = s
+            .apply(rt, Some("default"), "cfg", &cm(json!({"a": "2"})), &forced)
+            .unwrap();
+        assert_eq!(obj["data"]["a"], "2");
+    }
+
+    #[test]
+    fn dry_run_returns_the_result_without_storing_it() {
+        let rt = by_plural("", "v1", "configmaps").unwrap();
+        let mut s = Store::new();
+        let dry = WriteOptions {
+            dry_run: true,
+            ..opts("me")
+        };
+        let obj = s
+            .apply(rt, Some("default"), "cfg", &cm(json!({"a": "1"})), &dry)
+            .unwrap();
+        assert_eq!(obj["data"]["a"], "1");
+        assert_eq!(s.get(rt, Some("default"), "cfg").unwrap_err().code, 404);
+    }
+
+    #[test]
+    fn generation_moves_on_spec_changes_only() {
+        let rt = by_plural("apps", "v1", "deployments").unwrap();
+        let mut s = Store::new();
+        let d = |replicas: i64, label: &str| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "web", "labels": {"l": label}},
+                   "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                            "template": {"metadata": {"labels": {"app": "web"}},
+                                         "spec": {"containers": [{"name": "web", "image": "nginx:1"}]}}}})
+        };
+        s.apply(rt, Some("default"), "web", &d(1, "a"), &opts("me"))
+            .unwrap();
+        let relabelled = s
+            .apply(rt, Some("default"), "web", &d(1, "b"), &opts("me"))
+            .unwrap();
+        assert_eq!(relabelled["metadata"]["generation"], 1);
+        let scaled = s
+            .apply(rt, Some("default"), "web", &d(3, "b"), &opts("me"))
+            .unwrap();
+        assert_eq!(scaled["metadata"]["generation"], 2);
+    }
+
+    #[test]
+    fn update_with_a_stale_resource_version_conflicts() {
+        let rt = by_plural("", "v1", "configmaps").unwrap();
+        let mut s = Store::new();
+        let created = s
+            .create(rt, Some("default"), cm(json!({"a": "1"})), &opts("c"))
+            .unwrap();
+        let mut first = created.clone();
+        first["data"]["a"] = json!("2");
+        s.update(rt, Some("default"), "cfg", first, &opts("c"))
+            .unwrap();
+        let mut stale = created;
+        stale["data"]["a"] = json!("3");
+        assert_eq!(
+            s.update(rt, Some("default"), "cfg", stale, &opts("c"))
+                .unwrap_err()
+                .code,
+            409
+        );
+    }
+
+    #[test]
+    fn namespaced_objects_need_their_namespace() {
+        let rt = by_plural("", "v1", "configmaps").unwrap();
+        let mut s = Store::new();
+        let mut obj = cm(json!({}));
+        obj["metadata"]["namespace"] = json!("nowhere");
+        let err = s.create(rt, None, obj, &opts("c")).unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (404, "namespaces \"nowhere\" not found")
+        );
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    plumbline_app::run()
+}
