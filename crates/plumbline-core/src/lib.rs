@@ -1,1 +1,29 @@
+//! Plumbline's engine: contexts, applications, render, diff and sync. No Tauri in here; the
+//! desktop shell, the CLI and the tests all drive this crate.
 
+pub mod apps;
+pub mod clusters;
+pub mod diff;
+pub mod engine;
+pub mod ipc;
+pub mod reconcile;
+pub mod render;
+pub mod repos;
+pub mod resources;
+pub mod sync;
+
+pub use engine::{AppStatus, Engine, EngineError};
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// What the UI needs to know about where it runs.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Environment {
+    /// True when the app runs against the built-in demo sandbox.
+    pub demo: bool,
+    pub data_dir: String,
+    pub log_dir: String,
+    pub version: String,
+}

@@ -1,0 +1,262 @@
+//! Applications: what to render from where, and where to put it. Kept in an [`AppStore`] that
+//! the desktop shell backs with tauri-plugin-store and tests back with memory.
+
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+use ts_rs::TS;
+
+/// Where an application's resources go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Destination {
+    /// A kubeconfig context name.
+    pub context: String,
+    /// Namespace for resources that do not name one.
+    pub namespace: String,
+}
+
+/// An application: a path in a Git repository at a revision, synced to a destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Application {
+    pub name: String,
+    /// Local path of the Git repository.
+    pub repo: String,
+    /// Branch, tag or commit.
+    pub revision: String,
+    /// Folder inside the repository; empty or `.` for the root.
+    pub path: String,
+    pub destination: Destination,
+}
+
+/// Why the app store could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the application store {location} could not be read: {message}")]
+    Read { location: String, message: String },
+    #[error("the application store {location} could not be written: {message}")]
+    Write { location: String, message: String },
+}
+
+/// Why an application change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("no application named {0:?}")]
+    NotFound(String),
+    #[error("an application named {0:?} already exists")]
+    AlreadyExists(String),
+    #[error("application {name:?}: {field} {problem}")]
+    Invalid {
+        name: String,
+        field: &'static str,
+        problem: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Persistence for applications. Implementations write atomically: a failed save leaves the
+/// previous content in place.
+pub trait AppStore: Send + Sync {
+    fn load(&self) -> Result<Vec<Application>, StoreError>;
+    fn save(&self, apps: &[Application]) -> Result<(), StoreError>;
+}
+
+/// An in-memory store, for tests and for tools that keep nothing.
+#[derive(Default)]
+pub struct MemoryStore(Mutex<Vec<Application>>);
+
+impl AppStore for MemoryStore {
+    fn load(&self) -> Result<Vec<Application>, StoreError> {
+        Ok(self.0.lock().unwrap_or_else(|p| p.into_inner()).clone())
+    }
+
+    fn save(&self, apps: &[Application]) -> Result<(), StoreError> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = apps.to_vec();
+        Ok(())
+    }
+}
+
+/// The application catalogue over a store.
+#[derive(Clone)]
+pub struct Apps {
+    store: Arc<dyn AppStore>,
+}
+
+impl Apps {
+    pub fn new(store: Arc<dyn AppStore>) -> Self {
+        Self { store }
+    }
+
+    /// Every application, sorted by name.
+    pub fn list(&self) -> Result<Vec<Application>, AppError> {
+        let mut apps = self.store.load()?;
+        apps.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(apps)
+    }
+
+    pub fn get(&self, name: &str) -> Result<Application, AppError> {
+        self.store
+            .load()?
+            .into_iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| AppError::NotFound(name.to_string()))
+    }
+
+    /// Adds a new application after checking it.
+    pub fn add(&self, app: Application) -> Result<(), AppError> {
+        validate(&app)?;
+        let mut apps = self.store.load()?;
+        if apps.iter().any(|a| a.name == app.name) {
+            return Err(AppError::AlreadyExists(app.name));
+        }
+        apps.push(app);
+        Ok(self.store.save(&apps)?)
+    }
+
+    /// Replaces the application of the same name.
+    pub fn update(&self, app: Application) -> Result<(), AppError> {
+        validate(&app)?;
+        let mut apps = self.store.load()?;
+        let slot = apps
+            .iter_mut()
+            .find(|a| a.name == app.name)
+            .ok_or_else(|| AppError::NotFound(app.name.clone()))?;
+        *slot = app;
+        Ok(self.store.save(&apps)?)
+    }
+
+    pub fn remove(&self, name: &str) -> Result<(), AppError> {
+        let mut apps = self.store.load()?;
+        let before = apps.len();
+        apps.retain(|a| a.name != name);
+        if apps.len() == before {
+            return Err(AppError::NotFound(name.to_string()));
+        }
+        Ok(self.store.save(&apps)?)
+    }
+}
+
+/// A DNS-1123 label: what Kubernetes accepts as a namespace and what Argo CD accepts as an app name.
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// Checks the fields a user types.
+pub fn validate(app: &Application) -> Result<(), AppError> {
+    let invalid = |field, problem: &str| AppError::Invalid {
+        name: app.name.clone(),
+        field,
+        problem: problem.into(),
+    };
+    if !is_dns_label(&app.name) {
+        return Err(invalid(
+            "name",
+            "must be lower-case letters, digits and '-', at most 63 characters",
+        ));
+    }
+    if app.repo.trim().is_empty() {
+        return Err(invalid("repository", "is required"));
+    }
+    if app.revision.trim().is_empty() {
+        return Err(invalid("revision", "is required (a branch, tag or commit)"));
+    }
+    if app.path.starts_with('/') || app.path.split('/').any(|part| part == "..") {
+        return Err(invalid("path", "must be a folder inside the repository"));
+    }
+    if app.destination.context.trim().is_empty() {
+        return Err(invalid("destination context", "is required"));
+    }
+    if !is_dns_label(&app.destination.namespace) {
+        return Err(invalid(
+            "destination namespace",
+            "must be a valid namespace name",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) fn sample(name: &str) -> Application {
+    Application {
+        name: name.into(),
+        repo: "/tmp/repo".into(),
+        revision: "main".into(),
+        path: "app".into(),
+        destination: Destination {
+            context: "kind-dev".into(),
+            namespace: "default".into(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apps() -> Apps {
+        Apps::new(Arc::new(MemoryStore::default()))
+    }
+
+    #[test]
+    fn add_list_update_remove() {
+        let apps = apps();
+        apps.add(sample("web")).unwrap();
+        apps.add(sample("api")).unwrap();
+        let names: Vec<_> = apps.list().unwrap().into_iter().map(|a| a.name).collect();
+        assert_eq!(names, ["api", "web"]);
+        let mut web = sample("web");
+        web.revision = "v2".into();
+        apps.update(web).unwrap();
+        assert_eq!(apps.get("web").unwrap().revision, "v2");
+        apps.remove("api").unwrap();
+        assert!(matches!(apps.get("api"), Err(AppError::NotFound(_))));
+    }
+
+    #[test]
+    fn duplicate_names_are_refused() {
+        let apps = apps();
+        apps.add(sample("web")).unwrap();
+        assert!(matches!(
+            apps.add(sample("web")),
+            Err(AppError::AlreadyExists(_))
+        ));
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let mut app = sample("Web_App");
+        assert!(matches!(
+            validate(&app),
+            Err(AppError::Invalid { field: "name", .. })
+        ));
+        app.name = "web".into();
+        app.path = "../elsewhere".into();
+        assert!(matches!(
+            validate(&app),
+            Err(AppError::Invalid { field: "path", .. })
+        ));
+        app.path = "".into();
+        app.destination.namespace = "".into();
+        assert!(matches!(
+            validate(&app),
+            Err(AppError::Invalid {
+                field: "destination namespace",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_refused_change_keeps_what_was_stored() {
+        let apps = apps();
+        apps.add(sample("web")).unwrap();
+        let mut broken = sample("web");
+        broken.revision = " ".into();
+        assert!(apps.update(broken).is_err());
+        assert_eq!(apps.get("web").unwrap(), sample("web"));
+    }
+}

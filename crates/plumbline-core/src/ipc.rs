@@ -1,0 +1,146 @@
+//! What crosses to the UI: the error shape, and the TypeScript bindings of every IPC type.
+
+use crate::apps::AppError;
+use crate::engine::EngineError;
+use crate::reconcile::ReconcileError;
+use serde::Serialize;
+use ts_rs::TS;
+
+/// What the UI branches on. A code exists only where the UI acts differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub enum ErrorCode {
+    NotFound,
+    Invalid,
+    Busy,
+    Cluster,
+    Repository,
+    Manifest,
+    Store,
+    Internal,
+}
+
+/// An error as the UI shows it: what failed, and what the user can do about it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ErrorInfo {
+    pub code: ErrorCode,
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+impl ErrorInfo {
+    pub fn new(code: ErrorCode, message: impl Into<String>, detail: Option<&str>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            detail: detail.map(str::to_string),
+        }
+    }
+}
+
+impl From<&EngineError> for ErrorInfo {
+    fn from(e: &EngineError) -> Self {
+        let message = e.to_string();
+        let (code, detail) = match e {
+            EngineError::App(AppError::NotFound(_)) => (ErrorCode::NotFound, None),
+            EngineError::App(AppError::Invalid { .. } | AppError::AlreadyExists(_)) => {
+                (ErrorCode::Invalid, None)
+            }
+            EngineError::App(AppError::Store(_)) => (
+                ErrorCode::Store,
+                Some("Your applications were not changed. Check the disk and try again."),
+            ),
+            EngineError::Cluster(_) | EngineError::Reconcile(ReconcileError::Cluster { .. }) => (
+                ErrorCode::Cluster,
+                Some(
+                    "Check that the cluster is running and that the context's credentials are valid.",
+                ),
+            ),
+            EngineError::Reconcile(ReconcileError::Repo(_)) => (
+                ErrorCode::Repository,
+                Some("Check the application's repository path and revision."),
+            ),
+            EngineError::Reconcile(_) => (
+                ErrorCode::Manifest,
+                Some("Fix the manifest in Git and commit; Plumbline reads the committed files."),
+            ),
+            EngineError::NoSuchResource { .. } => {
+                (ErrorCode::NotFound, Some("Refresh the application."))
+            }
+            EngineError::Busy(_) => (ErrorCode::Busy, None),
+        };
+        Self::new(code, message, detail)
+    }
+}
+
+/// The TypeScript file the UI imports (`ui/src/backend/bindings.ts`), generated from the Rust
+/// types so the two can never drift apart.
+pub fn typescript_bindings() -> String {
+    use crate::*;
+    let cfg = ts_rs::Config::new();
+    let decls = [
+        ErrorCode::decl(&cfg),
+        ErrorInfo::decl(&cfg),
+        clusters::ContextInfo::decl(&cfg),
+        clusters::KubeconfigProblem::decl(&cfg),
+        clusters::ContextList::decl(&cfg),
+        apps::Destination::decl(&cfg),
+        apps::Application::decl(&cfg),
+        repos::Commit::decl(&cfg),
+        resources::ResourceKey::decl(&cfg),
+        reconcile::SyncStatus::decl(&cfg),
+        reconcile::ResourceSync::decl(&cfg),
+        reconcile::ResourceStatus::decl(&cfg),
+        diff::LineChange::decl(&cfg),
+        diff::DiffLine::decl(&cfg),
+        reconcile::ResourceDiff::decl(&cfg),
+        engine::AppStatus::decl(&cfg),
+        sync::ResultStatus::decl(&cfg),
+        sync::ResourceResult::decl(&cfg),
+        sync::OperationPhase::decl(&cfg),
+        sync::SyncResult::decl(&cfg),
+        sync::SyncEvent::decl(&cfg),
+        crate::Environment::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types in crates/plumbline-core by `make bindings`. Do not edit.\n\n",
+    );
+    for decl in decls {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Fails when `ui/src/backend/bindings.ts` no longer matches the Rust types. Run
+    /// `make bindings` (UPDATE_BINDINGS=1 cargo test -p plumbline-core bindings) to refresh it.
+    #[test]
+    fn bindings_file_is_current() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/backend/bindings.ts");
+        let expected = typescript_bindings();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &expected).unwrap();
+        }
+        let actual = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            actual == expected,
+            "{} is stale: run `make bindings` and commit the result",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn every_engine_error_becomes_a_sentence_with_a_code() {
+        let e = EngineError::App(AppError::NotFound("web".into()));
+        let info = ErrorInfo::from(&e);
+        assert_eq!(info.code, ErrorCode::NotFound);
+        assert_eq!(info.message, "no application named \"web\"");
+    }
+}

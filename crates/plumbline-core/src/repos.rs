@@ -1,0 +1,260 @@
+//! Git repositories: read an application's files at a revision straight from the object
+//! database, so apps on one repository never disturb each other's working tree.
+
+use git2::{ObjectType, Repository, Signature};
+use serde::Serialize;
+use std::path::Path;
+use ts_rs::TS;
+
+/// One file of an application's source, with its path relative to the repository root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub path: String,
+    pub content: Vec<u8>,
+}
+
+/// The commit a revision resolved to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Commit {
+    pub sha: String,
+    /// First line of the commit message.
+    pub summary: String,
+}
+
+/// An application's files at one commit.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub commit: Commit,
+    pub files: Vec<SourceFile>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("repository {path} does not exist")]
+    Missing { path: String },
+    #[error("{path} is not a Git repository: {message}")]
+    NotARepository { path: String, message: String },
+    #[error("revision {revision:?} is not a branch, tag or commit of {repo}")]
+    UnknownRevision { repo: String, revision: String },
+    #[error("folder {path:?} does not exist at {revision} in {repo}")]
+    PathNotFound {
+        repo: String,
+        revision: String,
+        path: String,
+    },
+    #[error("git failed on {repo}: {message}")]
+    Git { repo: String, message: String },
+}
+
+/// Reads every file under `path` at `revision` (branch, tag, commit or any rev-parse spec).
+pub fn read_revision(repo_path: &Path, revision: &str, path: &str) -> Result<Snapshot, RepoError> {
+    let repo_name = repo_path.display().to_string();
+    if !repo_path.exists() {
+        return Err(RepoError::Missing { path: repo_name });
+    }
+    let repo = Repository::open(repo_path).map_err(|e| RepoError::NotARepository {
+        path: repo_name.clone(),
+        message: e.message().to_string(),
+    })?;
+    let git = |e: git2::Error| RepoError::Git {
+        repo: repo_name.clone(),
+        message: e.message().to_string(),
+    };
+    let commit = resolve(&repo, revision).ok_or_else(|| RepoError::UnknownRevision {
+        repo: repo_name.clone(),
+        revision: revision.to_string(),
+    })?;
+    let tree = commit.tree().map_err(git)?;
+    let folder = path.trim_matches('/');
+    let subtree = if folder.is_empty() || folder == "." {
+        tree
+    } else {
+        let not_found = || RepoError::PathNotFound {
+            repo: repo_name.clone(),
+            revision: revision.to_string(),
+            path: folder.to_string(),
+        };
+        let entry = tree.get_path(Path::new(folder)).map_err(|_| not_found())?;
+        entry
+            .to_object(&repo)
+            .map_err(git)?
+            .into_tree()
+            .map_err(|_| not_found())?
+    };
+
+    let mut files = Vec::new();
+    let mut failure = None;
+    subtree
+        .walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() != Some(ObjectType::Blob) {
+                return git2::TreeWalkResult::Ok;
+            }
+            let name = entry.name().unwrap_or_default();
+            let relative = format!("{dir}{name}");
+            match repo.find_blob(entry.id()) {
+                Ok(blob) => files.push(SourceFile {
+                    path: if folder.is_empty() || folder == "." {
+                        relative
+                    } else {
+                        format!("{folder}/{relative}")
+                    },
+                    content: blob.content().to_vec(),
+                }),
+                Err(e) => {
+                    failure = Some(e);
+                    return git2::TreeWalkResult::Abort;
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(git)?;
+    if let Some(e) = failure {
+        return Err(git(e));
+    }
+    let commit_info = Commit {
+        sha: commit.id().to_string(),
+        summary: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned(),
+    };
+    Ok(Snapshot {
+        commit: commit_info,
+        files,
+    })
+}
+
+fn resolve<'r>(repo: &'r Repository, revision: &str) -> Option<git2::Commit<'r>> {
+    // Branches first (local, then remote-tracking), then tags and anything rev-parse knows.
+    let candidates = [
+        format!("refs/heads/{revision}"),
+        format!("refs/remotes/origin/{revision}"),
+        format!("refs/tags/{revision}"),
+        revision.to_string(),
+    ];
+    candidates
+        .iter()
+        .find_map(|spec| repo.revparse_single(spec).ok())
+        .and_then(|obj| obj.peel_to_commit().ok())
+}
+
+/// Creates a repository at `dir` with one commit per entry of `commits` on branch `main`,
+/// each commit holding exactly the files listed. Returns the commit ids in order. Used by the
+/// demo and by tests that need a real repository.
+pub fn create_with_history(
+    dir: &Path,
+    commits: &[(&str, Vec<(String, Vec<u8>)>)],
+) -> Result<Vec<String>, RepoError> {
+    let name = dir.display().to_string();
+    let git = |e: git2::Error| RepoError::Git {
+        repo: name.clone(),
+        message: e.message().to_string(),
+    };
+    let mut init = git2::RepositoryInitOptions::new();
+    init.initial_head("main");
+    let repo = Repository::init_opts(dir, &init).map_err(git)?;
+    let signature = Signature::now("Plumbline", "plumbline@localhost").map_err(git)?;
+    let mut ids = Vec::new();
+    let mut parent: Option<git2::Oid> = None;
+    for (message, files) in commits {
+        let mut index = git2::Index::new().map_err(git)?;
+        for (path, content) in files {
+            let blob = repo.blob(content).map_err(git)?;
+            let entry = git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: 0o100644,
+                uid: 0,
+                gid: 0,
+                file_size: content.len() as u32,
+                id: blob,
+                flags: 0,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            };
+            index.add(&entry).map_err(git)?;
+        }
+        let tree_id = index.write_tree_to(&repo).map_err(git)?;
+        let tree = repo.find_tree(tree_id).map_err(git)?;
+        let parents: Vec<git2::Commit> = parent
+            .map(|p| repo.find_commit(p))
+            .transpose()
+            .map_err(git)?
+            .into_iter()
+            .collect();
+        let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
+        let id = repo
+            .commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                message,
+                &tree,
+                &parent_refs,
+            )
+            .map_err(git)?;
+        ids.push(id.to_string());
+        parent = Some(id);
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(pairs: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
+        pairs
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_a_folder_at_a_branch_and_at_an_older_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids = create_with_history(
+            dir.path(),
+            &[
+                (
+                    "first",
+                    files(&[("app/a.yaml", "a: 1"), ("other/x.yaml", "x: 1")]),
+                ),
+                (
+                    "second\n\nbody",
+                    files(&[("app/a.yaml", "a: 2"), ("app/nested/b.yaml", "b: 1")]),
+                ),
+            ],
+        )
+        .unwrap();
+        let head = read_revision(dir.path(), "main", "app").unwrap();
+        assert_eq!(head.commit.sha, ids[1]);
+        assert_eq!(head.commit.summary, "second");
+        let paths: Vec<_> = head.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["app/a.yaml", "app/nested/b.yaml"]);
+        let old = read_revision(dir.path(), &ids[0], "app").unwrap();
+        assert_eq!(old.files[0].content, b"a: 1");
+    }
+
+    #[test]
+    fn problems_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        create_with_history(dir.path(), &[("one", files(&[("a.yaml", "a: 1")]))]).unwrap();
+        assert!(matches!(
+            read_revision(dir.path(), "nope", ""),
+            Err(RepoError::UnknownRevision { .. })
+        ));
+        assert!(matches!(
+            read_revision(dir.path(), "main", "missing"),
+            Err(RepoError::PathNotFound { .. })
+        ));
+        assert!(matches!(
+            read_revision(&dir.path().join("x"), "main", ""),
+            Err(RepoError::Missing { .. })
+        ));
+        let plain = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            read_revision(plain.path(), "main", ""),
+            Err(RepoError::NotARepository { .. })
+        ));
+    }
+}

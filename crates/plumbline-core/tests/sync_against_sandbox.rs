@@ -1,0 +1,229 @@
+//! The whole loop against a real HTTPS API server (kube-sandbox) and a real Git repository:
+//! an app starts OutOfSync, a sync applies it, and it ends Synced with tracked objects.
+
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::discovery::ApiResource;
+use plumbline_core::apps::{Application, Destination, MemoryStore};
+use plumbline_core::clusters::Kubeconfigs;
+use plumbline_core::reconcile::{ResourceSync, SyncStatus};
+use plumbline_core::resources::{ResourceKey, TRACKING_ANNOTATION};
+use plumbline_core::sync::{OperationPhase, ResultStatus, SyncEvent};
+use plumbline_core::{Engine, repos};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+
+const CONFIGMAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  greeting: hello\n";
+const APP: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {app: web}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        ports:\n        - containerPort: 80\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - port: 80\n";
+
+struct World {
+    _sandbox: kube_sandbox::Sandbox,
+    _dir: tempfile::TempDir,
+    engine: Engine,
+    client: kube::Client,
+}
+
+async fn world() -> World {
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    let repo = dir.path().join("repo");
+    let file = |p: &str, c: &str| (p.to_string(), c.as_bytes().to_vec());
+    repos::create_with_history(
+        &repo,
+        &[(
+            "add guestbook",
+            vec![
+                file("apps/guestbook/config.yaml", CONFIGMAP),
+                file("apps/guestbook/nested/web.yaml", APP),
+            ],
+        )],
+    )
+    .unwrap();
+    let kubeconfigs = Kubeconfigs::load(&[kubeconfig]);
+    let engine = Engine::new(kubeconfigs, Arc::new(MemoryStore::default()));
+    engine
+        .apps()
+        .add(Application {
+            name: "guestbook".into(),
+            repo: repo.display().to_string(),
+            revision: "main".into(),
+            path: "apps/guestbook".into(),
+            destination: Destination {
+                context: "sandbox".into(),
+                namespace: "default".into(),
+            },
+        })
+        .unwrap();
+    let config = kube::Config::from_custom_kubeconfig(
+        kube::config::Kubeconfig::read_from(dir.path().join("kubeconfig")).unwrap(),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let client = kube::Client::try_from(config).unwrap();
+    World {
+        _sandbox: sandbox,
+        _dir: dir,
+        engine,
+        client,
+    }
+}
+
+fn key(group: &str, kind: &str, name: &str) -> ResourceKey {
+    ResourceKey {
+        group: group.into(),
+        kind: kind.into(),
+        namespace: "default".into(),
+        name: name.into(),
+    }
+}
+
+#[tokio::test]
+async fn out_of_sync_app_syncs_and_becomes_synced() {
+    let w = world().await;
+
+    let before = w.engine.status("guestbook").await.unwrap();
+    assert!(before.error.is_none(), "{:?}", before.error);
+    assert_eq!(before.sync, SyncStatus::OutOfSync);
+    let statuses: Vec<_> = before
+        .resources
+        .iter()
+        .map(|r| (r.key.kind.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("ConfigMap", ResourceSync::Missing),
+            ("Service", ResourceSync::Missing),
+            ("Deployment", ResourceSync::Missing)
+        ],
+        "resources are listed in sync order"
+    );
+
+    let events = Mutex::new(Vec::new());
+    let result = w
+        .engine
+        .sync("guestbook", &|e| events.lock().unwrap().push(e))
+        .await
+        .unwrap();
+    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    assert!(
+        result
+            .results
+            .iter()
+            .all(|r| r.status == ResultStatus::Synced)
+    );
+    let applied: Vec<_> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            SyncEvent::Applying { key } => Some(key.kind.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(applied, ["ConfigMap", "Service", "Deployment"]);
+
+    let after = w.engine.status("guestbook").await.unwrap();
+    assert_eq!(after.sync, SyncStatus::Synced, "{:?}", after.resources);
+
+    let deployments: Api<DynamicObject> = Api::namespaced_with(
+        w.client.clone(),
+        "default",
+        &ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(
+            "apps",
+            "v1",
+            "Deployment",
+        )),
+    );
+    let web = deployments.get("web").await.unwrap();
+    let annotations = web.metadata.annotations.unwrap_or_default();
+    assert_eq!(
+        annotations.get(TRACKING_ANNOTATION).map(String::as_str),
+        Some("guestbook:apps/Deployment:default/web")
+    );
+    let managers: Vec<_> = web
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert_eq!(managers, ["plumbline"]);
+}
+
+#[tokio::test]
+async fn drift_in_the_cluster_shows_as_a_diff() {
+    let w = world().await;
+    w.engine.sync("guestbook", &|_| {}).await.unwrap();
+
+    // Someone edits the ConfigMap by hand; the field now belongs to another manager.
+    let configmaps: Api<DynamicObject> = Api::namespaced_with(
+        w.client.clone(),
+        "default",
+        &ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk("", "v1", "ConfigMap")),
+    );
+    let patch = json!({"data": {"greeting": "changed by hand"}});
+    configmaps
+        .patch("settings", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+
+    let status = w.engine.status("guestbook").await.unwrap();
+    assert_eq!(status.sync, SyncStatus::OutOfSync);
+    let cm = status
+        .resources
+        .iter()
+        .find(|r| r.key.kind == "ConfigMap")
+        .unwrap();
+    assert_eq!(cm.status, ResourceSync::OutOfSync);
+
+    let diff = w
+        .engine
+        .diff("guestbook", &key("", "ConfigMap", "settings"))
+        .await
+        .unwrap();
+    let changed: Vec<_> = diff
+        .lines
+        .iter()
+        .filter(|l| l.change != plumbline_core::diff::LineChange::Equal)
+        .map(|l| l.text.trim())
+        .collect();
+    assert!(
+        changed.contains(&"greeting: changed by hand"),
+        "{changed:?}"
+    );
+    assert!(changed.contains(&"greeting: hello"), "{changed:?}");
+    assert!(!diff.live.contains("managedFields") && !diff.live.contains("resourceVersion"));
+}
+
+#[tokio::test]
+async fn unreachable_cluster_makes_the_app_unknown_with_a_reason() {
+    let w = world().await;
+    drop(w._sandbox);
+    let status = w.engine.status("guestbook").await.unwrap();
+    assert_eq!(status.sync, SyncStatus::Unknown);
+    let error = status.error.expect("the reason is shown");
+    assert!(
+        error.message.contains("sandbox"),
+        "names the context: {}",
+        error.message
+    );
+}
+
+#[tokio::test]
+async fn the_unreachable_message_says_why() {
+    let w = world().await;
+    drop(w._sandbox);
+    let error = w.engine.status("guestbook").await.unwrap().error.unwrap();
+    assert_eq!(error.code, plumbline_core::ipc::ErrorCode::Cluster);
+    assert!(
+        error.message.to_lowercase().contains("connection refused"),
+        "root cause is shown: {}",
+        error.message
+    );
+}
