@@ -1,3 +1,18 @@
 fn main() {
-    tauri_build::build()
+    // Declaring the app's commands makes Tauri generate one permission per command, so the
+    // capability in tauri.conf.json can grant the window exactly these and nothing else.
+    let commands = &[
+        "environment",
+        "list_contexts",
+        "list_apps",
+        "add_app",
+        "app_status",
+        "resource_diff",
+        "sync_app",
+    ];
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(commands)),
+    )
+    .expect("tauri build script failed");
 }

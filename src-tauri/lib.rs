@@ -1,1 +1,128 @@
-pub fn run() {}
+//! Plumbline's desktop shell: the Tauri builder, the app store on tauri-plugin-store, demo
+//! mode, logging, and the commands the UI calls. The engine lives in `plumbline-core`.
+
+mod app_store;
+mod commands;
+mod demo;
+
+use plumbline_core::Engine;
+use plumbline_core::Environment;
+use plumbline_core::clusters::{Kubeconfigs, default_kubeconfig_paths};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tauri::Manager;
+
+/// What every command can reach.
+pub struct Shell {
+    pub engine: Arc<Engine>,
+    pub environment: Environment,
+    /// Keeps the demo cluster running for as long as the app runs.
+    _demo: Option<demo::Demo>,
+    _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+/// Folders for data and logs: `PLUMBLINE_DATA_DIR` when set (tests and scripts), else the
+/// platform's app data and log folders.
+fn folders(app: &tauri::AppHandle) -> Result<(PathBuf, PathBuf), String> {
+    if let Some(dir) = std::env::var_os("PLUMBLINE_DATA_DIR") {
+        let dir = PathBuf::from(dir);
+        return Ok((dir.clone(), dir.join("logs")));
+    }
+    let data = app
+        .path()
+        .app_data_dir()
+        .map_err(|e| format!("no app data folder: {e}"))?;
+    let logs = app
+        .path()
+        .app_log_dir()
+        .unwrap_or_else(|_| data.join("logs"));
+    Ok((data, logs))
+}
+
+fn init_logging(log_dir: &std::path::Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::prelude::*;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PLUMBLINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (file_layer, guard) = match std::fs::create_dir_all(log_dir) {
+        Ok(()) => {
+            let (writer, guard) = tracing_appender::non_blocking(tracing_appender::rolling::daily(
+                log_dir,
+                "plumbline.log",
+            ));
+            (
+                Some(
+                    tracing_subscriber::fmt::layer()
+                        .with_ansi(false)
+                        .with_writer(writer),
+                ),
+                Some(guard),
+            )
+        }
+        Err(_) => (None, None),
+    };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(file_layer)
+        .try_init();
+    guard
+}
+
+fn wants_demo(kubeconfigs: &Kubeconfigs) -> bool {
+    std::env::var("PLUMBLINE_DEMO").is_ok_and(|v| v == "1" || v == "true") || kubeconfigs.is_empty()
+}
+
+fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+    let (data_dir, log_dir) = folders(app.handle())?;
+    let log_guard = init_logging(&log_dir);
+    std::fs::create_dir_all(&data_dir)?;
+
+    let kubeconfigs = Kubeconfigs::load(&default_kubeconfig_paths());
+    let demo_mode = wants_demo(&kubeconfigs);
+    let (engine, demo) = if demo_mode {
+        tracing::info!("starting in demo mode");
+        let demo = tauri::async_runtime::block_on(demo::start(&data_dir.join("demo")))?;
+        (demo.engine.clone(), Some(demo))
+    } else {
+        let (store, notice) =
+            app_store::PluginAppStore::open(app.handle(), &data_dir.join("applications.json"))?;
+        if let Some(notice) = notice {
+            tracing::warn!("{notice}");
+        }
+        (Arc::new(Engine::new(kubeconfigs, Arc::new(store))), None)
+    };
+    tracing::info!(data = %data_dir.display(), logs = %log_dir.display(), demo = demo_mode, "Plumbline started");
+    app.manage(Shell {
+        engine,
+        environment: Environment {
+            demo: demo_mode,
+            data_dir: data_dir.display().to_string(),
+            log_dir: log_dir.display().to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        _demo: demo,
+        _log_guard: log_guard,
+    });
+    Ok(())
+}
+
+/// Starts the desktop app.
+pub fn run() {
+    tauri::Builder::default()
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .setup(setup)
+        .invoke_handler(tauri::generate_handler![
+            commands::environment,
+            commands::list_contexts,
+            commands::list_apps,
+            commands::add_app,
+            commands::app_status,
+            commands::resource_diff,
+            commands::sync_app,
+        ])
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            eprintln!("Plumbline could not start: {e}");
+            std::process::exit(1);
+        });
+}

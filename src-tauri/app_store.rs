@@ -1,0 +1,96 @@
+//! The application store on tauri-plugin-store: one JSON file in the app data folder.
+//!
+//! The plugin rewrites the file in place, so each save first keeps the previous file as
+//! `.bak`; a file that no longer parses is moved aside (never overwritten) and the backup,
+//! if good, takes its place. Either way the user is told.
+
+use plumbline_core::apps::{AppStore, Application, StoreError};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tauri::Wry;
+use tauri_plugin_store::{Store, StoreExt};
+
+const KEY: &str = "applications";
+
+pub struct PluginAppStore {
+    store: Arc<Store<Wry>>,
+    path: PathBuf,
+}
+
+impl PluginAppStore {
+    /// Opens the store file at `path`. Returns the store and, when the file had to be moved
+    /// aside, a sentence saying so.
+    pub fn open(app: &tauri::AppHandle, path: &Path) -> Result<(Self, Option<String>), StoreError> {
+        let mut notice = None;
+        if path.exists() && !parses(path) {
+            let aside = path.with_extension(format!("corrupt-{}.json", unix_seconds()));
+            std::fs::rename(path, &aside).map_err(|e| read_error(path, e))?;
+            let backup = backup_path(path);
+            let restored = parses(&backup) && std::fs::copy(&backup, path).is_ok();
+            notice = Some(format!(
+                "The application store {} could not be read and was moved to {}. {}",
+                path.display(),
+                aside.display(),
+                if restored {
+                    "The last good copy was restored."
+                } else {
+                    "No good copy was found; starting empty."
+                }
+            ));
+        }
+        let store = app.store(path).map_err(|e| read_error(path, e))?;
+        Ok((
+            Self {
+                store,
+                path: path.to_path_buf(),
+            },
+            notice,
+        ))
+    }
+}
+
+fn parses(path: &Path) -> bool {
+    std::fs::read(path)
+        .is_ok_and(|bytes| serde_json::from_slice::<Value>(&bytes).is_ok_and(|v| v.is_object()))
+}
+
+fn backup_path(path: &Path) -> PathBuf {
+    path.with_extension("json.bak")
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+fn read_error(path: &Path, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Read {
+        location: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+impl AppStore for PluginAppStore {
+    fn load(&self) -> Result<Vec<Application>, StoreError> {
+        match self.store.get(KEY) {
+            None => Ok(Vec::new()),
+            Some(value) => serde_json::from_value(value).map_err(|e| read_error(&self.path, e)),
+        }
+    }
+
+    fn save(&self, apps: &[Application]) -> Result<(), StoreError> {
+        let write_error = |e: &dyn std::fmt::Display| StoreError::Write {
+            location: self.path.display().to_string(),
+            message: e.to_string(),
+        };
+        if self.path.exists() {
+            std::fs::copy(&self.path, backup_path(&self.path)).map_err(|e| write_error(&e))?;
+        }
+        let value = serde_json::to_value(apps).map_err(|e| write_error(&e))?;
+        self.store.set(KEY, value);
+        self.store.save().map_err(|e| write_error(&e))
+    }
+}

@@ -1,0 +1,130 @@
+//! Demo mode: a kube-sandbox on 127.0.0.1, a Git repository made from the sample app in
+//! `demo/`, and one application, already deployed at the older commit, so the user opens
+//! Plumbline to a real app that is out of sync.
+
+use kube_sandbox::{Sandbox, SandboxOptions};
+use plumbline_core::apps::{Application, Destination, MemoryStore};
+use plumbline_core::clusters::Kubeconfigs;
+use plumbline_core::{Engine, repos};
+use std::path::Path;
+use std::sync::Arc;
+
+pub const CONTEXT: &str = "plumbline-demo";
+pub const APP: &str = "guestbook";
+
+const PREVIOUS: &[(&str, &str)] = &[
+    (
+        "guestbook/namespace.yaml",
+        include_str!("../demo/guestbook-previous/namespace.yaml"),
+    ),
+    (
+        "guestbook/configmap.yaml",
+        include_str!("../demo/guestbook-previous/configmap.yaml"),
+    ),
+    (
+        "guestbook/deployment.yaml",
+        include_str!("../demo/guestbook-previous/deployment.yaml"),
+    ),
+];
+const CURRENT: &[(&str, &str)] = &[
+    (
+        "guestbook/namespace.yaml",
+        include_str!("../demo/guestbook/namespace.yaml"),
+    ),
+    (
+        "guestbook/configmap.yaml",
+        include_str!("../demo/guestbook/configmap.yaml"),
+    ),
+    (
+        "guestbook/deployment.yaml",
+        include_str!("../demo/guestbook/deployment.yaml"),
+    ),
+    (
+        "guestbook/service.yaml",
+        include_str!("../demo/guestbook/service.yaml"),
+    ),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("the demo cluster could not start: {0}")]
+    Sandbox(#[from] kube_sandbox::SandboxError),
+    #[error("the demo folder {path} could not be prepared: {message}")]
+    Files { path: String, message: String },
+    #[error("the demo repository could not be created: {0}")]
+    Repo(#[from] plumbline_core::repos::RepoError),
+    #[error("the demo application could not be set up: {0}")]
+    Engine(#[from] plumbline_core::EngineError),
+}
+
+/// Everything the demo owns; the sandbox stops when this is dropped.
+pub struct Demo {
+    /// Never read: held so the demo cluster lives as long as the app.
+    pub _sandbox: Sandbox,
+    pub engine: Arc<Engine>,
+}
+
+/// Builds the demo world in `dir` (replacing any earlier demo there).
+pub async fn start(dir: &Path) -> Result<Demo, DemoError> {
+    let files_error = |e: std::io::Error| DemoError::Files {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    };
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(files_error)?;
+    }
+    std::fs::create_dir_all(dir).map_err(files_error)?;
+
+    let sandbox = Sandbox::start(SandboxOptions::default()).await?;
+    let kubeconfig = dir.join("kubeconfig");
+    sandbox
+        .write_kubeconfig(&kubeconfig, CONTEXT)
+        .map_err(files_error)?;
+
+    let repo = dir.join("repo");
+    let as_files = |set: &[(&str, &str)]| {
+        set.iter()
+            .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+            .collect()
+    };
+    let commits = repos::create_with_history(
+        &repo,
+        &[
+            ("Guestbook: first release", as_files(PREVIOUS)),
+            (
+                "Guestbook: add a Service, scale to 2, new greeting",
+                as_files(CURRENT),
+            ),
+        ],
+    )?;
+
+    let engine = Arc::new(Engine::new(
+        Kubeconfigs::load(&[kubeconfig]),
+        Arc::new(MemoryStore::default()),
+    ));
+    let mut app = Application {
+        name: APP.into(),
+        repo: repo.display().to_string(),
+        revision: commits[0].clone(),
+        path: "guestbook".into(),
+        destination: Destination {
+            context: CONTEXT.into(),
+            namespace: APP.into(),
+        },
+    };
+    // Deploy the first release, then point the app at `main`: the cluster is one commit behind.
+    engine
+        .apps()
+        .add(app.clone())
+        .map_err(plumbline_core::EngineError::from)?;
+    engine.sync(APP, &|_| {}).await?;
+    app.revision = "main".into();
+    engine
+        .apps()
+        .update(app)
+        .map_err(plumbline_core::EngineError::from)?;
+    Ok(Demo {
+        _sandbox: sandbox,
+        engine,
+    })
+}

@@ -1,0 +1,59 @@
+import { useState } from "react";
+import { useBackend } from "./backend/context";
+import { ErrorBoundary, ErrorNotice } from "./components/ErrorNotice";
+import { useLoad } from "./useLoad";
+import { AppPage } from "./screens/AppPage";
+import { Overview } from "./screens/Overview";
+import { Rail } from "./screens/Rail";
+
+type View = { screen: "overview" } | { screen: "app"; name: string };
+
+export function App() {
+  const backend = useBackend();
+  const [environment] = useLoad(() => backend.environment(), "environment");
+  const [contexts] = useLoad(() => backend.listContexts(), "contexts");
+  const [apps, reloadApps] = useLoad(() => backend.listApps(), "apps");
+  const [view, setView] = useState<View>({ screen: "overview" });
+
+  return (
+    <div className="frame">
+      <Rail
+        contexts={contexts.value}
+        apps={apps.value}
+        selectedApp={view.screen === "app" ? view.name : null}
+        onOpenOverview={() => setView({ screen: "overview" })}
+        onOpenApp={(name) => setView({ screen: "app", name })}
+      />
+      <main className="main">
+        {environment.value?.demo && (
+          <div className="demo-banner" role="note">
+            <strong>Demo sandbox.</strong> You are looking at a simulated cluster on this computer with a sample
+            application. Nothing here touches your real clusters.
+          </div>
+        )}
+        <nav className="breadcrumb" aria-label="Breadcrumb">
+          <button type="button" className="link" onClick={() => setView({ screen: "overview" })}>
+            Applications
+          </button>
+          {view.screen === "app" && <span> › {view.name}</span>}
+        </nav>
+        {environment.state === "failed" && (
+          <ErrorNotice title="Plumbline's backend did not answer." error={environment.error} />
+        )}
+        {contexts.state === "failed" && <ErrorNotice title="Contexts could not be read." error={contexts.error} />}
+        <ErrorBoundary key={view.screen === "app" ? view.name : "overview"}>
+          {view.screen === "overview" ? (
+            <Overview
+              apps={apps}
+              contexts={contexts.value}
+              onOpenApp={(name) => setView({ screen: "app", name })}
+              onAppsChanged={reloadApps}
+            />
+          ) : (
+            <AppPage name={view.name} />
+          )}
+        </ErrorBoundary>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import type { DiffLine, SyncResult } from "./backend";
+import { collapseUnchanged, resourceLabel, summarizeResult } from "./format";
+
+const equal = (n: number): DiffLine => ({ change: "Equal", oldLine: n, newLine: n, text: `line ${n}` });
+const insert = (n: number): DiffLine => ({ change: "Insert", oldLine: null, newLine: n, text: `new ${n}` });
+
+describe("resourceLabel", () => {
+  it("reads like kubectl, with the group for non-core kinds", () => {
+    expect(resourceLabel({ group: "apps", kind: "Deployment", namespace: "web", name: "ui" })).toBe("Deployment.apps web/ui");
+    expect(resourceLabel({ group: "", kind: "Namespace", namespace: "", name: "web" })).toBe("Namespace web");
+  });
+});
+
+describe("collapseUnchanged", () => {
+  it("folds a long unchanged run between changes, keeping context on both sides", () => {
+    const lines = [insert(1), ...Array.from({ length: 20 }, (_, i) => equal(i + 2)), insert(22)];
+    const rows = collapseUnchanged(lines, 3);
+    const gap = rows.find((r) => r.type === "gap");
+    expect(gap?.type === "gap" && gap.hidden.length).toBe(14);
+    expect(rows.filter((r) => r.type === "line")).toHaveLength(2 + 6);
+  });
+
+  it("folds leading and trailing runs completely", () => {
+    const lines = [...Array.from({ length: 10 }, (_, i) => equal(i + 1)), insert(11)];
+    const rows = collapseUnchanged(lines, 3);
+    expect(rows[0].type).toBe("gap");
+    expect(rows.filter((r) => r.type === "line")).toHaveLength(4);
+  });
+
+  it("keeps short runs as they are", () => {
+    const lines = [insert(1), equal(2), equal(3), insert(4)];
+    expect(collapseUnchanged(lines, 3).every((r) => r.type === "line")).toBe(true);
+  });
+});
+
+describe("summarizeResult", () => {
+  it("counts each outcome and leaves out zeros", () => {
+    const key = { group: "", kind: "ConfigMap", namespace: "a", name: "b" };
+    const result: SyncResult = {
+      phase: "Failed",
+      commit: { sha: "abc", summary: "" },
+      message: "",
+      results: [
+        { key, status: "Synced", message: "" },
+        { key, status: "Synced", message: "" },
+        { key, status: "SyncFailed", message: "" },
+      ],
+    };
+    expect(summarizeResult(result)).toBe("2 synced · 1 failed");
+  });
+});

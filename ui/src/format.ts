@@ -1,0 +1,62 @@
+// Pure helpers for what the screens show; unit-tested in format.test.ts.
+import type { DiffLine, ResourceKey, SyncResult } from "./backend";
+
+/** `Deployment guestbook/web`, `Namespace guestbook`: how kubectl users name a resource. */
+export function resourceLabel(key: ResourceKey): string {
+  const kind = key.group ? `${key.kind}.${key.group}` : key.kind;
+  return key.namespace ? `${kind} ${key.namespace}/${key.name}` : `${kind} ${key.name}`;
+}
+
+/** A stable string id for a resource key, for React keys and lookups. */
+export function keyId(key: ResourceKey): string {
+  return `${key.group}/${key.kind}/${key.namespace}/${key.name}`;
+}
+
+export function shortSha(sha: string): string {
+  return sha.slice(0, 7);
+}
+
+/** "3 synced · 1 failed · 2 skipped", leaving out zero counts. */
+export function summarizeResult(result: SyncResult): string {
+  const counts = new Map<string, number>();
+  for (const r of result.results) {
+    const word = r.status === "Synced" ? "synced" : r.status === "SyncFailed" ? "failed" : "skipped";
+    counts.set(word, (counts.get(word) ?? 0) + 1);
+  }
+  return ["synced", "failed", "skipped"]
+    .filter((w) => counts.has(w))
+    .map((w) => `${counts.get(w)} ${w}`)
+    .join(" · ");
+}
+
+export type DiffRow = { type: "line"; line: DiffLine } | { type: "gap"; hidden: DiffLine[] };
+
+/**
+ * Collapses runs of unchanged lines longer than `2 * context + 1`, keeping `context` lines
+ * next to each change, so a reviewer sees the changes and where they are.
+ */
+export function collapseUnchanged(lines: DiffLine[], context = 3): DiffRow[] {
+  const rows: DiffRow[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    if (lines[i].change !== "Equal") {
+      rows.push({ type: "line", line: lines[i] });
+      i += 1;
+      continue;
+    }
+    let end = i;
+    while (end < lines.length && lines[end].change === "Equal") end += 1;
+    const run = lines.slice(i, end);
+    const keepBefore = i === 0 ? 0 : context;
+    const keepAfter = end === lines.length ? 0 : context;
+    if (run.length > keepBefore + keepAfter + 1) {
+      run.slice(0, keepBefore).forEach((line) => rows.push({ type: "line", line }));
+      rows.push({ type: "gap", hidden: run.slice(keepBefore, run.length - keepAfter) });
+      run.slice(run.length - keepAfter).forEach((line) => rows.push({ type: "line", line }));
+    } else {
+      run.forEach((line) => rows.push({ type: "line", line }));
+    }
+    i = end;
+  }
+  return rows;
+}

@@ -1,0 +1,97 @@
+import { useState, type FormEvent } from "react";
+import { useBackend } from "../backend/context";
+import { toBackendError, type ContextList, type ErrorInfo } from "../backend";
+import { ErrorNotice } from "../components/ErrorNotice";
+
+/** A form for a new application: which folder of which repository goes to which context. */
+export function AddApp({
+  contexts,
+  onAdded,
+  onCancel,
+}: {
+  contexts: ContextList | undefined;
+  onAdded: (name: string) => void;
+  onCancel: () => void;
+}) {
+  const backend = useBackend();
+  const current = contexts?.contexts.find((c) => c.current) ?? contexts?.contexts[0];
+  const [form, setForm] = useState({
+    name: "",
+    repo: "",
+    revision: "main",
+    path: "",
+    context: current?.name ?? "",
+    namespace: current?.namespace ?? "default",
+  });
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [saving, setSaving] = useState(false);
+  const field = (name: keyof typeof form) => ({
+    value: form[name],
+    onChange: (e: { target: { value: string } }) => setForm({ ...form, [name]: e.target.value }),
+  });
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSaving(true);
+    setError(null);
+    try {
+      await backend.addApp({
+        name: form.name.trim(),
+        repo: form.repo.trim(),
+        revision: form.revision.trim(),
+        path: form.path.trim(),
+        destination: { context: form.context, namespace: form.namespace.trim() },
+      });
+      onAdded(form.name.trim());
+    } catch (thrown) {
+      setError(toBackendError(thrown).info);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <form className="add-app" onSubmit={submit} aria-label="Add application">
+      <h2>Add application</h2>
+      <label>
+        Name
+        <input required placeholder="guestbook" {...field("name")} />
+      </label>
+      <label>
+        Repository (local Git folder)
+        <input required placeholder="/home/me/src/deploy" {...field("repo")} />
+      </label>
+      <label>
+        Revision
+        <input required placeholder="main" {...field("revision")} />
+      </label>
+      <label>
+        Path in the repository
+        <input placeholder="apps/guestbook" {...field("path")} />
+      </label>
+      <label>
+        Context
+        <select required {...field("context")}>
+          {contexts?.contexts.map((c) => (
+            <option key={c.name} value={c.name}>
+              {c.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Namespace
+        <input required placeholder="default" {...field("namespace")} />
+      </label>
+      {error && <ErrorNotice title="The application was not added." error={error} />}
+      <div className="form-actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={saving}>
+          {saving ? "Adding…" : "Add"}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,196 @@
+import { useState } from "react";
+import { useBackend } from "../backend/context";
+import { toBackendError, type ErrorInfo, type ResourceKey, type ResourceResult, type SyncResult } from "../backend";
+import { StatusBadge } from "../components/StatusBadge";
+import { ErrorNotice } from "../components/ErrorNotice";
+import { keyId, resourceLabel, shortSha, summarizeResult } from "../format";
+import { useLoad } from "../useLoad";
+import { DiffView } from "./DiffView";
+
+type Step = "waiting" | "dry-run" | "applying" | ResourceResult;
+
+type SyncState =
+  | { phase: "idle" }
+  | { phase: "running"; steps: Map<string, { key: ResourceKey; step: Step }> }
+  | { phase: "done"; result: SyncResult }
+  | { phase: "error"; error: ErrorInfo };
+
+function stepLabel(step: Step): string {
+  if (step === "waiting") return "waiting";
+  if (step === "dry-run") return "dry run…";
+  if (step === "applying") return "applying…";
+  return step.message;
+}
+
+export function AppPage({ name }: { name: string }) {
+  const backend = useBackend();
+  // Each refresh reloads the status and, after it, the open diff.
+  const [refreshes, setRefreshes] = useState(0);
+  const reload = () => setRefreshes((n) => n + 1);
+  const [status] = useLoad(() => backend.appStatus(name), `${name}:${refreshes}`);
+  const [selected, setSelected] = useState<ResourceKey | null>(null);
+  const statusReady = status.state !== "loading";
+  const [diff] = useLoad(
+    () => (selected && statusReady ? backend.resourceDiff(name, selected) : Promise.resolve(null)),
+    `${name}:${selected ? keyId(selected) : ""}:${refreshes}:${statusReady}`,
+  );
+  const [sync, setSync] = useState<SyncState>({ phase: "idle" });
+
+  const startSync = async () => {
+    const steps = new Map<string, { key: ResourceKey; step: Step }>();
+    setSync({ phase: "running", steps: new Map(steps) });
+    try {
+      const result = await backend.syncApp(name, (event) => {
+        if (event.type === "planned") event.resources.forEach((key) => steps.set(keyId(key), { key, step: "waiting" }));
+        else if (event.type === "dryRun") steps.set(keyId(event.key), { key: event.key, step: "dry-run" });
+        else if (event.type === "applying") steps.set(keyId(event.key), { key: event.key, step: "applying" });
+        else steps.set(keyId(event.result.key), { key: event.result.key, step: event.result });
+        setSync({ phase: "running", steps: new Map(steps) });
+      });
+      setSync({ phase: "done", result });
+    } catch (thrown) {
+      setSync({ phase: "error", error: toBackendError(thrown).info });
+    }
+    reload();
+  };
+
+  const app = status.value;
+  const running = sync.phase === "running";
+  return (
+    <section className="screen app-page" aria-labelledby="app-title">
+      <header className="app-header">
+        <div>
+          <h1 id="app-title">{name}</h1>
+          {app && (
+            <p className="app-meta">
+              {app.app.destination.context} · {app.app.destination.namespace} · {app.app.path || "."} @{" "}
+              {app.app.revision}
+              {app.commit && (
+                <>
+                  {" "}
+                  <code>{shortSha(app.commit.sha)}</code> {app.commit.summary}
+                </>
+              )}
+            </p>
+          )}
+        </div>
+        <div className="app-actions">
+          {app ? <StatusBadge status={app.sync} /> : <span className="skeleton">checking…</span>}
+          <button type="button" onClick={reload} disabled={status.state === "loading" || running}>
+            {status.state === "loading" ? "Refreshing…" : "Refresh"}
+          </button>
+          <button
+            type="button"
+            className="primary"
+            onClick={startSync}
+            disabled={running || !app || app.sync === "Unknown"}
+          >
+            {running ? "Syncing…" : "Sync"}
+          </button>
+        </div>
+      </header>
+
+      {status.state === "failed" && <ErrorNotice title="Status could not be read." error={status.error} />}
+      {app?.error && <ErrorNotice title="Plumbline cannot compare this application." error={app.error} />}
+      {app?.notes.map((note) => (
+        <p key={note} className="notice notice-info">
+          {note}
+        </p>
+      ))}
+
+      {sync.phase === "running" && (
+        <div className="sync-progress" role="status" aria-label="Sync progress">
+          <h2>Syncing…</h2>
+          <ol>
+            {[...sync.steps.values()].map(({ key, step }) => (
+              <li key={keyId(key)}>
+                {typeof step === "object" ? (
+                  <StatusBadge status={step.status} />
+                ) : (
+                  <span className="spinner" aria-hidden="true" />
+                )}
+                {resourceLabel(key)} <span className="muted">{stepLabel(step)}</span>
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+      {sync.phase === "done" && (
+        <div
+          className={`notice ${sync.result.phase === "Succeeded" ? "notice-ok" : "notice-error"}`}
+          role="status"
+          aria-label="Sync result"
+        >
+          <strong>
+            Sync {sync.result.phase === "Succeeded" ? "succeeded" : "failed"}: {summarizeResult(sync.result)}
+          </strong>
+          <p>{sync.result.message}</p>
+          <ul>
+            {sync.result.results
+              .filter((r) => r.status !== "Synced")
+              .map((r) => (
+                <li key={keyId(r.key)}>
+                  {resourceLabel(r.key)}: {r.message}
+                </li>
+              ))}
+          </ul>
+        </div>
+      )}
+      {sync.phase === "error" && <ErrorNotice title="Sync could not start." error={sync.error} />}
+
+      <div className="app-body">
+        <table className="resources" aria-label="Resources">
+          <thead>
+            <tr>
+              <th>Kind</th>
+              <th>Namespace</th>
+              <th>Name</th>
+              <th>Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {app?.resources.map((r) => {
+              const isSelected = selected !== null && keyId(selected) === keyId(r.key);
+              return (
+                <tr
+                  key={keyId(r.key)}
+                  className={isSelected ? "selected" : undefined}
+                  aria-selected={isSelected}
+                  onClick={() => setSelected(r.key)}
+                >
+                  <td>{r.key.kind}</td>
+                  <td>{r.key.namespace || "—"}</td>
+                  <td>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => setSelected(r.key)}
+                      aria-label={`Diff ${resourceLabel(r.key)}`}
+                    >
+                      {r.key.name}
+                    </button>
+                  </td>
+                  <td>
+                    <StatusBadge status={r.status} />
+                  </td>
+                </tr>
+              );
+            })}
+            {app && app.resources.length === 0 && !app.error && (
+              <tr>
+                <td colSpan={4} className="empty">
+                  This application renders no resources.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+        <div className="diff-panel">
+          {!selected && <p className="empty">Select a resource to see its diff.</p>}
+          {diff.state === "failed" && <ErrorNotice title="Diff could not be computed." error={diff.error} />}
+          {selected && diff.value && <DiffView diff={diff.value} />}
+        </div>
+      </div>
+    </section>
+  );
+}

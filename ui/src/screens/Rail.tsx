@@ -1,0 +1,69 @@
+import type { Application, ContextList } from "../backend";
+
+interface RailProps {
+  contexts: ContextList | undefined;
+  apps: Application[] | undefined;
+  selectedApp: string | null;
+  onOpenOverview: () => void;
+  onOpenApp: (name: string) => void;
+}
+
+/** The left rail: contexts (current marked), then applications grouped by context. */
+export function Rail({ contexts, apps, selectedApp, onOpenOverview, onOpenApp }: RailProps) {
+  const byContext = new Map<string, Application[]>();
+  for (const app of apps ?? []) {
+    const list = byContext.get(app.destination.context) ?? [];
+    list.push(app);
+    byContext.set(app.destination.context, list);
+  }
+  return (
+    <nav className="rail" aria-label="Contexts and applications">
+      <button type="button" className="rail-home" onClick={onOpenOverview}>
+        Plumbline
+      </button>
+      <h2>Contexts</h2>
+      <ul className="rail-list" aria-label="Contexts">
+        {contexts?.contexts.map((ctx) => (
+          <li
+            key={ctx.name}
+            className={ctx.current ? "current" : undefined}
+            title={`${ctx.server ?? "no server"} — ${ctx.file}`}
+          >
+            <span className="dot" aria-hidden="true" />
+            <span className="rail-name">{ctx.name}</span>
+            {ctx.current && <span className="tag">current</span>}
+          </li>
+        ))}
+        {contexts && contexts.contexts.length === 0 && (
+          <li className="rail-empty">No contexts in your kubeconfig files.</li>
+        )}
+      </ul>
+      {contexts?.problems.map((p) => (
+        <p key={p.file} className="rail-problem" role="alert">
+          {p.file}: {p.message}
+        </p>
+      ))}
+      <h2>Applications</h2>
+      {[...byContext.entries()].map(([context, list]) => (
+        <div key={context}>
+          <h3>{context}</h3>
+          <ul className="rail-list">
+            {list.map((app) => (
+              <li key={app.name}>
+                <button
+                  type="button"
+                  className={app.name === selectedApp ? "rail-app selected" : "rail-app"}
+                  aria-current={app.name === selectedApp ? "page" : undefined}
+                  onClick={() => onOpenApp(app.name)}
+                >
+                  {app.name}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ))}
+      {apps && apps.length === 0 && <p className="rail-empty">No applications yet.</p>}
+    </nav>
+  );
+}

@@ -1,0 +1,118 @@
+// A demo-like application: a ConfigMap that drifted, a Deployment in sync, a missing Service.
+import type { AppStatus, DiffLine, ResourceDiff, ResourceKey } from "../../src/backend/bindings";
+import type { Scenario } from "./mock-backend";
+
+const app = {
+  name: "guestbook",
+  repo: "/data/demo/repo",
+  revision: "main",
+  path: "guestbook",
+  destination: { context: "plumbline-demo", namespace: "guestbook" },
+};
+
+const configMap: ResourceKey = { group: "", kind: "ConfigMap", namespace: "guestbook", name: "guestbook-config" };
+const service: ResourceKey = { group: "", kind: "Service", namespace: "guestbook", name: "guestbook-ui" };
+const deployment: ResourceKey = { group: "apps", kind: "Deployment", namespace: "guestbook", name: "guestbook-ui" };
+
+function lines(spec: [DiffLine["change"], string][]): DiffLine[] {
+  let oldLine = 0;
+  let newLine = 0;
+  return spec.map(([change, text]) => ({
+    change,
+    text,
+    oldLine: change === "Insert" ? null : ++oldLine,
+    newLine: change === "Delete" ? null : ++newLine,
+  }));
+}
+
+const configMapDiff: ResourceDiff = {
+  key: configMap,
+  status: "OutOfSync",
+  live: "",
+  desired: "",
+  note: null,
+  lines: lines([
+    ["Equal", "apiVersion: v1"],
+    ["Equal", "data:"],
+    ["Delete", "  greeting: Hello, world"],
+    ["Insert", "  greeting: Hello from Git"],
+    ["Equal", "kind: ConfigMap"],
+    ["Equal", "metadata:"],
+    ["Equal", "  annotations:"],
+    ["Equal", "    plumbline.dev/tracking-id: guestbook:/ConfigMap:guestbook/guestbook-config"],
+    ["Equal", "  labels:"],
+    ["Equal", "    app.kubernetes.io/name: guestbook"],
+    ["Equal", "  name: guestbook-config"],
+    ["Equal", "  namespace: guestbook"],
+    ["Equal", "  extra-1: a"],
+    ["Equal", "  extra-2: b"],
+    ["Equal", "  extra-3: c"],
+    ["Equal", "  extra-4: d"],
+    ["Delete", "  theme: light"],
+    ["Insert", "  theme: dark"],
+  ]),
+};
+
+const before: AppStatus = {
+  app,
+  sync: "OutOfSync",
+  commit: { sha: "4f2a9c1d0e", summary: "Guestbook: add a Service, scale to 2, new greeting" },
+  notes: [],
+  error: null,
+  resources: [
+    { key: configMap, apiVersion: "v1", status: "OutOfSync", file: "guestbook/configmap.yaml", message: null },
+    { key: service, apiVersion: "v1", status: "Missing", file: "guestbook/service.yaml", message: null },
+    { key: deployment, apiVersion: "apps/v1", status: "Synced", file: "guestbook/deployment.yaml", message: null },
+  ],
+};
+
+const after: AppStatus = {
+  ...before,
+  sync: "Synced",
+  resources: before.resources.map((r) => ({ ...r, status: "Synced" })),
+};
+
+export const demoScenario: Scenario = {
+  environment: { demo: true, dataDir: "/data", logDir: "/data/logs", version: "0.1.0" },
+  contexts: {
+    contexts: [
+      {
+        name: "plumbline-demo",
+        cluster: "plumbline-demo",
+        server: "https://127.0.0.1:6443",
+        user: "plumbline-demo",
+        namespace: "default",
+        file: "/data/demo/kubeconfig",
+        current: true,
+      },
+    ],
+    problems: [],
+  },
+  before,
+  after,
+  diffs: {
+    "/ConfigMap/guestbook/guestbook-config": configMapDiff,
+  },
+  syncEvents: [
+    { type: "planned", resources: [configMap, service, deployment] },
+    { type: "dryRun", key: configMap },
+    { type: "dryRun", key: service },
+    { type: "dryRun", key: deployment },
+    { type: "applying", key: configMap },
+    { type: "done", result: { key: configMap, status: "Synced", message: "applied (server-side)" } },
+    { type: "applying", key: service },
+    { type: "done", result: { key: service, status: "Synced", message: "applied (server-side)" } },
+    { type: "applying", key: deployment },
+    { type: "done", result: { key: deployment, status: "Synced", message: "applied (server-side)" } },
+  ],
+  syncResult: {
+    phase: "Succeeded",
+    commit: before.commit ?? { sha: "", summary: "" },
+    message: "3 of 3 resources synced to 4f2a9c1",
+    results: [configMap, service, deployment].map((key) => ({
+      key,
+      status: "Synced",
+      message: "applied (server-side)",
+    })),
+  },
+};
