@@ -53,6 +53,8 @@ pub enum DemoError {
     Files { path: String, message: String },
     #[error("the demo repository could not be created: {0}")]
     Repo(#[from] plumbline_core::repos::RepoError),
+    #[error("the demo application's first release could not be deployed: {0}")]
+    Seed(String),
     #[error("the demo application could not be set up: {0}")]
     Engine(#[from] plumbline_core::EngineError),
 }
@@ -117,7 +119,10 @@ pub async fn start(dir: &Path) -> Result<Demo, DemoError> {
         .apps()
         .add(app.clone())
         .map_err(plumbline_core::EngineError::from)?;
-    engine.sync(APP, &|_| {}).await?;
+    let first = engine.sync(APP, &|_| {}).await?;
+    if first.phase != plumbline_core::sync::OperationPhase::Succeeded {
+        return Err(DemoError::Seed(first.message));
+    }
     app.revision = "main".into();
     engine
         .apps()

@@ -143,8 +143,18 @@ pub async fn run(
         resources: tasks.iter().map(|r| r.key.clone()).collect(),
     });
 
+    // A resource whose namespace this sync creates cannot be dry-run on the server yet; Argo CD
+    // skips those too, and the real apply runs after the Namespace exists.
+    let created_namespaces: Vec<&str> = tasks
+        .iter()
+        .filter(|t| t.key.kind == "Namespace" && t.key.group.is_empty() && t.live.is_none())
+        .map(|t| t.key.name.as_str())
+        .collect();
     let mut failures = Vec::new();
     for task in &tasks {
+        if created_namespaces.contains(&task.key.namespace.as_str()) {
+            continue;
+        }
         progress(SyncEvent::DryRun {
             key: task.key.clone(),
         });

@@ -227,3 +227,51 @@ async fn the_unreachable_message_says_why() {
         error.message
     );
 }
+
+#[tokio::test]
+async fn a_namespace_created_by_the_sync_comes_first_and_its_contents_follow() {
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    let repo = dir.path().join("repo");
+    let ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+    repos::create_with_history(
+        &repo,
+        &[(
+            "shop",
+            vec![
+                ("cm.yaml".to_string(), CONFIGMAP.as_bytes().to_vec()),
+                ("ns.yaml".to_string(), ns.as_bytes().to_vec()),
+            ],
+        )],
+    )
+    .unwrap();
+    let engine = Engine::new(
+        Kubeconfigs::load(&[kubeconfig]),
+        Arc::new(MemoryStore::default()),
+    );
+    engine
+        .apps()
+        .add(Application {
+            name: "shop".into(),
+            repo: repo.display().to_string(),
+            revision: "main".into(),
+            path: "".into(),
+            destination: Destination {
+                context: "sandbox".into(),
+                namespace: "shop".into(),
+            },
+        })
+        .unwrap();
+    let result = engine.sync("shop", &|_| {}).await.unwrap();
+    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    let kinds: Vec<_> = result.results.iter().map(|r| r.key.kind.as_str()).collect();
+    assert_eq!(kinds, ["Namespace", "ConfigMap"]);
+    assert_eq!(
+        engine.status("shop").await.unwrap().sync,
+        SyncStatus::Synced
+    );
+}
