@@ -7,7 +7,9 @@ const insert = (n: number): DiffLine => ({ change: "Insert", oldLine: null, newL
 
 describe("resourceLabel", () => {
   it("reads like kubectl, with the group for non-core kinds", () => {
-    expect(resourceLabel({ group: "apps", kind: "Deployment", namespace: "web", name: "ui" })).toBe("Deployment.apps web/ui");
+    expect(resourceLabel({ group: "apps", kind: "Deployment", namespace: "web", name: "ui" })).toBe(
+      "Deployment.apps web/ui",
+    );
     expect(resourceLabel({ group: "", kind: "Namespace", namespace: "", name: "web" })).toBe("Namespace web");
   });
 });

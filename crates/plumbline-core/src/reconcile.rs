@@ -286,7 +286,7 @@ pub async fn compare(
             });
         }
     }
-    resources.sort_by(|a, b| sync::order_key(a).cmp(&sync::order_key(b)));
+    resources.sort_by_key(sync::order_key);
     Ok(Comparison {
         app: app.clone(),
         commit: snapshot.commit,

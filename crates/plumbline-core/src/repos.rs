@@ -135,12 +135,15 @@ fn resolve<'r>(repo: &'r Repository, revision: &str) -> Option<git2::Commit<'r>>
         .and_then(|obj| obj.peel_to_commit().ok())
 }
 
+/// A file to commit: repository-relative path and content.
+pub type FileContent = (String, Vec<u8>);
+
 /// Creates a repository at `dir` with one commit per entry of `commits` on branch `main`,
 /// each commit holding exactly the files listed. Returns the commit ids in order. Used by the
 /// demo and by tests that need a real repository.
 pub fn create_with_history(
     dir: &Path,
-    commits: &[(&str, Vec<(String, Vec<u8>)>)],
+    commits: &[(&str, Vec<FileContent>)],
 ) -> Result<Vec<String>, RepoError> {
     let name = dir.display().to_string();
     let git = |e: git2::Error| RepoError::Git {

@@ -1,0 +1,54 @@
+# Plumbline. `make run` opens the app; `make test` runs every check CI runs.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+UI_BIN := ui/node_modules/.bin
+APP := target/debug/plumbline
+
+.PHONY: run test deps deps-test ui app lint rust-test ui-test browser-test e2e bindings screenshot clean-demo
+
+## run: install what is missing, build, and open the Plumbline window (demo mode without a kubeconfig)
+run: deps app
+	$(APP)
+
+## test: formatting, lints, Rust unit and integration tests, UI unit tests, browser tests, desktop end-to-end
+test: deps-test lint rust-test ui-test browser-test e2e
+	@echo "make test: all checks passed"
+
+deps:
+	scripts/deps.sh build
+
+deps-test:
+	scripts/deps.sh test
+
+ui:
+	cd ui && ../$(UI_BIN)/tsc -b && ../$(UI_BIN)/vite build --logLevel warn
+
+## app: the desktop binary with the UI embedded (what `make run` and the end-to-end test use)
+app: ui
+	$(UI_BIN)/tauri build --debug --no-bundle --ci -c '{"build":{"beforeBuildCommand":""}}'
+
+lint: ui
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cd ui && ../$(UI_BIN)/eslint . && ../$(UI_BIN)/prettier --check .
+
+rust-test:
+	cargo test --workspace --locked
+
+ui-test:
+	cd ui && ../$(UI_BIN)/vitest run
+
+browser-test: ui
+	cd ui && ../$(UI_BIN)/playwright test
+
+e2e: app
+	node --test tests/e2e/
+
+## bindings: regenerate ui/src/backend/bindings.ts from the Rust types
+bindings:
+	UPDATE_BINDINGS=1 cargo test -p plumbline-core --lib ipc::tests::bindings_file_is_current
+
+## screenshot: retake the README screenshots from the real window under Xvfb
+screenshot: deps-test app
+	SCREENSHOT_DIR=docs/screens node --test tests/e2e/
+	cp docs/screens/diff.png docs/screenshot.png

@@ -1,0 +1,76 @@
+// A small W3C WebDriver client for tauri-driver, over Node's fetch (keep-alive connections).
+
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+export class WebDriver {
+  constructor(base) {
+    this.base = base;
+    this.session = null;
+  }
+
+  async request(method, path, body) {
+    const response = await fetch(`${this.base}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = new Error(`${method} ${path}: ${json.value?.error ?? response.status}: ${json.value?.message ?? ""}`);
+      error.webdriver = json.value?.error;
+      throw error;
+    }
+    return json.value;
+  }
+
+  async start(application) {
+    const value = await this.request("POST", "/session", {
+      capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application } } },
+    });
+    this.session = value.sessionId;
+  }
+
+  async quit() {
+    if (this.session) await this.request("DELETE", `/session/${this.session}`).catch(() => {});
+    this.session = null;
+  }
+
+  s(path) {
+    return `/session/${this.session}${path}`;
+  }
+
+  async find(css) {
+    const found = await this.request("POST", this.s("/elements"), { using: "css selector", value: css });
+    return found.map((e) => e[ELEMENT]);
+  }
+
+  /** Waits until `css` matches an element for which `accept(element)` holds. */
+  async waitFor(css, what, { timeout = 15_000, accept = async () => true } = {}) {
+    const deadline = Date.now() + timeout;
+    let last = "nothing matched";
+    while (Date.now() < deadline) {
+      try {
+        for (const element of await this.find(css)) {
+          if (await accept(element)) return element;
+          last = `matched ${css} but not yet ${what}`;
+        }
+      } catch (e) {
+        last = e.message;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`timed out after ${timeout} ms waiting for ${what} (${last})`);
+  }
+
+  click(element) {
+    return this.request("POST", this.s(`/element/${element}/click`), {});
+  }
+
+  text(element) {
+    return this.request("GET", this.s(`/element/${element}/text`));
+  }
+
+  attribute(element, name) {
+    return this.request("GET", this.s(`/element/${element}/attribute/${name}`));
+  }
+}
