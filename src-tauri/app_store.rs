@@ -22,23 +22,7 @@ impl PluginAppStore {
     /// Opens the store file at `path`. Returns the store and, when the file had to be moved
     /// aside, a sentence saying so.
     pub fn open(app: &tauri::AppHandle, path: &Path) -> Result<(Self, Option<String>), StoreError> {
-        let mut notice = None;
-        if path.exists() && !parses(path) {
-            let aside = path.with_extension(format!("corrupt-{}.json", unix_seconds()));
-            std::fs::rename(path, &aside).map_err(|e| read_error(path, e))?;
-            let backup = backup_path(path);
-            let restored = parses(&backup) && std::fs::copy(&backup, path).is_ok();
-            notice = Some(format!(
-                "The application store {} could not be read and was moved to {}. {}",
-                path.display(),
-                aside.display(),
-                if restored {
-                    "The last good copy was restored."
-                } else {
-                    "No good copy was found; starting empty."
-                }
-            ));
-        }
+        let notice = recover(path)?;
         let store = app.store(path).map_err(|e| read_error(path, e))?;
         Ok((
             Self {
@@ -48,6 +32,29 @@ impl PluginAppStore {
             notice,
         ))
     }
+}
+
+/// If the file at `path` exists but does not parse, moves it aside and puts the last good copy
+/// (`.bak`) in its place when there is one. Returns what happened, in words, or `None` when the
+/// file was fine (or absent).
+fn recover(path: &Path) -> Result<Option<String>, StoreError> {
+    if !path.exists() || parses(path) {
+        return Ok(None);
+    }
+    let aside = path.with_extension(format!("corrupt-{}.json", unix_seconds()));
+    std::fs::rename(path, &aside).map_err(|e| read_error(path, e))?;
+    let backup = backup_path(path);
+    let restored = parses(&backup) && std::fs::copy(&backup, path).is_ok();
+    Ok(Some(format!(
+        "The application store {} could not be read and was moved to {}. {}",
+        path.display(),
+        aside.display(),
+        if restored {
+            "The last good copy was restored."
+        } else {
+            "No good copy was found; starting empty."
+        }
+    )))
 }
 
 fn parses(path: &Path) -> bool {
@@ -92,5 +99,44 @@ impl AppStore for PluginAppStore {
         let value = serde_json::to_value(apps).map_err(|e| write_error(&e))?;
         self.store.set(KEY, value);
         self.store.save().map_err(|e| write_error(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_corrupt_store_is_moved_aside_and_the_backup_restored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("applications.json");
+        std::fs::write(backup_path(&path), r#"{"applications": []}"#).unwrap();
+        std::fs::write(&path, "{ truncated").unwrap();
+        let notice = recover(&path).unwrap().expect("the user is told");
+        assert!(notice.contains("last good copy was restored"), "{notice}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            r#"{"applications": []}"#
+        );
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.contains("corrupt"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(&aside[0])).unwrap(),
+            "{ truncated"
+        );
+    }
+
+    #[test]
+    fn a_good_or_missing_store_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("applications.json");
+        assert!(recover(&path).unwrap().is_none());
+        std::fs::write(&path, r#"{"applications": []}"#).unwrap();
+        assert!(recover(&path).unwrap().is_none());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

@@ -29,6 +29,23 @@ function freePort() {
   });
 }
 
+/** Starts Xvfb on a display it picks itself and resolves with ":N" once it accepts clients. */
+function startXvfb() {
+  return new Promise((resolveDisplay, reject) => {
+    const xvfb = spawn("Xvfb", ["-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp"], {
+      stdio: ["ignore", "inherit", "inherit", "pipe"],
+    });
+    children.push(xvfb);
+    let out = "";
+    xvfb.stdio[3].on("data", (chunk) => {
+      out += chunk;
+      if (out.includes("\n")) resolveDisplay(`:${out.trim()}`);
+    });
+    xvfb.on("error", reject);
+    xvfb.on("exit", (code) => reject(new Error(`Xvfb exited with ${code} before it was ready`)));
+  });
+}
+
 function start(command, args, env) {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
   children.push(child);
@@ -61,8 +78,7 @@ function kubectl(...args) {
 before(async () => {
   assert.ok(existsSync(application), `${application} is missing: build it with \`make app\``);
   dataDir = mkdtempSync(join(tmpdir(), "plumbline-e2e-"));
-  display = `:${90 + Math.floor(Math.random() * 9)}`;
-  start("Xvfb", [display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"]);
+  display = await startXvfb();
   const port = await freePort();
   const nativePort = await freePort();
   start("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {

@@ -275,3 +275,67 @@ async fn a_namespace_created_by_the_sync_comes_first_and_its_contents_follow() {
         SyncStatus::Synced
     );
 }
+
+#[tokio::test]
+async fn bad_yaml_and_a_missing_repository_are_named_and_other_apps_keep_working() {
+    let w = world().await;
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken");
+    let bad = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n";
+    repos::create_with_history(
+        &broken,
+        &[(
+            "oops",
+            vec![("app/bad.yaml".to_string(), bad.as_bytes().to_vec())],
+        )],
+    )
+    .unwrap();
+    let app = |name: &str, repo: String| Application {
+        name: name.into(),
+        repo,
+        revision: "main".into(),
+        path: "app".into(),
+        destination: Destination {
+            context: "sandbox".into(),
+            namespace: "default".into(),
+        },
+    };
+    w.engine
+        .apps()
+        .add(app("broken", broken.display().to_string()))
+        .unwrap();
+    w.engine
+        .apps()
+        .add(app(
+            "gone",
+            dir.path().join("nowhere").display().to_string(),
+        ))
+        .unwrap();
+
+    let broken_status = w.engine.status("broken").await.unwrap();
+    assert_eq!(broken_status.sync, SyncStatus::Unknown);
+    let error = broken_status.error.unwrap();
+    assert_eq!(error.code, plumbline_core::ipc::ErrorCode::Manifest);
+    assert!(
+        error.message.starts_with("app/bad.yaml, line "),
+        "names file and line: {}",
+        error.message
+    );
+
+    let gone = w.engine.status("gone").await.unwrap().error.unwrap();
+    assert_eq!(gone.code, plumbline_core::ipc::ErrorCode::Repository);
+    assert!(
+        gone.message.contains("nowhere"),
+        "names the path: {}",
+        gone.message
+    );
+
+    assert_eq!(
+        w.engine.status("guestbook").await.unwrap().sync,
+        SyncStatus::OutOfSync
+    );
+    assert!(
+        w.engine.sync("broken", &|_| {}).await.is_err(),
+        "a broken app does not sync"
+    );
+}

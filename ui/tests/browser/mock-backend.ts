@@ -26,6 +26,7 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
     const callbacks = new Map<number, Callback>();
     let nextId = 1;
     let synced = false;
+    const apps = [s.before.app];
     const calls: string[] = [];
     (window as unknown as { __calls: string[] }).__calls = calls;
     const keyOf = (k: { group: string; kind: string; namespace: string; name: string }) =>
@@ -40,11 +41,25 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
         case "list_contexts":
           return s.contexts;
         case "list_apps":
-          return [s.before.app];
-        case "app_status":
+          return apps;
+        case "add_app": {
+          const app = args.app as (typeof apps)[number];
+          if (!/^[a-z0-9-]+$/.test(app.name))
+            throw {
+              code: "Invalid",
+              message: `application "${app.name}": name must be lower-case letters, digits and '-', at most 63 characters`,
+              detail: null,
+            };
+          apps.push(app);
+          return null;
+        }
+        case "app_status": {
+          const added = apps.find((a) => a.name === args.name && a !== s.before.app);
+          if (added) return { ...s.after, app: added, resources: [] };
           if (args.name !== s.before.app.name)
             throw { code: "NotFound", message: `no application named "${String(args.name)}"`, detail: null };
           return synced ? s.after : s.before;
+        }
         case "resource_diff": {
           const diff = s.diffs[keyOf(args.key as never)];
           if (!diff) throw { code: "NotFound", message: "no such resource", detail: "Refresh the application." };
