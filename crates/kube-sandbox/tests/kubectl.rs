@@ -1,7 +1,7 @@
 //! The real `kubectl` against the sandbox: what works here must work against a real cluster.
 
 use kube_sandbox::{Sandbox, SandboxOptions};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const MANIFESTS: &str = "apiVersion: apps/v1
@@ -40,12 +40,18 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn kubectl_applies_lists_and_deletes() {
+/// A running sandbox and a folder holding its kubeconfig; both live as long as the test keeps them.
+async fn sandbox() -> (Sandbox, tempfile::TempDir, PathBuf) {
     let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    (sandbox, dir, kubeconfig)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_applies_lists_and_deletes() {
+    let (_sandbox, dir, kubeconfig) = sandbox().await;
     let manifests = dir.path().join("app.yaml");
     std::fs::write(&manifests, MANIFESTS).unwrap();
 
@@ -115,10 +121,7 @@ async fn kubectl_applies_lists_and_deletes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_token_is_unauthorized() {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    let (_sandbox, _dir, kubeconfig) = sandbox().await;
     let output = kubectl(
         &kubeconfig,
         &["--token", "not-the-token", "get", "namespaces"],

@@ -10,6 +10,7 @@ use plumbline_core::resources::{ResourceKey, TRACKING_ANNOTATION};
 use plumbline_core::sync::{OperationPhase, ResultStatus, SyncEvent};
 use plumbline_core::{Engine, repos};
 use serde_json::json;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 const CONFIGMAP: &str =
@@ -23,7 +24,30 @@ struct World {
     client: kube::Client,
 }
 
-async fn world() -> World {
+fn file(path: &str, content: &str) -> repos::FileContent {
+    (path.to_string(), content.as_bytes().to_vec())
+}
+
+fn app(name: &str, repo: &Path, path: &str, namespace: &str) -> Application {
+    Application {
+        name: name.into(),
+        repo: repo.display().to_string(),
+        revision: "main".into(),
+        path: path.into(),
+        destination: Destination {
+            context: "sandbox".into(),
+            namespace: namespace.into(),
+        },
+    }
+}
+
+/// A sandbox, a repository with one commit of `files`, and an engine with one app on it.
+async fn world_with(
+    application: &str,
+    namespace: &str,
+    path: &str,
+    files: Vec<repos::FileContent>,
+) -> World {
     let sandbox = kube_sandbox::Sandbox::start(Default::default())
         .await
         .unwrap();
@@ -31,35 +55,17 @@ async fn world() -> World {
     let kubeconfig = dir.path().join("kubeconfig");
     sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
     let repo = dir.path().join("repo");
-    let file = |p: &str, c: &str| (p.to_string(), c.as_bytes().to_vec());
-    repos::create_with_history(
-        &repo,
-        &[(
-            "add guestbook",
-            vec![
-                file("apps/guestbook/config.yaml", CONFIGMAP),
-                file("apps/guestbook/nested/web.yaml", APP),
-            ],
-        )],
-    )
-    .unwrap();
-    let kubeconfigs = Kubeconfigs::load(&[kubeconfig]);
-    let engine = Engine::new(kubeconfigs, Arc::new(MemoryStore::default()));
+    repos::create_with_history(&repo, &[("first", files)]).unwrap();
+    let engine = Engine::new(
+        Kubeconfigs::load(&[kubeconfig.clone()]),
+        Arc::new(MemoryStore::default()),
+    );
     engine
         .apps()
-        .add(Application {
-            name: "guestbook".into(),
-            repo: repo.display().to_string(),
-            revision: "main".into(),
-            path: "apps/guestbook".into(),
-            destination: Destination {
-                context: "sandbox".into(),
-                namespace: "default".into(),
-            },
-        })
+        .add(app(application, &repo, path, namespace))
         .unwrap();
     let config = kube::Config::from_custom_kubeconfig(
-        kube::config::Kubeconfig::read_from(dir.path().join("kubeconfig")).unwrap(),
+        kube::config::Kubeconfig::read_from(&kubeconfig).unwrap(),
         &Default::default(),
     )
     .await
@@ -71,6 +77,14 @@ async fn world() -> World {
         engine,
         client,
     }
+}
+
+async fn world() -> World {
+    let files = vec![
+        file("apps/guestbook/config.yaml", CONFIGMAP),
+        file("apps/guestbook/nested/web.yaml", APP),
+    ];
+    world_with("guestbook", "default", "apps/guestbook", files).await
 }
 
 fn key(group: &str, kind: &str, name: &str) -> ResourceKey {
@@ -230,42 +244,15 @@ async fn the_unreachable_message_says_why() {
 
 #[tokio::test]
 async fn a_namespace_created_by_the_sync_comes_first_and_its_contents_follow() {
-    let sandbox = kube_sandbox::Sandbox::start(Default::default())
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
-    let repo = dir.path().join("repo");
     let ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
-    repos::create_with_history(
-        &repo,
-        &[(
-            "shop",
-            vec![
-                ("cm.yaml".to_string(), CONFIGMAP.as_bytes().to_vec()),
-                ("ns.yaml".to_string(), ns.as_bytes().to_vec()),
-            ],
-        )],
+    let w = world_with(
+        "shop",
+        "shop",
+        "",
+        vec![file("cm.yaml", CONFIGMAP), file("ns.yaml", ns)],
     )
-    .unwrap();
-    let engine = Engine::new(
-        Kubeconfigs::load(&[kubeconfig]),
-        Arc::new(MemoryStore::default()),
-    );
-    engine
-        .apps()
-        .add(Application {
-            name: "shop".into(),
-            repo: repo.display().to_string(),
-            revision: "main".into(),
-            path: "".into(),
-            destination: Destination {
-                context: "sandbox".into(),
-                namespace: "shop".into(),
-            },
-        })
-        .unwrap();
+    .await;
+    let engine = &w.engine;
     let result = engine.sync("shop", &|_| {}).await.unwrap();
     assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
     let kinds: Vec<_> = result.results.iter().map(|r| r.key.kind.as_str()).collect();
@@ -282,34 +269,15 @@ async fn bad_yaml_and_a_missing_repository_are_named_and_other_apps_keep_working
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken");
     let bad = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n";
-    repos::create_with_history(
-        &broken,
-        &[(
-            "oops",
-            vec![("app/bad.yaml".to_string(), bad.as_bytes().to_vec())],
-        )],
-    )
-    .unwrap();
-    let app = |name: &str, repo: String| Application {
-        name: name.into(),
-        repo,
-        revision: "main".into(),
-        path: "app".into(),
-        destination: Destination {
-            context: "sandbox".into(),
-            namespace: "default".into(),
-        },
-    };
+    repos::create_with_history(&broken, &[("oops", vec![file("app/bad.yaml", bad)])]).unwrap();
     w.engine
         .apps()
-        .add(app("broken", broken.display().to_string()))
+        .add(app("broken", &broken, "app", "default"))
         .unwrap();
+    let nowhere = dir.path().join("nowhere");
     w.engine
         .apps()
-        .add(app(
-            "gone",
-            dir.path().join("nowhere").display().to_string(),
-        ))
+        .add(app("gone", &nowhere, "app", "default"))
         .unwrap();
 
     let broken_status = w.engine.status("broken").await.unwrap();
