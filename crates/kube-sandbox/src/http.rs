@@ -374,6 +374,13 @@ fn resource(
 }
 
 fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
+    if content_type.contains("protobuf") {
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            "the sandbox reads JSON and YAML request bodies, not protobuf; use `kubectl apply` or a JSON client",
+        ));
+    }
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::bad_request("request body is not UTF-8"))?;
     if content_type.contains("yaml") {
@@ -461,6 +468,13 @@ mod tests {
         let q = parse_query("labelSelector=app%3Dweb%2Ctier%21%3Ddb&dryRun=All");
         assert_eq!(q["labelSelector"], "app=web,tier!=db");
         assert_eq!(q["dryRun"], "All");
+    }
+
+    #[test]
+    fn protobuf_bodies_are_refused_in_words() {
+        let err = parse_body(b"k8s\0", "application/vnd.kubernetes.protobuf").unwrap_err();
+        assert_eq!((err.code, err.reason), (415, "UnsupportedMediaType"));
+        assert!(parse_body(b"a: 1", "application/apply-patch+yaml").is_ok());
     }
 
     #[test]
