@@ -42,6 +42,7 @@ browser-test: ui
 	cd ui && ../$(UI_BIN)/playwright test
 
 e2e: app
+	cargo build -p kube-sandbox --bin kube-sandbox --locked
 	node --test tests/e2e/
 
 ## bindings: regenerate ui/src/backend/bindings.ts from the Rust types

@@ -172,6 +172,7 @@ export function AppPage({ name }: { name: string }) {
                   </td>
                   <td>
                     <StatusBadge status={r.status} />
+                    {r.message && <div className="resource-message">{r.message}</div>}
                   </td>
                 </tr>
               );

@@ -23,6 +23,7 @@ test("application page lists resources with their status", async ({ page }) => {
   await expect(rows.nth(1).getByRole("cell")).toHaveText(["ConfigMap", "guestbook", "guestbook-config", /OutOfSync/]);
   await expect(rows.nth(2)).toContainText("Missing");
   await expect(rows.nth(3)).toContainText("Synced");
+  await expect(rows.nth(3)).toContainText('conflict with "kubectl-edit"');
   await expect(page.getByText("4f2a9c1")).toBeVisible();
 });
 

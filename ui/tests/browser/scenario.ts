@@ -62,7 +62,13 @@ const before: AppStatus = {
   resources: [
     { key: configMap, apiVersion: "v1", status: "OutOfSync", file: "guestbook/configmap.yaml", message: null },
     { key: service, apiVersion: "v1", status: "Missing", file: "guestbook/service.yaml", message: null },
-    { key: deployment, apiVersion: "apps/v1", status: "Synced", file: "guestbook/deployment.yaml", message: null },
+    {
+      key: deployment,
+      apiVersion: "apps/v1",
+      status: "Synced",
+      file: "guestbook/deployment.yaml",
+      message: 'Apply failed with 1 conflict: conflict with "kubectl-edit": .spec.replicas',
+    },
   ],
 };
 
