@@ -57,7 +57,7 @@ async fn world_with(
     let repo = dir.path().join("repo");
     repos::create_with_history(&repo, &[("first", files)]).unwrap();
     let engine = Engine::new(
-        Kubeconfigs::load(&[kubeconfig.clone()]),
+        Kubeconfigs::load(std::slice::from_ref(&kubeconfig)),
         Arc::new(MemoryStore::default()),
     );
     engine
