@@ -56,7 +56,9 @@ pub enum AppError {
 /// Persistence for applications. Implementations write atomically: a failed save leaves the
 /// previous content in place.
 pub trait AppStore: Send + Sync {
+    /// Every stored application.
     fn load(&self) -> Result<Vec<Application>, StoreError>;
+    /// Replaces the stored applications with `apps`.
     fn save(&self, apps: &[Application]) -> Result<(), StoreError>;
 }
 
@@ -82,6 +84,7 @@ pub struct Apps {
 }
 
 impl Apps {
+    /// The catalogue over `store`.
     pub fn new(store: Arc<dyn AppStore>) -> Self {
         Self { store }
     }
@@ -93,6 +96,7 @@ impl Apps {
         Ok(apps)
     }
 
+    /// The application called `name`.
     pub fn get(&self, name: &str) -> Result<Application, AppError> {
         self.store
             .load()?
@@ -124,6 +128,7 @@ impl Apps {
         Ok(self.store.save(&apps)?)
     }
 
+    /// Removes the application called `name`.
     pub fn remove(&self, name: &str) -> Result<(), AppError> {
         let mut apps = self.store.load()?;
         let before = apps.len();

@@ -183,6 +183,7 @@ pub struct Clusters {
 }
 
 impl Clusters {
+    /// Clients for the contexts of `kubeconfigs`; none is created yet.
     pub fn new(kubeconfigs: Kubeconfigs) -> Self {
         Self {
             kubeconfigs,
@@ -190,6 +191,7 @@ impl Clusters {
         }
     }
 
+    /// The merged kubeconfig files these clients come from.
     pub fn kubeconfigs(&self) -> &Kubeconfigs {
         &self.kubeconfigs
     }

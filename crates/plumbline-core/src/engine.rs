@@ -26,6 +26,7 @@ pub struct AppStatus {
     pub error: Option<ErrorInfo>,
 }
 
+/// Why an engine call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error(transparent)]
@@ -49,6 +50,7 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine over `kubeconfigs` and the applications in `store`. Connects to nothing yet.
     pub fn new(kubeconfigs: Kubeconfigs, store: Arc<dyn AppStore>) -> Self {
         Self {
             clusters: Clusters::new(kubeconfigs),
@@ -63,6 +65,7 @@ impl Engine {
         self.clusters.kubeconfigs().list()
     }
 
+    /// The application catalogue.
     pub fn apps(&self) -> &Apps {
         &self.apps
     }

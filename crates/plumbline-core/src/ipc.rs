@@ -28,6 +28,7 @@ pub struct ErrorInfo {
 }
 
 impl ErrorInfo {
+    /// An error with its code, sentence and, optionally, what to do about it.
     pub fn new(code: ErrorCode, message: impl Into<String>, detail: Option<&str>) -> Self {
         Self {
             code,

@@ -76,6 +76,7 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// Synced when every resource is, else OutOfSync.
     pub fn sync_status(&self) -> SyncStatus {
         if self
             .resources
@@ -88,6 +89,7 @@ impl Comparison {
         }
     }
 
+    /// Each resource's status, as the UI lists it.
     pub fn statuses(&self) -> Vec<ResourceStatus> {
         self.resources
             .iter()
@@ -152,6 +154,7 @@ impl Compared {
     }
 }
 
+/// Why an application could not be compared.
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
     #[error(transparent)]

@@ -22,6 +22,7 @@ pub struct Rendered {
     pub notes: Vec<String>,
 }
 
+/// Why a source could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("{file}{}: {message}", line.map(|l| format!(", line {l}")).unwrap_or_default())]

@@ -28,6 +28,7 @@ pub struct Snapshot {
     pub files: Vec<SourceFile>,
 }
 
+/// Why files could not be read from a repository.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
     #[error("repository {path} does not exist")]

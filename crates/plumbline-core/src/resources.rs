@@ -61,6 +61,7 @@ pub fn is_tracked_by(obj: &Value, app: &str) -> bool {
         .is_some_and(|id| id.split_once(':').is_some_and(|(owner, _)| owner == app))
 }
 
+/// Why a manifest's kind could not be resolved.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
     #[error("{file}: object has no {field}")]
@@ -94,6 +95,7 @@ pub struct Resolver {
 }
 
 impl Resolver {
+    /// A resolver asking the cluster behind `client`.
     pub fn new(client: kube::Client) -> Self {
         Self {
             client,
@@ -101,6 +103,7 @@ impl Resolver {
         }
     }
 
+    /// The API endpoint of `kind` in `api_version`; `file` names the manifest in errors.
     pub async fn resolve(
         &mut self,
         file: &str,

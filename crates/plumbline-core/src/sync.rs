@@ -86,6 +86,7 @@ pub enum ResultStatus {
     Skipped,
 }
 
+/// What a sync did to one resource, in words.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct ResourceResult {
     pub key: ResourceKey,
@@ -93,6 +94,7 @@ pub struct ResourceResult {
     pub message: String,
 }
 
+/// How a sync ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 pub enum OperationPhase {
     Succeeded,
