@@ -3,7 +3,7 @@
 
 use crate::catalog::{self, ResourceType};
 use crate::selector::LabelSelector;
-use crate::store::{ApiError, FieldSelector, Store, WriteOptions};
+use crate::store::{ApiError, Change, ChangeKind, FieldSelector, Store, WriteOptions};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -11,18 +11,18 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
 
 /// What the server shares between connections.
 pub struct Shared {
     pub store: Mutex<Store>,
     pub tokens: HashMap<String, Access>,
+    /// How often watches that asked for bookmarks get one.
+    pub bookmark_interval: Duration,
 }
 
-/// What a bearer token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Admin,
-}
+use crate::Access;
 
 /// The one handler: kube-apiserver paths are easier to read as segments than as routes.
 pub async fn handle(
@@ -32,10 +32,11 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result =
-        authorize(&shared, &headers).and_then(|_| route(&shared, &method, &uri, &headers, &body));
+    let result = authorize(&shared, &headers)
+        .and_then(|access| route(&shared, access, &method, &uri, &headers, &body));
     match result {
-        Ok((status, value)) => json_response(status, &value),
+        Ok(Reply::Json(status, value)) => json_response(status, &value),
+        Ok(Reply::Watch(watch)) => watch.into_response(shared.bookmark_interval),
         Err(e) => {
             let status = StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             json_response(status, &e.to_status())
@@ -62,10 +63,17 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<Access, ApiError> {
         .ok_or_else(|| ApiError::new(401, "Unauthorized", "Unauthorized"))
 }
 
-type Reply = (StatusCode, Value);
+/// What a request gets: one JSON document, or a stream of watch events.
+enum Reply {
+    Json(StatusCode, Value),
+    Watch(Watch),
+}
+
+type Json = (StatusCode, Value);
 
 fn route(
     shared: &Shared,
+    access: Access,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -73,7 +81,7 @@ fn route(
 ) -> Result<Reply, ApiError> {
     let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
     let query = parse_query(uri.query().unwrap_or_default());
-    let ok = |v: Value| Ok((StatusCode::OK, v));
+    let ok = |v: Value| Ok(Reply::Json(StatusCode::OK, v));
     match segments.as_slice() {
         ["version"] => ok(version()),
         ["healthz" | "readyz" | "livez"] => ok(json!("ok")),
@@ -83,16 +91,16 @@ fn route(
         ["apis"] => ok(group_list()),
         ["api", "v1"] => ok(resource_list("", "v1")),
         ["apis", group] => group_of(group)
-            .map(|g| (StatusCode::OK, g))
+            .map(|g| Reply::Json(StatusCode::OK, g))
             .ok_or_else(|| not_served(uri)),
         ["apis", group, version] if !catalog::in_group_version(group, version).is_empty() => {
             ok(resource_list(group, version))
         }
-        ["api", "v1", rest @ ..] => {
-            resource(shared, method, "", "v1", rest, &query, headers, body, uri)
-        }
+        ["api", "v1", rest @ ..] => resource(
+            shared, access, method, "", "v1", rest, &query, headers, body, uri,
+        ),
         ["apis", group, version, rest @ ..] => resource(
-            shared, method, group, version, rest, &query, headers, body, uri,
+            shared, access, method, group, version, rest, &query, headers, body, uri,
         ),
         _ => Err(not_served(uri)),
     }
@@ -257,6 +265,7 @@ fn target<'a>(
 #[allow(clippy::too_many_arguments)]
 fn resource(
     shared: &Shared,
+    access: Access,
     method: &Method,
     group: &str,
     version: &str,
@@ -267,15 +276,37 @@ fn resource(
     uri: &Uri,
 ) -> Result<Reply, ApiError> {
     let t = target(group, version, rest, uri)?;
+    if access == Access::ReadOnly && *method != Method::GET {
+        return Err(forbidden(method, &t));
+    }
+    let wants_table = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("as=Table"));
+    let watching = query.get("watch").is_some_and(|w| w == "true" || w == "1");
+    if *method == Method::GET && t.name.is_none() && watching {
+        return Watch::start(shared, &t, query, wants_table).map(Reply::Watch);
+    }
+    verbs(shared, method, &t, query, headers, body, uri, wants_table)
+        .map(|(s, v)| Reply::Json(s, v))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn verbs(
+    shared: &Shared,
+    method: &Method,
+    t: &Target,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+    uri: &Uri,
+    wants_table: bool,
+) -> Result<Json, ApiError> {
     let opts = WriteOptions {
         field_manager: query.get("fieldManager").cloned(),
         dry_run: query.get("dryRun").is_some_and(|v| v == "All"),
         force: query.get("force").is_some_and(|v| v == "true"),
     };
-    let wants_table = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("as=Table"));
     let mut store = shared
         .store
         .lock()
@@ -287,13 +318,6 @@ fn resource(
 
     match (method, t.name) {
         (&Method::GET, None) => {
-            if query.get("watch").is_some_and(|w| w == "true" || w == "1") {
-                return Err(ApiError::new(
-                    405,
-                    "MethodNotAllowed",
-                    "watch is not supported by this sandbox yet",
-                ));
-            }
             let labels =
                 LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))
                     .map_err(ApiError::bad_request)?;
@@ -301,14 +325,17 @@ fn resource(
                 FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))?;
             let items = store.list(t.rt, t.namespace, &labels, &fields);
             let rv = store.resource_version();
-            Ok((
-                StatusCode::OK,
-                if wants_table {
-                    table(t.rt, &items, &rv)
-                } else {
-                    list(t.rt, items, &rv)
-                },
-            ))
+            let page = paginate(items, query.get("limit"), query.get("continue"))?;
+            let mut body = if wants_table {
+                table(t.rt, &page.items, &rv)
+            } else {
+                list(t.rt, page.items, &rv)
+            };
+            if let Some(token) = page.continue_token {
+                body["metadata"]["continue"] = json!(token);
+                body["metadata"]["remainingItemCount"] = json!(page.remaining);
+            }
+            Ok((StatusCode::OK, body))
         }
         (&Method::GET, Some(name)) => {
             let obj = store.get(t.rt, t.namespace, name)?;
@@ -371,6 +398,291 @@ fn resource(
             format!("{method} is not supported on {}", uri.path()),
         )),
     }
+}
+
+/// kube-apiserver's RBAC refusal, worded as it words it.
+fn forbidden(method: &Method, t: &Target) -> ApiError {
+    let verb = match (method, t.name) {
+        (&Method::POST, _) => "create",
+        (&Method::PUT, _) => "update",
+        (&Method::PATCH, _) => "patch",
+        (&Method::DELETE, None) => "deletecollection",
+        (&Method::DELETE, Some(_)) => "delete",
+        _ => "use",
+    };
+    let scope = t
+        .namespace
+        .filter(|_| t.rt.namespaced)
+        .map(|ns| format!(" in the namespace \"{ns}\""))
+        .unwrap_or_default();
+    let subject = match t.name {
+        Some(name) => format!("{} \"{name}\"", qualified_plural(t.rt)),
+        None => qualified_plural(t.rt),
+    };
+    let mut e = ApiError::new(
+        403,
+        "Forbidden",
+        format!(
+            "{subject} is forbidden: User \"{}\" cannot {verb} resource \"{}\" in API group \"{}\"{scope}",
+            crate::READ_ONLY_USER,
+            t.rt.plural,
+            t.rt.group
+        ),
+    );
+    e.details =
+        Some(json!({"name": t.name.unwrap_or_default(), "group": t.rt.group, "kind": t.rt.plural}));
+    e
+}
+
+fn qualified_plural(rt: &ResourceType) -> String {
+    if rt.group.is_empty() {
+        rt.plural.to_string()
+    } else {
+        format!("{}.{}", rt.plural, rt.group)
+    }
+}
+
+/// One page of a list.
+struct Page {
+    items: Vec<Value>,
+    continue_token: Option<String>,
+    remaining: usize,
+}
+
+/// `limit` and `continue`: items come in (namespace, name) order; the token names the last
+/// item of the page, so the next page starts after it.
+fn paginate(
+    items: Vec<Value>,
+    limit: Option<&String>,
+    token: Option<&String>,
+) -> Result<Page, ApiError> {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let position = |v: &Value| {
+        (
+            v.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            v.pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        )
+    };
+    let after: Option<(String, String)> = match token.filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => {
+            let bad = || {
+                ApiError::bad_request(
+                    "continue key is not valid: the token was not issued by this server",
+                )
+            };
+            let decoded = engine.decode(t).map_err(|_| bad())?;
+            Some(serde_json::from_slice(&decoded).map_err(|_| bad())?)
+        }
+    };
+    let limit = match limit.filter(|l| !l.is_empty()) {
+        None => 0,
+        Some(l) => l
+            .parse::<usize>()
+            .map_err(|_| ApiError::bad_request(format!("invalid limit: {l:?}")))?,
+    };
+    let mut rest: Vec<Value> = match &after {
+        None => items,
+        Some(after) => items.into_iter().filter(|v| &position(v) > after).collect(),
+    };
+    if limit == 0 || rest.len() <= limit {
+        return Ok(Page {
+            items: rest,
+            continue_token: None,
+            remaining: 0,
+        });
+    }
+    let tail = rest.split_off(limit);
+    let last = rest.last().map(position).unwrap_or_default();
+    Ok(Page {
+        continue_token: Some(engine.encode(serde_json::to_vec(&last).unwrap_or_default())),
+        remaining: tail.len(),
+        items: rest,
+    })
+}
+
+/// A watch being served: what to replay, where new changes come from, and how to show them.
+pub struct Watch {
+    rt: &'static ResourceType,
+    namespace: Option<String>,
+    labels: LabelSelector,
+    fields: FieldSelector,
+    replay: Vec<Arc<Change>>,
+    receiver: Option<broadcast::Receiver<Arc<Change>>>,
+    revision: u64,
+    bookmarks: bool,
+    timeout: Option<Duration>,
+    table: bool,
+    /// Sent as a single ERROR event (kube-apiserver reports an expired version this way).
+    error: Option<ApiError>,
+}
+
+impl Watch {
+    fn start(
+        shared: &Shared,
+        t: &Target,
+        query: &HashMap<String, String>,
+        table: bool,
+    ) -> Result<Self, ApiError> {
+        let labels = LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))
+            .map_err(ApiError::bad_request)?;
+        let fields = FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))?;
+        let timeout = match query.get("timeoutSeconds") {
+            Some(s) => Some(Duration::from_secs(s.parse().map_err(|_| {
+                ApiError::bad_request(format!("invalid timeoutSeconds: {s:?}"))
+            })?)),
+            None => None,
+        };
+        let store = shared.store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut watch = Self {
+            rt: t.rt,
+            namespace: t.namespace.map(str::to_string),
+            labels,
+            fields,
+            replay: Vec::new(),
+            receiver: None,
+            revision: store.resource_version().parse().unwrap_or_default(),
+            bookmarks: query
+                .get("allowWatchBookmarks")
+                .is_some_and(|v| v == "true"),
+            timeout,
+            table,
+            error: None,
+        };
+        match store.watch(
+            t.rt,
+            t.namespace,
+            query.get("resourceVersion").map(String::as_str),
+        ) {
+            Ok((replay, receiver)) => {
+                watch.replay = replay;
+                watch.receiver = Some(receiver);
+            }
+            Err(e) if e.code == 410 => watch.error = Some(e),
+            Err(e) => return Err(e),
+        }
+        Ok(watch)
+    }
+
+    fn matches(&self, obj: &Value) -> bool {
+        self.labels.matches(&crate::store::labels_of(obj)) && self.fields.matches(obj)
+    }
+
+    /// The event line for `change`, if this watch sees it. An object that starts or stops
+    /// matching the selectors arrives as ADDED or DELETED, as kube-apiserver sends it.
+    fn event(&self, change: &Change) -> Option<Bytes> {
+        let in_scope = change.group == self.rt.group
+            && change.plural == self.rt.plural
+            && (self.namespace.is_none()
+                || !self.rt.namespaced
+                || self.namespace.as_deref() == Some(change.namespace.as_str()));
+        if !in_scope {
+            return None;
+        }
+        let now = self.matches(&change.object);
+        let kind = match change.kind {
+            ChangeKind::Added if now => "ADDED",
+            ChangeKind::Deleted if now => "DELETED",
+            ChangeKind::Modified => match (
+                change.previous.as_ref().is_some_and(|p| self.matches(p)),
+                now,
+            ) {
+                (true, true) => "MODIFIED",
+                (true, false) => "DELETED",
+                (false, true) => "ADDED",
+                (false, false) => return None,
+            },
+            _ => return None,
+        };
+        let object = if self.table {
+            table(
+                self.rt,
+                std::slice::from_ref(&change.object),
+                &change.revision.to_string(),
+            )
+        } else {
+            change.object.clone()
+        };
+        Some(line(&json!({"type": kind, "object": object})))
+    }
+
+    fn bookmark(&self) -> Bytes {
+        line(&json!({
+            "type": "BOOKMARK",
+            "object": {"kind": self.rt.kind, "apiVersion": self.rt.api_version(),
+                       "metadata": {"resourceVersion": self.revision.to_string()}}
+        }))
+    }
+
+    fn into_response(self, bookmark_every: Duration) -> Response {
+        let (tx, rx) = mpsc::channel::<Bytes>(64);
+        tokio::spawn(self.run(tx, bookmark_every));
+        let stream = futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv()
+                .await
+                .map(|bytes| (Ok::<_, std::convert::Infallible>(bytes), rx))
+        });
+        Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from_stream(stream))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    }
+
+    async fn run(mut self, tx: mpsc::Sender<Bytes>, bookmark_every: Duration) {
+        if let Some(error) = &self.error {
+            let _ = tx
+                .send(line(&json!({"type": "ERROR", "object": error.to_status()})))
+                .await;
+            return;
+        }
+        for change in std::mem::take(&mut self.replay) {
+            if let Some(event) = self.event(&change)
+                && tx.send(event).await.is_err()
+            {
+                return;
+            }
+        }
+        let Some(mut receiver) = self.receiver.take() else {
+            return;
+        };
+        let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
+        let mut ticker =
+            tokio::time::interval_at(tokio::time::Instant::now() + bookmark_every, bookmark_every);
+        loop {
+            let out = tokio::select! {
+                received = receiver.recv() => match received {
+                    Ok(change) => {
+                        self.revision = self.revision.max(change.revision);
+                        self.event(&change)
+                    }
+                    // Lagged or closed: end the stream; the client watches again from its last version.
+                    Err(_) => return,
+                },
+                _ = ticker.tick(), if self.bookmarks => Some(self.bookmark()),
+                _ = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => return,
+                _ = tx.closed() => return,
+            };
+            if let Some(bytes) = out
+                && tx.send(bytes).await.is_err()
+            {
+                return;
+            }
+        }
+    }
+}
+
+fn line(value: &Value) -> Bytes {
+    let mut text = value.to_string();
+    text.push('\n');
+    Bytes::from(text)
 }
 
 fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {

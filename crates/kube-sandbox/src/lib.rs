@@ -11,7 +11,7 @@ pub mod selector;
 pub mod store;
 mod tls;
 
-use http::{Access, Shared};
+use http::Shared;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use std::collections::HashMap;
@@ -34,11 +34,38 @@ pub enum SandboxError {
     Listen { port: u16, source: std::io::Error },
 }
 
+/// What a bearer token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Every verb on every resource.
+    Admin,
+    /// Reads only; every write gets 403 Forbidden.
+    ReadOnly,
+}
+
+/// The user names kubeconfigs and error messages use for each token.
+pub const ADMIN_USER: &str = "sandbox-admin";
+pub const READ_ONLY_USER: &str = "sandbox-reader";
+
 /// How to start a sandbox.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SandboxOptions {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// How often a watch that allows bookmarks gets one.
+    pub bookmark_interval: std::time::Duration,
+    /// How many changes the server remembers for watches; older versions get 410 Gone.
+    pub change_log: usize,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            bookmark_interval: std::time::Duration::from_secs(5),
+            change_log: store::DEFAULT_CHANGE_LOG,
+        }
+    }
 }
 
 /// A running sandbox cluster. Dropping it stops the server and closes every connection.
@@ -46,6 +73,7 @@ pub struct Sandbox {
     addr: SocketAddr,
     ca_pem: String,
     token: String,
+    read_only_token: String,
     server: JoinHandle<()>,
 }
 
@@ -78,9 +106,14 @@ impl Sandbox {
             })?;
 
         let token = random_token();
+        let read_only_token = random_token();
         let shared = Arc::new(Shared {
-            store: Mutex::new(store::Store::new()),
-            tokens: HashMap::from([(token.clone(), Access::Admin)]),
+            store: Mutex::new(store::Store::with_change_log(options.change_log)),
+            tokens: HashMap::from([
+                (token.clone(), Access::Admin),
+                (read_only_token.clone(), Access::ReadOnly),
+            ]),
+            bookmark_interval: options.bookmark_interval,
         });
         let app = axum::Router::new()
             .fallback(http::handle)
@@ -91,6 +124,7 @@ impl Sandbox {
             addr,
             ca_pem: material.ca_pem,
             token,
+            read_only_token,
             server,
         })
     }
@@ -110,23 +144,41 @@ impl Sandbox {
         &self.ca_pem
     }
 
-    /// A kubeconfig with one cluster, user and context, all named `context`.
+    /// An admin kubeconfig with one cluster, user and context, all named `context`.
     pub fn kubeconfig_yaml(&self, context: &str) -> String {
+        self.kubeconfig_yaml_for(Access::Admin, context)
+    }
+
+    /// A kubeconfig whose user holds the token with `access`.
+    pub fn kubeconfig_yaml_for(&self, access: Access, context: &str) -> String {
         use base64::Engine;
         let ca = base64::engine::general_purpose::STANDARD.encode(&self.ca_pem);
+        let (user, token) = match access {
+            Access::Admin => (ADMIN_USER, &self.token),
+            Access::ReadOnly => (READ_ONLY_USER, &self.read_only_token),
+        };
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: {context}\n  cluster:\n    server: {url}\n    certificate-authority-data: {ca}\nusers:\n- name: {context}\n  user:\n    token: {token}\ncontexts:\n- name: {context}\n  context:\n    cluster: {context}\n    user: {context}\n    namespace: default\ncurrent-context: {context}\n",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: {context}\n  cluster:\n    server: {url}\n    certificate-authority-data: {ca}\nusers:\n- name: {user}\n  user:\n    token: {token}\ncontexts:\n- name: {context}\n  context:\n    cluster: {context}\n    user: {user}\n    namespace: default\ncurrent-context: {context}\n",
             url = self.url(),
-            token = self.token,
         )
     }
 
-    /// Writes [`Self::kubeconfig_yaml`] to `path`, readable by the owner only.
+    /// Writes the admin kubeconfig to `path`, readable by the owner only.
     pub fn write_kubeconfig(&self, path: &Path, context: &str) -> std::io::Result<()> {
+        self.write_kubeconfig_for(Access::Admin, path, context)
+    }
+
+    /// Writes the kubeconfig for `access` to `path`, readable by the owner only.
+    pub fn write_kubeconfig_for(
+        &self,
+        access: Access,
+        path: &Path,
+        context: &str,
+    ) -> std::io::Result<()> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(path, self.kubeconfig_yaml(context))?;
+        std::fs::write(path, self.kubeconfig_yaml_for(access, context))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

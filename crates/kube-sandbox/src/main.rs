@@ -1,6 +1,6 @@
 //! `kube-sandbox`: run the sandbox cluster as a process, for kubectl and for trying things out.
 
-use kube_sandbox::{Sandbox, SandboxOptions};
+use kube_sandbox::{Access, Sandbox, SandboxOptions};
 use std::path::PathBuf;
 
 const USAGE: &str = "usage: kube-sandbox [--port PORT] [--kubeconfig-out PATH] [--context NAME]";
@@ -34,18 +34,27 @@ async fn run() -> Result<(), String> {
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    let sandbox = Sandbox::start(SandboxOptions { port })
-        .await
-        .map_err(|e| e.to_string())?;
+    let sandbox = Sandbox::start(SandboxOptions {
+        port,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     match &kubeconfig_out {
         Some(path) => {
-            sandbox
-                .write_kubeconfig(path, &context)
-                .map_err(|e| format!("writing {}: {e}", path.display()))?;
+            let mut read_only = path.clone().into_os_string();
+            read_only.push("-readonly");
+            let read_only = PathBuf::from(read_only);
+            for (access, file) in [(Access::Admin, path), (Access::ReadOnly, &read_only)] {
+                sandbox
+                    .write_kubeconfig_for(access, file, &context)
+                    .map_err(|e| format!("writing {}: {e}", file.display()))?;
+            }
             println!(
-                "kube-sandbox listening on {}; kubeconfig written to {}",
+                "kube-sandbox listening on {}; kubeconfigs written to {} (admin) and {} (read-only)",
                 sandbox.url(),
-                path.display()
+                path.display(),
+                read_only.display()
             );
         }
         None => println!(

@@ -7,7 +7,9 @@ use crate::fields::{self, FieldPath, FieldSet};
 use crate::selector::LabelSelector;
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+use tokio::sync::broadcast;
 
 /// An error kube-apiserver would answer with, turned into a `Status` object by the HTTP layer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -125,11 +127,41 @@ fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// What happened to an object, as a watch reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// One change of one object, kept in the change log and broadcast to watches.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub revision: u64,
+    pub kind: ChangeKind,
+    pub group: String,
+    pub plural: String,
+    pub namespace: String,
+    /// The object after the change (for Deleted: as it was when deleted).
+    pub object: Value,
+    /// The object before the change, for watches that filter by selector.
+    pub previous: Option<Value>,
+}
+
+/// How many changes the log keeps; a watch from an older resourceVersion gets 410 Gone.
+pub const DEFAULT_CHANGE_LOG: usize = 10_000;
+
 /// All objects of the sandbox cluster.
 pub struct Store {
     objects: BTreeMap<Key, Value>,
     revision: u64,
     next_ip: u32,
+    changes: VecDeque<Arc<Change>>,
+    change_log_capacity: usize,
+    /// The newest revision whose change has been dropped from the log.
+    compacted: u64,
+    notify: broadcast::Sender<Arc<Change>>,
 }
 
 impl Default for Store {
@@ -141,10 +173,20 @@ impl Default for Store {
 impl Store {
     /// A store holding the namespaces every cluster starts with.
     pub fn new() -> Self {
+        Self::with_change_log(DEFAULT_CHANGE_LOG)
+    }
+
+    /// A store whose change log keeps the last `capacity` changes.
+    pub fn with_change_log(capacity: usize) -> Self {
+        let (notify, _) = broadcast::channel(1024);
         let mut store = Self {
             objects: BTreeMap::new(),
             revision: 1,
             next_ip: 10,
+            changes: VecDeque::new(),
+            change_log_capacity: capacity.max(1),
+            compacted: 0,
+            notify,
         };
         let ns_type =
             crate::catalog::by_plural("", "v1", "namespaces").expect("namespaces are built in");
@@ -414,12 +456,31 @@ impl Store {
         if opts.dry_run {
             return Ok(obj);
         }
+        let mut removed = vec![(key.clone(), obj)];
         self.objects.remove(&key);
         if rt.kind == "Namespace" {
-            self.objects.retain(|k, _| k.namespace != name);
+            let inside: Vec<Key> = self
+                .objects
+                .keys()
+                .filter(|k| k.namespace == name)
+                .cloned()
+                .collect();
+            for k in inside {
+                if let Some(o) = self.objects.remove(&k) {
+                    removed.push((k, o));
+                }
+            }
         }
-        self.revision += 1;
-        Ok(obj)
+        let mut gone = Value::Null;
+        for (k, mut o) in removed {
+            self.revision += 1;
+            meta_mut(&mut o).insert("resourceVersion".into(), json!(self.revision.to_string()));
+            if k == key {
+                gone = o.clone();
+            }
+            self.record(ChangeKind::Deleted, &k, o, None);
+        }
+        Ok(gone)
     }
 
     fn resolve_namespace(
@@ -474,7 +535,8 @@ impl Store {
                 obj.pointer("/metadata/namespace").and_then(Value::as_str),
                 name_of(&obj).unwrap_or_default(),
             );
-            self.objects.insert(key, obj.clone());
+            self.objects.insert(key.clone(), obj.clone());
+            self.record(ChangeKind::Added, &key, obj.clone(), None);
         }
         Ok(obj)
     }
@@ -515,9 +577,91 @@ impl Store {
                 obj.pointer("/metadata/namespace").and_then(Value::as_str),
                 name_of(&obj).unwrap_or_default(),
             );
-            self.objects.insert(key, obj.clone());
+            self.objects.insert(key.clone(), obj.clone());
+            self.record(ChangeKind::Modified, &key, obj.clone(), Some(live.clone()));
         }
         Ok(obj)
+    }
+
+    /// Appends a change to the log (dropping the oldest past capacity) and tells every watch.
+    fn record(&mut self, kind: ChangeKind, key: &Key, object: Value, previous: Option<Value>) {
+        let change = Arc::new(Change {
+            revision: self.revision,
+            kind,
+            group: key.group.clone(),
+            plural: key.plural.clone(),
+            namespace: key.namespace.clone(),
+            object,
+            previous,
+        });
+        self.changes.push_back(change.clone());
+        while self.changes.len() > self.change_log_capacity {
+            if let Some(dropped) = self.changes.pop_front() {
+                self.compacted = dropped.revision;
+            }
+        }
+        // No receivers is fine: nobody is watching.
+        let _ = self.notify.send(change);
+    }
+
+    /// Starts a watch of one type (in one namespace or all) from `resource_version`: the
+    /// changes to replay, then a receiver for the ones to come. No version (or "0") replays the
+    /// current objects as Added, as kube-apiserver does.
+    #[allow(clippy::type_complexity)]
+    pub fn watch(
+        &self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        resource_version: Option<&str>,
+    ) -> Result<(Vec<Arc<Change>>, broadcast::Receiver<Arc<Change>>), ApiError> {
+        let receiver = self.notify.subscribe();
+        let in_scope = |group: &str, plural: &str, namespace: &str| {
+            group == rt.group
+                && plural == rt.plural
+                && (ns.is_none() || !rt.namespaced || Some(namespace) == ns)
+        };
+        let from =
+            match resource_version.filter(|v| !v.is_empty() && *v != "0") {
+                None => None,
+                Some(v) => Some(v.parse::<u64>().map_err(|_| {
+                    ApiError::bad_request(format!("invalid resource version: {v:?}"))
+                })?),
+            };
+        let replay = match from {
+            None => self
+                .objects
+                .iter()
+                .filter(|(k, _)| in_scope(&k.group, &k.plural, &k.namespace))
+                .map(|(k, v)| {
+                    Arc::new(Change {
+                        revision: self.revision,
+                        kind: ChangeKind::Added,
+                        group: k.group.clone(),
+                        plural: k.plural.clone(),
+                        namespace: k.namespace.clone(),
+                        object: v.clone(),
+                        previous: None,
+                    })
+                })
+                .collect(),
+            Some(version) if version < self.compacted => {
+                return Err(ApiError::new(
+                    410,
+                    "Expired",
+                    format!(
+                        "too old resource version: {version} ({})",
+                        self.compacted + 1
+                    ),
+                ));
+            }
+            Some(version) => self
+                .changes
+                .iter()
+                .filter(|c| c.revision > version && in_scope(&c.group, &c.plural, &c.namespace))
+                .cloned()
+                .collect(),
+        };
+        Ok((replay, receiver))
     }
 
     fn default(&mut self, rt: &ResourceType, obj: &mut Value) {
@@ -551,7 +695,7 @@ impl FieldSelector {
         Ok(Self(terms))
     }
 
-    fn matches(&self, obj: &Value) -> bool {
+    pub(crate) fn matches(&self, obj: &Value) -> bool {
         self.0.iter().all(|(field, equal, value)| {
             let pointer = format!("/{}", field.replace('.', "/"));
             let actual = obj.pointer(&pointer).map(|v| match v {
@@ -563,7 +707,7 @@ impl FieldSelector {
     }
 }
 
-fn labels_of(obj: &Value) -> BTreeMap<String, String> {
+pub(crate) fn labels_of(obj: &Value) -> BTreeMap<String, String> {
     obj.pointer("/metadata/labels")
         .and_then(Value::as_object)
         .map(|m| {
@@ -926,6 +1070,51 @@ mod tests {
                 .code,
             409
         );
+    }
+
+    #[test]
+    fn a_watch_replays_what_came_after_its_version() {
+        let rt = by_plural("", "v1", "configmaps").unwrap();
+        let mut s = Store::new();
+        s.create(rt, Some("default"), cm(json!({"a": "1"})), &opts("c"))
+            .unwrap();
+        let since = s.resource_version();
+        let mut other = cm(json!({}));
+        other["metadata"]["name"] = json!("other");
+        s.create(rt, Some("default"), other, &opts("c")).unwrap();
+        s.delete(rt, Some("default"), "cfg", &opts("c")).unwrap();
+        let (replay, _) = s.watch(rt, Some("default"), Some(&since)).unwrap();
+        let seen: Vec<_> = replay
+            .iter()
+            .map(|c| (c.kind, c.object["metadata"]["name"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            seen,
+            [(ChangeKind::Added, "other"), (ChangeKind::Deleted, "cfg")]
+        );
+        let deleted_rv = replay[1].object["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            deleted_rv,
+            s.resource_version(),
+            "a deletion carries its own resourceVersion"
+        );
+    }
+
+    #[test]
+    fn a_watch_from_a_compacted_version_is_gone() {
+        let rt = by_plural("", "v1", "configmaps").unwrap();
+        let mut s = Store::with_change_log(2);
+        for i in 0..5 {
+            let mut obj = cm(json!({}));
+            obj["metadata"]["name"] = json!(format!("cm-{i}"));
+            s.create(rt, Some("default"), obj, &opts("c")).unwrap();
+        }
+        let err = s.watch(rt, None, Some("3")).unwrap_err();
+        assert_eq!((err.code, err.reason), (410, "Expired"));
+        let current = s.resource_version();
+        assert!(s.watch(rt, None, Some(&current)).unwrap().0.is_empty());
     }
 
     #[test]

@@ -133,3 +133,148 @@ async fn a_wrong_token_is_unauthorized() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_get_watch_receives_events() {
+    let (_sandbox, dir, kubeconfig) = sandbox().await;
+    let mut watcher = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        // Server-printed tables: kubectl adds an EVENT column with --output-watch-events.
+        .args(["get", "configmaps", "-w", "--output-watch-events"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("kubectl runs");
+    let output = watcher.stdout.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(output)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |wanted: &str| loop {
+        match received.recv_timeout(std::time::Duration::from_secs(10)) {
+            Ok(line) if line.contains(wanted) => return,
+            Ok(_) => continue,
+            Err(e) => panic!("kubectl get -w did not print {wanted:?}: {e}"),
+        }
+    };
+
+    let manifest = dir.path().join("watched.yaml");
+    std::fs::write(&manifest, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: watched, namespace: default}\ndata: {a: '1'}\n").unwrap();
+    stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "-f",
+            manifest.to_str().unwrap(),
+        ],
+    ));
+    wait_for("ADDED");
+    stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "patch",
+            "configmap",
+            "watched",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"a":"2"}}"#,
+        ],
+    ));
+    wait_for("MODIFIED");
+    stdout(&kubectl(&kubeconfig, &["delete", "configmap", "watched"]));
+    wait_for("DELETED");
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_only_token_reads_but_cannot_write() {
+    let (sandbox, dir, _) = sandbox().await;
+    let reader = dir.path().join("reader");
+    sandbox
+        .write_kubeconfig_for(kube_sandbox::Access::ReadOnly, &reader, "sandbox")
+        .unwrap();
+    assert!(
+        stdout(&kubectl(&reader, &["get", "namespaces", "-o", "name"]))
+            .contains("namespace/default")
+    );
+    let manifest = dir.path().join("cm.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nope, namespace: default}\n",
+    )
+    .unwrap();
+    let refused = kubectl(
+        &reader,
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "-f",
+            manifest.to_str().unwrap(),
+        ],
+    );
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(r#"configmaps "nope" is forbidden: User "sandbox-reader" cannot patch resource "configmaps" in API group "" in the namespace "default""#),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_resources_lists_every_built_in_kind() {
+    let (_sandbox, _dir, kubeconfig) = sandbox().await;
+    let listed = stdout(&kubectl(&kubeconfig, &["api-resources", "-o", "name"]));
+    for resource in [
+        "namespaces",
+        "configmaps",
+        "secrets",
+        "services",
+        "serviceaccounts",
+        "endpoints",
+        "pods",
+        "persistentvolumeclaims",
+        "events",
+        "deployments.apps",
+        "replicasets.apps",
+        "statefulsets.apps",
+        "daemonsets.apps",
+        "jobs.batch",
+        "cronjobs.batch",
+        "ingresses.networking.k8s.io",
+        "networkpolicies.networking.k8s.io",
+        "roles.rbac.authorization.k8s.io",
+        "rolebindings.rbac.authorization.k8s.io",
+        "clusterroles.rbac.authorization.k8s.io",
+        "clusterrolebindings.rbac.authorization.k8s.io",
+        "poddisruptionbudgets.policy",
+        "horizontalpodautoscalers.autoscaling",
+        "customresourcedefinitions.apiextensions.k8s.io",
+    ] {
+        assert!(
+            listed.lines().any(|l| l == resource),
+            "{resource} missing from:\n{listed}"
+        );
+    }
+    let short = stdout(&kubectl(
+        &kubeconfig,
+        &["get", "deploy,cm", "-n", "kube-system", "-o", "name"],
+    ));
+    assert_eq!(
+        short.trim(),
+        "",
+        "short names resolve (nothing in kube-system yet)"
+    );
+}
