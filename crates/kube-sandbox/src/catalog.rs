@@ -226,6 +226,27 @@ pub const BUILT_IN: &[ResourceType] = &[
     ),
 ];
 
+/// Kinds whose `status` is written through the `status` subresource only.
+pub fn has_status_subresource(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "Service"
+            | "Pod"
+            | "PersistentVolumeClaim"
+            | "Deployment"
+            | "ReplicaSet"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "Job"
+            | "CronJob"
+            | "Ingress"
+            | "PodDisruptionBudget"
+            | "HorizontalPodAutoscaler"
+            | "CustomResourceDefinition"
+    )
+}
+
 /// Finds the type served at `group/version` under `plural`.
 pub fn by_plural(group: &str, version: &str, plural: &str) -> Option<&'static ResourceType> {
     BUILT_IN

@@ -7,6 +7,50 @@ use serde_json::{Value, json};
 pub fn apply(kind: &str, obj: &mut Value, next_cluster_ip: &mut impl FnMut() -> String) {
     match kind {
         "Deployment" => deployment(obj),
+        "ReplicaSet" => workload(obj, &[("replicas", json!(1))]),
+        "StatefulSet" => workload(
+            obj,
+            &[
+                ("replicas", json!(1)),
+                ("podManagementPolicy", json!("OrderedReady")),
+                (
+                    "updateStrategy",
+                    json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}),
+                ),
+                ("revisionHistoryLimit", json!(10)),
+                (
+                    "persistentVolumeClaimRetentionPolicy",
+                    json!({"whenDeleted": "Retain", "whenScaled": "Retain"}),
+                ),
+            ],
+        ),
+        "DaemonSet" => workload(
+            obj,
+            &[
+                (
+                    "updateStrategy",
+                    json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}),
+                ),
+                ("revisionHistoryLimit", json!(10)),
+            ],
+        ),
+        "Job" => {
+            if let Some(spec) = obj.get_mut("spec") {
+                job_spec(spec);
+            }
+        }
+        "CronJob" => {
+            let Some(spec) = obj.get_mut("spec") else {
+                return;
+            };
+            default(spec, "concurrencyPolicy", json!("Allow"));
+            default(spec, "suspend", json!(false));
+            default(spec, "successfulJobsHistoryLimit", json!(3));
+            default(spec, "failedJobsHistoryLimit", json!(1));
+            if let Some(job) = spec.get_mut("jobTemplate").and_then(|t| t.get_mut("spec")) {
+                job_spec(job);
+            }
+        }
         "Service" => service(obj, next_cluster_ip),
         "Pod" => {
             if let Some(spec) = obj.get_mut("spec") {
@@ -37,6 +81,41 @@ fn deployment(obj: &mut Value) {
     );
     if let Some(pod) = spec.get_mut("template").and_then(|t| t.get_mut("spec")) {
         pod_spec(pod);
+    }
+}
+
+/// A controller with a pod template: its own defaults, then the pod defaults in the template.
+fn workload(obj: &mut Value, fields: &[(&str, Value)]) {
+    let Some(spec) = obj.get_mut("spec") else {
+        return;
+    };
+    for (key, value) in fields {
+        default(spec, key, value.clone());
+    }
+    if let Some(pod) = spec.get_mut("template").and_then(|t| t.get_mut("spec")) {
+        pod_spec(pod);
+    }
+}
+
+fn job_spec(spec: &mut Value) {
+    default(spec, "backoffLimit", json!(6));
+    default(spec, "completions", json!(1));
+    default(spec, "parallelism", json!(1));
+    default(spec, "completionMode", json!("NonIndexed"));
+    default(spec, "suspend", json!(false));
+    default(spec, "podReplacementPolicy", json!("TerminatingOrFailed"));
+    if let Some(pod) = spec.get_mut("template").and_then(|t| t.get_mut("spec")) {
+        // A Job's pods must say how they restart (Never or OnFailure); the server does not choose.
+        let restart = pod.get("restartPolicy").cloned();
+        pod_spec(pod);
+        match restart {
+            Some(r) => pod["restartPolicy"] = r,
+            None => {
+                if let Some(p) = pod.as_object_mut() {
+                    p.remove("restartPolicy");
+                }
+            }
+        }
     }
 }
 
@@ -130,6 +209,29 @@ mod tests {
         assert_eq!(s["spec"]["clusterIP"], "10.96.0.10");
         assert_eq!(s["spec"]["ports"][0]["targetPort"], 80);
         assert_eq!(s["spec"]["type"], "ClusterIP");
+    }
+
+    #[test]
+    fn pod_templates_inside_other_controllers_get_pod_defaults() {
+        let template = json!({"spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}});
+        for kind in ["StatefulSet", "DaemonSet", "ReplicaSet"] {
+            let mut obj = json!({"spec": {"template": template.clone()}});
+            apply(kind, &mut obj, &mut || unreachable!());
+            let pod = &obj["spec"]["template"]["spec"];
+            assert_eq!(pod["dnsPolicy"], "ClusterFirst", "{kind}");
+            assert_eq!(
+                pod["containers"][0]["imagePullPolicy"], "IfNotPresent",
+                "{kind}"
+            );
+        }
+        let mut job = json!({"spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}});
+        apply("Job", &mut job, &mut || unreachable!());
+        assert_eq!(job["spec"]["backoffLimit"], 6);
+        assert_eq!(job["spec"]["template"]["spec"]["restartPolicy"], "Never");
+        assert_eq!(
+            job["spec"]["template"]["spec"]["schedulerName"],
+            "default-scheduler"
+        );
     }
 
     #[test]

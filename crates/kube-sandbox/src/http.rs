@@ -152,15 +152,19 @@ fn group_list() -> Value {
 }
 
 fn resource_list(group: &str, version: &str) -> Value {
-    let resources: Vec<Value> = catalog::in_group_version(group, version)
-        .into_iter()
-        .map(|t| {
-            json!({
-                "name": t.plural, "singularName": t.singular, "namespaced": t.namespaced,
-                "kind": t.kind, "verbs": catalog::VERBS, "shortNames": t.short_names,
-            })
-        })
-        .collect();
+    let mut resources: Vec<Value> = Vec::new();
+    for t in catalog::in_group_version(group, version) {
+        resources.push(json!({
+            "name": t.plural, "singularName": t.singular, "namespaced": t.namespaced,
+            "kind": t.kind, "verbs": catalog::VERBS, "shortNames": t.short_names,
+        }));
+        if catalog::has_status_subresource(t.kind) {
+            resources.push(json!({
+                "name": format!("{}/status", t.plural), "singularName": "", "namespaced": t.namespaced,
+                "kind": t.kind, "verbs": ["get", "patch", "update"],
+            }));
+        }
+    }
     let group_version = if group.is_empty() {
         version.to_string()
     } else {
@@ -219,6 +223,24 @@ struct Target<'a> {
     rt: &'static ResourceType,
     namespace: Option<&'a str>,
     name: Option<&'a str>,
+    /// The request is for the `status` subresource.
+    status: bool,
+}
+
+fn status_of(rt: &'static ResourceType, uri: &Uri) -> Result<&'static ResourceType, ApiError> {
+    if catalog::has_status_subresource(rt.kind) {
+        Ok(rt)
+    } else {
+        Err(not_served(uri))
+    }
+}
+
+fn cluster_scoped(rt: &'static ResourceType, uri: &Uri) -> Result<&'static ResourceType, ApiError> {
+    if rt.namespaced {
+        Err(not_served(uri))
+    } else {
+        Ok(rt)
+    }
 }
 
 fn target<'a>(
@@ -234,28 +256,39 @@ fn target<'a>(
             rt: lookup(plural)?,
             namespace: Some(ns),
             name: None,
+            status: false,
         }),
-        ["namespaces", ns, plural, name] | ["namespaces", ns, plural, name, "status"] => {
-            Ok(Target {
-                rt: lookup(plural)?,
-                namespace: Some(ns),
-                name: Some(name),
-            })
-        }
+        ["namespaces", ns, plural, name] => Ok(Target {
+            rt: lookup(plural)?,
+            namespace: Some(ns),
+            name: Some(name),
+            status: false,
+        }),
+        ["namespaces", ns, plural, name, "status"] => Ok(Target {
+            rt: status_of(lookup(plural)?, uri)?,
+            namespace: Some(ns),
+            name: Some(name),
+            status: true,
+        }),
         [plural] => Ok(Target {
             rt: lookup(plural)?,
             namespace: None,
             name: None,
+            status: false,
         }),
-        [plural, name] | [plural, name, "status"] => {
-            let rt = lookup(plural)?;
-            if rt.namespaced {
-                return Err(not_served(uri));
-            }
+        [plural, name, "status"] => Ok(Target {
+            rt: status_of(cluster_scoped(lookup(plural)?, uri)?, uri)?,
+            namespace: None,
+            name: Some(name),
+            status: true,
+        }),
+        [plural, name] => {
+            let rt = cluster_scoped(lookup(plural)?, uri)?;
             Ok(Target {
                 rt,
                 namespace: None,
                 name: Some(name),
+                status: false,
             })
         }
         _ => Err(not_served(uri)),
@@ -306,6 +339,7 @@ fn verbs(
         field_manager: query.get("fieldManager").cloned(),
         dry_run: query.get("dryRun").is_some_and(|v| v == "All"),
         force: query.get("force").is_some_and(|v| v == "true"),
+        status: t.status,
     };
     let mut store = shared
         .store

@@ -10,6 +10,7 @@ mod http;
 pub mod selector;
 pub mod store;
 mod tls;
+mod validation;
 
 use http::Shared;
 use hyper_util::rt::{TokioExecutor, TokioIo};

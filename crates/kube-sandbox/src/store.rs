@@ -81,6 +81,8 @@ pub struct WriteOptions {
     pub field_manager: Option<String>,
     pub dry_run: bool,
     pub force: bool,
+    /// The write goes to the `status` subresource.
+    pub status: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -518,7 +520,13 @@ impl Store {
         owners: Vec<Ownership>,
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
+        if crate::catalog::has_status_subresource(rt.kind)
+            && let Some(o) = obj.as_object_mut()
+        {
+            o.remove("status"); // Status is the controllers' to write, never the creator's.
+        }
         self.default(rt, &mut obj);
+        crate::validation::validate(rt, &obj)?;
         let meta = meta_mut(&mut obj);
         meta.insert("uid".into(), json!(new_uid()));
         meta.insert("creationTimestamp".into(), json!(now()));
@@ -546,10 +554,21 @@ impl Store {
         rt: &ResourceType,
         live: &Value,
         mut obj: Value,
-        owners: Vec<Ownership>,
+        mut owners: Vec<Ownership>,
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
+        if opts.status {
+            // The status subresource changes status and nothing else.
+            let status = obj.get("status").cloned();
+            obj = live.clone();
+            set_or_remove(&mut obj, "status", status);
+            owners = read_owners(live);
+        } else if crate::catalog::has_status_subresource(rt.kind) {
+            // The main resource keeps the status it had, whatever the request carried.
+            set_or_remove(&mut obj, "status", live.get("status").cloned());
+        }
         self.default(rt, &mut obj);
+        crate::validation::validate(rt, &obj)?;
         for field in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
             match live.pointer(&format!("/metadata/{field}")) {
                 Some(v) => meta_mut(&mut obj).insert(field.into(), v.clone()),
@@ -888,6 +907,15 @@ fn merge(target: &mut Value, patch: &Value) {
         } else {
             merge(map.entry(k.clone()).or_insert(Value::Null), v);
         }
+    }
+}
+
+fn set_or_remove(obj: &mut Value, key: &str, value: Option<Value>) {
+    if let Some(o) = obj.as_object_mut() {
+        match value {
+            Some(v) => o.insert(key.to_string(), v),
+            None => o.remove(key),
+        };
     }
 }
 

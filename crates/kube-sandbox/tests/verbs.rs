@@ -1,0 +1,115 @@
+//! kube-apiserver's verb semantics as a kube-rs client sees them: the status subresource,
+//! generation, and 422 Invalid with field causes.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube_sandbox::{Sandbox, SandboxOptions};
+use serde_json::json;
+
+async fn client() -> (Sandbox, kube::Client) {
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let kubeconfig =
+        kube::config::Kubeconfig::from_yaml(&sandbox.kubeconfig_yaml("sandbox")).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .unwrap();
+    (sandbox, kube::Client::try_from(config).unwrap())
+}
+
+fn deployment(replicas: i32) -> Deployment {
+    serde_json::from_value(json!({
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                         "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}
+        }
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn status_is_written_through_its_subresource_only() {
+    let (_sandbox, client) = client().await;
+    let api: Api<Deployment> = Api::namespaced(client, "default");
+    api.create(&PostParams::default(), &deployment(1))
+        .await
+        .unwrap();
+
+    // A status in a write to the main resource is ignored...
+    let with_status =
+        json!({"status": {"replicas": 7}, "metadata": {"labels": {"touched": "yes"}}});
+    let patched = api
+        .patch("web", &PatchParams::default(), &Patch::Merge(&with_status))
+        .await
+        .unwrap();
+    assert!(patched.status.is_none());
+    assert_eq!(
+        patched.metadata.generation,
+        Some(1),
+        "labels are not spec: generation stays"
+    );
+
+    // ...and a write to the status subresource changes status and nothing else.
+    let status = json!({"status": {"replicas": 1, "readyReplicas": 1}, "spec": {"replicas": 9}});
+    let after = api
+        .patch_status("web", &PatchParams::default(), &Patch::Merge(&status))
+        .await
+        .unwrap();
+    assert_eq!(after.status.unwrap().ready_replicas, Some(1));
+    assert_eq!(after.spec.replicas, Some(1));
+    assert_eq!(after.metadata.generation, Some(1));
+
+    let scaled = api
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        scaled.metadata.generation,
+        Some(2),
+        "a spec change bumps generation"
+    );
+    assert_eq!(
+        scaled.status.unwrap().ready_replicas,
+        Some(1),
+        "and keeps the status"
+    );
+}
+
+#[tokio::test]
+async fn missing_required_fields_are_422_with_causes() {
+    let (_sandbox, client) = client().await;
+    let api: Api<Deployment> = Api::namespaced(client, "default");
+    let mut broken = deployment(1);
+    broken.spec.template.spec.as_mut().unwrap().containers[0].image = None;
+    let err = api
+        .create(&PostParams::default(), &broken)
+        .await
+        .unwrap_err();
+    let kube::Error::Api(status) = err else {
+        panic!("expected an API error, got {err}")
+    };
+    assert_eq!((status.code, status.reason.as_str()), (422, "Invalid"));
+    assert_eq!(
+        status.message,
+        "Deployment.apps \"web\" is invalid: spec.template.spec.containers[0].image: Required value"
+    );
+    let causes = status.details.unwrap().causes;
+    assert_eq!(causes[0].field, "spec.template.spec.containers[0].image");
+
+    let dry = api
+        .create(
+            &PostParams {
+                dry_run: true,
+                ..Default::default()
+            },
+            &broken,
+        )
+        .await;
+    assert!(dry.is_err(), "a dry run validates too");
+}
