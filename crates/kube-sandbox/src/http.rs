@@ -3,7 +3,7 @@
 
 use crate::catalog::{self, ResourceType};
 use crate::selector::LabelSelector;
-use crate::store::{ApiError, Change, ChangeKind, FieldSelector, Store, WriteOptions};
+use crate::store::{ApiError, Change, ChangeKind, FieldSelector, Propagation, Store, WriteOptions};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -340,6 +340,7 @@ fn verbs(
         dry_run: query.get("dryRun").is_some_and(|v| v == "All"),
         force: query.get("force").is_some_and(|v| v == "true"),
         status: t.status,
+        propagation: Propagation::default(),
     };
     let mut store = shared
         .store
@@ -423,15 +424,62 @@ fn verbs(
                 )),
             }
         }
-        (&Method::DELETE, Some(name)) => store
-            .delete(t.rt, t.namespace, name, &opts)
-            .map(|o| (StatusCode::OK, o)),
+        (&Method::DELETE, Some(name)) => {
+            let opts = delete_options(opts, query, body)?;
+            store
+                .delete(t.rt, t.namespace, name, &opts)
+                .map(|o| (StatusCode::OK, o))
+        }
+        (&Method::DELETE, None) => {
+            let opts = delete_options(opts, query, body)?;
+            let labels =
+                LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))
+                    .map_err(ApiError::bad_request)?;
+            let fields =
+                FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))?;
+            let deleted = store.delete_collection(t.rt, t.namespace, &labels, &fields, &opts);
+            Ok((
+                StatusCode::OK,
+                list(t.rt, deleted, &store.resource_version()),
+            ))
+        }
         _ => Err(ApiError::new(
             405,
             "MethodNotAllowed",
             format!("{method} is not supported on {}", uri.path()),
         )),
     }
+}
+
+/// Propagation and dry run of a delete, from the query or a `DeleteOptions` body.
+fn delete_options(
+    mut opts: WriteOptions,
+    query: &HashMap<String, String>,
+    body: &[u8],
+) -> Result<WriteOptions, ApiError> {
+    let options: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
+    };
+    let policy = query
+        .get("propagationPolicy")
+        .map(String::as_str)
+        .or_else(|| options.get("propagationPolicy").and_then(Value::as_str));
+    if let Some(policy) = policy {
+        opts.propagation = Propagation::parse(policy)?;
+    } else if options.get("orphanDependents").and_then(Value::as_bool) == Some(true) {
+        opts.propagation = Propagation::Orphan;
+    }
+    if options
+        .get("dryRun")
+        .and_then(Value::as_array)
+        .is_some_and(|d| d.iter().any(|v| v == "All"))
+    {
+        opts.dry_run = true;
+    }
+    Ok(opts)
 }
 
 /// kube-apiserver's RBAC refusal, worded as it words it.

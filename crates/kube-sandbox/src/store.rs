@@ -83,6 +83,58 @@ pub struct WriteOptions {
     pub force: bool,
     /// The write goes to the `status` subresource.
     pub status: bool,
+    /// What happens to dependents when deleting.
+    pub propagation: Propagation,
+}
+
+/// `propagationPolicy` of a delete.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Propagation {
+    /// Delete the object now; the garbage collector deletes its dependents.
+    #[default]
+    Background,
+    /// Delete the dependents first; the object waits with the `foregroundDeletion` finalizer.
+    Foreground,
+    /// Delete the object and leave its dependents, without their reference to it.
+    Orphan,
+}
+
+impl Propagation {
+    /// Parses `Background`, `Foreground` or `Orphan`.
+    pub fn parse(text: &str) -> Result<Self, ApiError> {
+        match text {
+            "Background" => Ok(Self::Background),
+            "Foreground" => Ok(Self::Foreground),
+            "Orphan" => Ok(Self::Orphan),
+            other => Err(ApiError::bad_request(format!(
+                "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
+            ))),
+        }
+    }
+}
+
+const FOREGROUND: &str = "foregroundDeletion";
+
+fn finalizers_of(obj: &Value) -> Vec<String> {
+    obj.pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .map(|f| {
+            f.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn owner_uids(obj: &Value) -> Vec<String> {
+    obj.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .map(|refs| {
+            refs.iter()
+                .filter_map(|r| r.get("uid")?.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -441,7 +493,10 @@ impl Store {
         self.finish_update(rt, &live, obj, owners, opts)
     }
 
-    /// Deletes an object (a Namespace takes its contents with it) and returns it as it was.
+    /// Deletes an object as kube-apiserver does: at once when it has no finalizers, otherwise
+    /// by setting `deletionTimestamp` and waiting for them to go. Dependents (by ownerReferences)
+    /// follow `opts.propagation`; a Namespace takes its contents with it. Returns the object as
+    /// deleted or as now marked for deletion.
     pub fn delete(
         &mut self,
         rt: &ResourceType,
@@ -458,31 +513,199 @@ impl Store {
         if opts.dry_run {
             return Ok(obj);
         }
-        let mut removed = vec![(key.clone(), obj)];
-        self.objects.remove(&key);
-        if rt.kind == "Namespace" {
+        let result = self.begin_delete(&key, opts.propagation);
+        self.collect_garbage();
+        Ok(result)
+    }
+
+    /// Deletes every object of one type (in one namespace or all) that the selectors match.
+    pub fn delete_collection(
+        &mut self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        labels: &LabelSelector,
+        field: &FieldSelector,
+        opts: &WriteOptions,
+    ) -> Vec<Value> {
+        let matching = self.list(rt, ns, labels, field);
+        if opts.dry_run {
+            return matching;
+        }
+        let deleted = matching
+            .iter()
+            .map(|obj| {
+                let key = Key::new(
+                    rt,
+                    obj.pointer("/metadata/namespace").and_then(Value::as_str),
+                    name_of(obj).unwrap_or_default(),
+                );
+                self.begin_delete(&key, opts.propagation)
+            })
+            .collect();
+        self.collect_garbage();
+        deleted
+    }
+
+    fn begin_delete(&mut self, key: &Key, propagation: Propagation) -> Value {
+        let Some(obj) = self.objects.get(key).cloned() else {
+            return Value::Null;
+        };
+        let uid = obj
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        match propagation {
+            Propagation::Orphan => {
+                self.orphan_dependents(&uid);
+                self.delete_or_mark(key, None)
+            }
+            Propagation::Foreground => {
+                let marked = self.delete_or_mark(key, Some(FOREGROUND));
+                for dependent in self.dependents_of(&uid) {
+                    self.begin_delete(&dependent, Propagation::Background);
+                }
+                marked
+            }
+            Propagation::Background => self.delete_or_mark(key, None),
+        }
+    }
+
+    /// Removes the object now, or marks it for deletion while finalizers (plus `extra`) remain.
+    fn delete_or_mark(&mut self, key: &Key, extra: Option<&str>) -> Value {
+        let Some(mut obj) = self.objects.get(key).cloned() else {
+            return Value::Null;
+        };
+        let mut finalizers = finalizers_of(&obj);
+        if let Some(extra) = extra.filter(|e| !finalizers.iter().any(|f| f == e)) {
+            finalizers.push(extra.to_string());
+        }
+        if finalizers.is_empty() {
+            return self.remove_now(key);
+        }
+        if obj.pointer("/metadata/deletionTimestamp").is_some() && finalizers == finalizers_of(&obj)
+        {
+            return obj; // Already waiting for its finalizers.
+        }
+        let previous = obj.clone();
+        self.revision += 1;
+        let meta = meta_mut(&mut obj);
+        meta.entry("deletionTimestamp")
+            .or_insert_with(|| json!(now()));
+        meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+        meta.insert("finalizers".into(), json!(finalizers));
+        meta.insert("resourceVersion".into(), json!(self.revision.to_string()));
+        self.objects.insert(key.clone(), obj.clone());
+        self.record(ChangeKind::Modified, key, obj.clone(), Some(previous));
+        obj
+    }
+
+    /// Takes the object out of the store (a Namespace with everything in it).
+    fn remove_now(&mut self, key: &Key) -> Value {
+        let Some(mut obj) = self.objects.remove(key) else {
+            return Value::Null;
+        };
+        self.revision += 1;
+        meta_mut(&mut obj).insert("resourceVersion".into(), json!(self.revision.to_string()));
+        self.record(ChangeKind::Deleted, key, obj.clone(), None);
+        if key.plural == "namespaces" && key.group.is_empty() {
             let inside: Vec<Key> = self
                 .objects
                 .keys()
-                .filter(|k| k.namespace == name)
+                .filter(|k| k.namespace == key.name)
                 .cloned()
                 .collect();
             for k in inside {
-                if let Some(o) = self.objects.remove(&k) {
-                    removed.push((k, o));
+                self.remove_now(&k);
+            }
+        }
+        obj
+    }
+
+    fn dependents_of(&self, uid: &str) -> Vec<Key> {
+        self.objects
+            .iter()
+            .filter(|(_, o)| owner_uids(o).iter().any(|u| u == uid))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    fn orphan_dependents(&mut self, uid: &str) {
+        for key in self.dependents_of(uid) {
+            let Some(previous) = self.objects.get(&key).cloned() else {
+                continue;
+            };
+            let mut obj = previous.clone();
+            if let Some(refs) = obj
+                .pointer_mut("/metadata/ownerReferences")
+                .and_then(Value::as_array_mut)
+            {
+                refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid));
+                if refs.is_empty()
+                    && let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut)
+                {
+                    meta.remove("ownerReferences");
                 }
             }
-        }
-        let mut gone = Value::Null;
-        for (k, mut o) in removed {
             self.revision += 1;
-            meta_mut(&mut o).insert("resourceVersion".into(), json!(self.revision.to_string()));
-            if k == key {
-                gone = o.clone();
-            }
-            self.record(ChangeKind::Deleted, &k, o, None);
+            meta_mut(&mut obj).insert("resourceVersion".into(), json!(self.revision.to_string()));
+            self.objects.insert(key.clone(), obj.clone());
+            self.record(ChangeKind::Modified, &key, obj, Some(previous));
         }
-        Ok(gone)
+    }
+
+    /// The garbage collector, run to a fixed point after every deletion: objects whose owners
+    /// are all gone are deleted, and owners waiting in foreground deletion go once their
+    /// dependents have.
+    fn collect_garbage(&mut self) {
+        loop {
+            let uids: BTreeSet<String> = self
+                .objects
+                .values()
+                .filter_map(|o| {
+                    o.pointer("/metadata/uid")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+                .collect();
+            let orphaned: Vec<Key> = self
+                .objects
+                .iter()
+                .filter(|(_, o)| o.pointer("/metadata/deletionTimestamp").is_none())
+                .filter(|(_, o)| {
+                    let owners = owner_uids(o);
+                    !owners.is_empty() && owners.iter().all(|u| !uids.contains(u))
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            let finished: Vec<Key> = self
+                .objects
+                .iter()
+                .filter(|(_, o)| {
+                    o.pointer("/metadata/deletionTimestamp").is_some()
+                        && finalizers_of(o) == [FOREGROUND]
+                })
+                .filter(|(_, o)| {
+                    let uid = o
+                        .pointer("/metadata/uid")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    self.objects
+                        .values()
+                        .all(|d| !owner_uids(d).iter().any(|u| u == uid))
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            if orphaned.is_empty() && finished.is_empty() {
+                return;
+            }
+            for key in orphaned {
+                self.begin_delete(&key, Propagation::Background);
+            }
+            for key in finished {
+                self.remove_now(&key);
+            }
+        }
     }
 
     fn resolve_namespace(
@@ -569,7 +792,14 @@ impl Store {
         }
         self.default(rt, &mut obj);
         crate::validation::validate(rt, &obj)?;
-        for field in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "resourceVersion",
+            "generation",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+        ] {
             match live.pointer(&format!("/metadata/{field}")) {
                 Some(v) => meta_mut(&mut obj).insert(field.into(), v.clone()),
                 None => meta_mut(&mut obj).remove(field),
@@ -598,6 +828,13 @@ impl Store {
             );
             self.objects.insert(key.clone(), obj.clone());
             self.record(ChangeKind::Modified, &key, obj.clone(), Some(live.clone()));
+            // The last finalizer of an object being deleted is gone: the deletion completes.
+            if obj.pointer("/metadata/deletionTimestamp").is_some()
+                && finalizers_of(&obj).is_empty()
+            {
+                self.remove_now(&key);
+                self.collect_garbage();
+            }
         }
         Ok(obj)
     }
@@ -1143,6 +1380,154 @@ mod tests {
         assert_eq!((err.code, err.reason), (410, "Expired"));
         let current = s.resource_version();
         assert!(s.watch(rt, None, Some(&current)).unwrap().0.is_empty());
+    }
+
+    /// A ConfigMap owned by the objects with the given uids.
+    fn owned(name: &str, owners: &[&str]) -> Value {
+        let refs: Vec<Value> = owners
+            .iter()
+            .map(|u| json!({"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": u}))
+            .collect();
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": name, "namespace": "default", "ownerReferences": refs}})
+    }
+
+    fn uid_of(v: &Value) -> String {
+        v["metadata"]["uid"].as_str().unwrap().to_string()
+    }
+
+    fn names(s: &Store) -> Vec<String> {
+        let rt = by_plural("", "v1", "configmaps").unwrap();
+        s.list(
+            rt,
+            Some("default"),
+            &LabelSelector::default(),
+            &FieldSelector::default(),
+        )
+        .iter()
+        .map(|o| o["metadata"]["name"].as_str().unwrap().to_string())
+        .collect()
+    }
+
+    #[test]
+    fn background_deletion_collects_dependents_whose_owners_are_all_gone() {
+        let rt = by_plural("", "v1", "configmaps").unwrap();
+        let mut s = Store::new();
+        let a = s.create(rt, None, cm(json!({})), &opts("c")).unwrap();
+        let mut b = cm(json!({}));
+        b["metadata"]["name"] = json!("b");
+        let b = s.create(rt, None, b, &opts("c")).unwrap();
+        s.create(rt, None, owned("child", &[&uid_of(&a)]), &opts("c"))
+            .unwrap();
+        s.create(
+            rt,
+            None,
+            owned(
+                "grandchild",
+                &[&uid_of(&s.get(rt, Some("default"), "child").unwrap())],
+            ),
+            &opts("c"),
+        )
+        .unwrap();
+        s.create(
+            rt,
+            None,
+            owned("shared", &[&uid_of(&a), &uid_of(&b)]),
+            &opts("c"),
+        )
+        .unwrap();
+
+        s.delete(rt, Some("default"), "cfg", &opts("c")).unwrap();
+        assert_eq!(
+            names(&s),
+            ["b", "shared"],
+            "child and grandchild collected; shared still has an owner"
+        );
+    }
+
+    #[test]
+    fn orphan_deletion_keeps_dependents_without_the_reference() {
+        let rt = by_plural("", "v1", "configmaps").unwrap();
+        let mut s = Store::new();
+        let a = s.create(rt, None, cm(json!({})), &opts("c")).unwrap();
+        s.create(rt, None, owned("child", &[&uid_of(&a)]), &opts("c"))
+            .unwrap();
+        let orphan = WriteOptions {
+            propagation: Propagation::Orphan,
+            ..opts("c")
+        };
+        s.delete(rt, Some("default"), "cfg", &orphan).unwrap();
+        let child = s.get(rt, Some("default"), "child").unwrap();
+        assert!(child["metadata"].get("ownerReferences").is_none());
+    }
+
+    #[test]
+    fn finalizers_hold_an_object_until_they_are_removed() {
+        let rt = by_plural("", "v1", "configmaps").unwrap();
+        let mut s = Store::new();
+        let mut obj = cm(json!({}));
+        obj["metadata"]["finalizers"] = json!(["example.com/cleanup"]);
+        let created = s.create(rt, None, obj, &opts("c")).unwrap();
+        s.create(rt, None, owned("child", &[&uid_of(&created)]), &opts("c"))
+            .unwrap();
+
+        let marked = s.delete(rt, Some("default"), "cfg", &opts("c")).unwrap();
+        assert!(marked["metadata"]["deletionTimestamp"].is_string());
+        assert_eq!(
+            names(&s),
+            ["cfg", "child"],
+            "held by its finalizer; the child's owner still exists"
+        );
+
+        let released = s
+            .merge_patch(
+                rt,
+                Some("default"),
+                "cfg",
+                &json!({"metadata": {"finalizers": null}}),
+                &opts("c"),
+            )
+            .unwrap();
+        assert!(released["metadata"]["deletionTimestamp"].is_string());
+        assert!(
+            names(&s).is_empty(),
+            "gone with its last finalizer, and its child after it"
+        );
+    }
+
+    #[test]
+    fn foreground_deletion_waits_for_dependents() {
+        let rt = by_plural("", "v1", "configmaps").unwrap();
+        let mut s = Store::new();
+        let a = s.create(rt, None, cm(json!({})), &opts("c")).unwrap();
+        let mut held = owned("held", &[&uid_of(&a)]);
+        held["metadata"]["finalizers"] = json!(["example.com/slow"]);
+        s.create(rt, None, held, &opts("c")).unwrap();
+
+        let foreground = WriteOptions {
+            propagation: Propagation::Foreground,
+            ..opts("c")
+        };
+        let owner = s.delete(rt, Some("default"), "cfg", &foreground).unwrap();
+        assert_eq!(
+            owner["metadata"]["finalizers"],
+            json!(["foregroundDeletion"])
+        );
+        assert_eq!(
+            names(&s),
+            ["cfg", "held"],
+            "the owner waits while a dependent is held"
+        );
+
+        s.merge_patch(
+            rt,
+            Some("default"),
+            "held",
+            &json!({"metadata": {"finalizers": []}}),
+            &opts("c"),
+        )
+        .unwrap();
+        assert!(names(&s).is_empty(), "the dependent went, then the owner");
     }
 
     #[test]

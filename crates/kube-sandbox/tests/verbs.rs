@@ -113,3 +113,52 @@ async fn missing_required_fields_are_422_with_causes() {
         .await;
     assert!(dry.is_err(), "a dry run validates too");
 }
+
+#[tokio::test]
+async fn delete_options_in_the_body_choose_propagation() {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::api::{DeleteParams, ListParams};
+    let (_sandbox, client) = client().await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    let configmaps: Api<ConfigMap> = Api::namespaced(client, "default");
+    let owner = deployments
+        .create(&PostParams::default(), &deployment(1))
+        .await
+        .unwrap();
+    let child: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "child", "ownerReferences": [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": owner.metadata.uid.unwrap()}
+    ]}}))
+    .unwrap();
+    configmaps
+        .create(&PostParams::default(), &child)
+        .await
+        .unwrap();
+
+    deployments
+        .delete("web", &DeleteParams::orphan())
+        .await
+        .unwrap();
+    let kept = configmaps.get("child").await.unwrap();
+    assert!(
+        kept.metadata.owner_references.is_none(),
+        "orphaned, not deleted"
+    );
+
+    let all = configmaps
+        .delete_collection(&DeleteParams::default(), &ListParams::default())
+        .await
+        .unwrap();
+    assert!(all.left().is_some_and(|list| {
+        list.items
+            .iter()
+            .any(|c| c.metadata.name.as_deref() == Some("child"))
+    }));
+    assert!(
+        configmaps
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
