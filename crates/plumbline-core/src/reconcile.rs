@@ -276,7 +276,7 @@ pub async fn compare(
     let desired_keys: std::collections::HashSet<ResourceKey> =
         resources.iter().map(|r| r.key.clone()).collect();
     for (key, (resolved, value)) in live {
-        if !desired_keys.contains(&key) && resources::is_tracked_by(&value, &app.name) {
+        if !desired_keys.contains(&key) && resources::is_tracked_by(&value, &key, &app.name) {
             resources.push(Compared {
                 key,
                 resolved,

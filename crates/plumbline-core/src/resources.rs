@@ -53,12 +53,14 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
     api_version.split_once('/').unwrap_or(("", api_version))
 }
 
-/// Does `obj` carry the tracking annotation of `app`?
-pub fn is_tracked_by(obj: &Value, app: &str) -> bool {
+/// Is the object at `key` tracked by `app`? Its tracking id must name the app *and* the object
+/// itself: controllers copy annotations to what they create (a Deployment's to its
+/// ReplicaSets), and those copies do not make the children part of the app.
+pub fn is_tracked_by(obj: &Value, key: &ResourceKey, app: &str) -> bool {
     obj.pointer("/metadata/annotations")
         .and_then(|a| a.get(TRACKING_ANNOTATION))
         .and_then(Value::as_str)
-        .is_some_and(|id| id.split_once(':').is_some_and(|(owner, _)| owner == app))
+        .is_some_and(|id| id == key.tracking_id(app))
 }
 
 /// Why a manifest's kind could not be resolved.
@@ -194,11 +196,14 @@ mod tests {
     }
 
     #[test]
-    fn tracked_by_matches_the_app_name_exactly() {
+    fn tracked_by_matches_the_app_and_the_object_itself() {
         let obj = json!({"metadata": {"annotations": {TRACKING_ANNOTATION: "shop:apps/Deployment:web/api"}}});
-        assert!(is_tracked_by(&obj, "shop"));
-        assert!(!is_tracked_by(&obj, "sho"));
-        assert!(!is_tracked_by(&json!({"metadata": {}}), "shop"));
+        let deployment = key("apps", "Deployment", "web", "api");
+        assert!(is_tracked_by(&obj, &deployment, "shop"));
+        assert!(!is_tracked_by(&obj, &deployment, "sho"));
+        let copied_to_replicaset = key("apps", "ReplicaSet", "web", "api-5d59d67564");
+        assert!(!is_tracked_by(&obj, &copied_to_replicaset, "shop"), "an annotation copied by a controller");
+        assert!(!is_tracked_by(&json!({"metadata": {}}), &deployment, "shop"));
     }
 
     #[test]

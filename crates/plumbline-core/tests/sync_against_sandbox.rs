@@ -167,7 +167,7 @@ async fn out_of_sync_app_syncs_and_becomes_synced() {
         .into_iter()
         .filter_map(|m| m.manager)
         .collect();
-    assert_eq!(managers, ["plumbline"]);
+    assert!(managers.iter().any(|m| m == "plumbline"), "{managers:?}");
 }
 
 #[tokio::test]
