@@ -4,6 +4,7 @@
 //! and kube-rs talk to it as to any cluster. Nothing in Plumbline's engine knows it is here.
 
 pub mod catalog;
+mod controller;
 mod defaults;
 mod fields;
 mod http;
@@ -12,6 +13,7 @@ pub mod store;
 mod tls;
 mod validation;
 
+pub use controller::ControllerOptions;
 use http::Shared;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -57,6 +59,9 @@ pub struct SandboxOptions {
     pub bookmark_interval: std::time::Duration,
     /// How many changes the server remembers for watches; older versions get 410 Gone.
     pub change_log: usize,
+    /// Run the controllers (Deployments → ReplicaSets → Pods, Endpoints, Events). Off, the
+    /// sandbox stores objects and nothing moves.
+    pub controllers: Option<ControllerOptions>,
 }
 
 impl Default for SandboxOptions {
@@ -65,6 +70,7 @@ impl Default for SandboxOptions {
             port: 0,
             bookmark_interval: std::time::Duration::from_secs(5),
             change_log: store::DEFAULT_CHANGE_LOG,
+            controllers: Some(ControllerOptions::default()),
         }
     }
 }
@@ -76,6 +82,7 @@ pub struct Sandbox {
     token: String,
     read_only_token: String,
     server: JoinHandle<()>,
+    controllers: Option<JoinHandle<()>>,
 }
 
 impl Sandbox {
@@ -118,7 +125,11 @@ impl Sandbox {
         });
         let app = axum::Router::new()
             .fallback(http::handle)
-            .with_state(shared);
+            .with_state(shared.clone());
+        let controllers = options
+            .controllers
+            .clone()
+            .map(|o| tokio::spawn(run_controllers(shared, o)));
         let server = tokio::spawn(serve(listener, acceptor, app));
         tracing::info!(%addr, "kube-sandbox listening");
         Ok(Self {
@@ -127,6 +138,7 @@ impl Sandbox {
             token,
             read_only_token,
             server,
+            controllers,
         })
     }
 
@@ -192,6 +204,49 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(c) = &self.controllers {
+            c.abort();
+        }
+    }
+}
+
+/// Runs the controllers whenever something changes or a timed step (a Pod starting) is due.
+/// A pass that changed something is followed by another at once (a new ReplicaSet's status
+/// feeds its Deployment's), until a pass changes nothing.
+async fn run_controllers(shared: Arc<Shared>, options: ControllerOptions) {
+    let mut controllers = controller::Controllers::new(options);
+    let mut changes = shared
+        .store
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .subscribe();
+    let mut busy_passes = 0;
+    loop {
+        let (next, changed) = {
+            let mut store = shared.store.lock().unwrap_or_else(|p| p.into_inner());
+            let before = store.resource_version();
+            let next = controllers.reconcile(&mut store, tokio::time::Instant::now());
+            (next, store.resource_version() != before)
+        };
+        while changes.try_recv().is_ok() {}
+        if changed && busy_passes < 20 {
+            busy_passes += 1;
+            tokio::task::yield_now().await;
+            continue;
+        }
+        if busy_passes >= 20 {
+            tracing::warn!("the sandbox controllers did not settle in 20 passes");
+        }
+        busy_passes = 0;
+        let wait = next.unwrap_or(std::time::Duration::from_secs(3600));
+        tokio::select! {
+            received = changes.recv() => {
+                if matches!(received, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                    return;
+                }
+            }
+            _ = tokio::time::sleep(wait) => {}
+        }
     }
 }
 

@@ -860,6 +860,11 @@ impl Store {
         let _ = self.notify.send(change);
     }
 
+    /// A receiver for every change from now on (the controllers wake on these).
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
+        self.notify.subscribe()
+    }
+
     /// Starts a watch of one type (in one namespace or all) from `resource_version`: the
     /// changes to replay, then a receiver for the ones to come. No version (or "0") replays the
     /// current objects as Added, as kube-apiserver does.

@@ -6,8 +6,13 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube_sandbox::{Sandbox, SandboxOptions};
 use serde_json::json;
 
+/// A sandbox without controllers: these tests are about the API, and nothing else may write.
 async fn client() -> (Sandbox, kube::Client) {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let options = SandboxOptions {
+        controllers: None,
+        ..Default::default()
+    };
+    let sandbox = Sandbox::start(options).await.unwrap();
     let kubeconfig =
         kube::config::Kubeconfig::from_yaml(&sandbox.kubeconfig_yaml("sandbox")).unwrap();
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())

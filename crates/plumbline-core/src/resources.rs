@@ -202,8 +202,15 @@ mod tests {
         assert!(is_tracked_by(&obj, &deployment, "shop"));
         assert!(!is_tracked_by(&obj, &deployment, "sho"));
         let copied_to_replicaset = key("apps", "ReplicaSet", "web", "api-5d59d67564");
-        assert!(!is_tracked_by(&obj, &copied_to_replicaset, "shop"), "an annotation copied by a controller");
-        assert!(!is_tracked_by(&json!({"metadata": {}}), &deployment, "shop"));
+        assert!(
+            !is_tracked_by(&obj, &copied_to_replicaset, "shop"),
+            "an annotation copied by a controller"
+        );
+        assert!(!is_tracked_by(
+            &json!({"metadata": {}}),
+            &deployment,
+            "shop"
+        ));
     }
 
     #[test]
