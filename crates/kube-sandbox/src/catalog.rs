@@ -10,6 +10,10 @@ pub struct ResourceType {
     pub singular: &'static str,
     pub namespaced: bool,
     pub short_names: &'static [&'static str],
+    /// Defined by a CustomResourceDefinition.
+    pub custom: bool,
+    /// For custom types: the CRD declares a `status` subresource.
+    pub custom_status: bool,
 }
 
 impl ResourceType {
@@ -40,6 +44,8 @@ const fn rt(
         singular,
         namespaced,
         short_names,
+        custom: false,
+        custom_status: false,
     }
 }
 
@@ -226,10 +232,13 @@ pub const BUILT_IN: &[ResourceType] = &[
     ),
 ];
 
-/// Kinds whose `status` is written through the `status` subresource only.
-pub fn has_status_subresource(kind: &str) -> bool {
+/// Types whose `status` is written through the `status` subresource only.
+pub fn has_status_subresource(rt: &ResourceType) -> bool {
+    if rt.custom {
+        return rt.custom_status;
+    }
     matches!(
-        kind,
+        rt.kind,
         "Namespace"
             | "Service"
             | "Pod"
@@ -247,17 +256,17 @@ pub fn has_status_subresource(kind: &str) -> bool {
     )
 }
 
-/// Finds the type served at `group/version` under `plural`.
+/// The built-in type served at `group/version` under `plural`.
 pub fn by_plural(group: &str, version: &str, plural: &str) -> Option<&'static ResourceType> {
     BUILT_IN
         .iter()
         .find(|t| t.group == group && t.version == version && t.plural == plural)
 }
 
-/// The API groups (other than core) in the order discovery lists them.
-pub fn groups() -> Vec<&'static str> {
+/// The API groups (other than core) of `types`, in the order discovery lists them.
+pub fn groups(types: &[&'static ResourceType]) -> Vec<&'static str> {
     let mut groups: Vec<&str> = Vec::new();
-    for t in BUILT_IN.iter().filter(|t| !t.group.is_empty()) {
+    for t in types.iter().filter(|t| !t.group.is_empty()) {
         if !groups.contains(&t.group) {
             groups.push(t.group);
         }
@@ -265,10 +274,117 @@ pub fn groups() -> Vec<&'static str> {
     groups
 }
 
-/// Every type served at `group/version`.
-pub fn in_group_version(group: &str, version: &str) -> Vec<&'static ResourceType> {
-    BUILT_IN
+/// The types of `types` served at `group/version`.
+pub fn in_group_version(
+    types: &[&'static ResourceType],
+    group: &str,
+    version: &str,
+) -> Vec<&'static ResourceType> {
+    types
         .iter()
+        .copied()
         .filter(|t| t.group == group && t.version == version)
         .collect()
+}
+
+/// The types a CustomResourceDefinition serves, one per served version.
+pub fn from_crd(crd: &serde_json::Value) -> Vec<&'static ResourceType> {
+    let text = |pointer: &str| {
+        crd.pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (group, kind, plural) = (
+        text("/spec/group"),
+        text("/spec/names/kind"),
+        text("/spec/names/plural"),
+    );
+    if group.is_empty() || kind.is_empty() || plural.is_empty() {
+        return Vec::new();
+    }
+    let singular = match text("/spec/names/singular") {
+        s if s.is_empty() => kind.to_lowercase(),
+        s => s,
+    };
+    let short_names: Vec<String> = crd
+        .pointer("/spec/names/shortNames")
+        .and_then(serde_json::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let namespaced = text("/spec/scope") != "Cluster";
+    crd.pointer("/spec/versions")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("served").and_then(serde_json::Value::as_bool) != Some(false))
+        .filter_map(|v| {
+            let version = v.get("name")?.as_str()?.to_string();
+            let custom_status = v.pointer("/subresources/status").is_some();
+            Some(intern(
+                &group,
+                &version,
+                &kind,
+                &plural,
+                &singular,
+                namespaced,
+                &short_names,
+                custom_status,
+            ))
+        })
+        .collect()
+}
+
+/// Custom types live for the whole process, so routing can hold `&'static` references like it
+/// does for built-ins. Each distinct definition is stored once (a few hundred bytes), however
+/// often a CRD is created and deleted.
+#[allow(clippy::too_many_arguments)]
+fn intern(
+    group: &str,
+    version: &str,
+    kind: &str,
+    plural: &str,
+    singular: &str,
+    namespaced: bool,
+    short_names: &[String],
+    custom_status: bool,
+) -> &'static ResourceType {
+    static INTERNED: std::sync::Mutex<Vec<&'static ResourceType>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut interned = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
+    let same = |t: &&&'static ResourceType| {
+        t.group == group
+            && t.version == version
+            && t.kind == kind
+            && t.plural == plural
+            && t.singular == singular
+            && t.namespaced == namespaced
+            && t.custom_status == custom_status
+            && t.short_names
+                .iter()
+                .copied()
+                .eq(short_names.iter().map(String::as_str))
+    };
+    if let Some(found) = interned.iter().find(same) {
+        return found;
+    }
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    let shorts: Vec<&'static str> = short_names.iter().map(|s| leak(s)).collect();
+    let rt: &'static ResourceType = Box::leak(Box::new(ResourceType {
+        group: leak(group),
+        version: leak(version),
+        kind: leak(kind),
+        plural: leak(plural),
+        singular: leak(singular),
+        namespaced,
+        short_names: Box::leak(shorts.into_boxed_slice()),
+        custom: true,
+        custom_status,
+    }));
+    interned.push(rt);
+    rt
 }

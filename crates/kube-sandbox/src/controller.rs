@@ -46,10 +46,10 @@ pub(crate) struct Controllers {
 }
 
 fn type_of(plural: &str) -> &'static ResourceType {
-    let group = if plural == "deployments" || plural == "replicasets" {
-        "apps"
-    } else {
-        ""
+    let group = match plural {
+        "deployments" | "replicasets" => "apps",
+        "customresourcedefinitions" => "apiextensions.k8s.io",
+        _ => "",
     };
     by_plural(group, "v1", plural).expect("controllers only touch built-in kinds")
 }
@@ -184,6 +184,9 @@ impl Controllers {
         }
         for service in all(store, "services") {
             self.endpoints(store, &service);
+        }
+        for crd in all(store, "customresourcedefinitions") {
+            self.establish(store, &crd);
         }
         next
     }
@@ -872,6 +875,45 @@ impl Controllers {
                 let _ = store.create(ep_type, Some(ns), ep, &manager);
             }
         }
+    }
+}
+
+impl Controllers {
+    /// The apiextensions controller: a CRD's names are accepted and it is established.
+    fn establish(&mut self, store: &mut Store, crd: &Value) {
+        if is_deleting(crd) {
+            return;
+        }
+        let mut conditions = vec![
+            condition("NamesAccepted", true, "NoConflicts", "no conflicts found"),
+            condition(
+                "Established",
+                true,
+                "InitialNamesAccepted",
+                "the initial names have been accepted",
+            ),
+        ];
+        settle_conditions(crd.pointer("/status/conditions"), &mut conditions);
+        let stored: Vec<Value> = crd
+            .pointer("/spec/versions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|v| v.get("storage") == Some(&json!(true)))
+            .map(|v| v["name"].clone())
+            .collect();
+        let status = json!({
+            "conditions": conditions,
+            "acceptedNames": crd.pointer("/spec/names").cloned().unwrap_or_else(|| json!({})),
+            "storedVersions": stored,
+        });
+        self.write_status(
+            store,
+            type_of("customresourcedefinitions"),
+            crd,
+            status,
+            "kube-apiserver",
+        );
     }
 }
 

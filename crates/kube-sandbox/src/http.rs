@@ -82,26 +82,36 @@ fn route(
     let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
     let query = parse_query(uri.query().unwrap_or_default());
     let ok = |v: Value| Ok(Reply::Json(StatusCode::OK, v));
+    // What is served can change with every CRD: read it once per request.
+    let types = shared
+        .store
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .types();
     match segments.as_slice() {
         ["version"] => ok(version()),
         ["healthz" | "readyz" | "livez"] => ok(json!("ok")),
         ["api"] => {
             ok(json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}))
         }
-        ["apis"] => ok(group_list()),
-        ["api", "v1"] => ok(resource_list("", "v1")),
-        ["apis", group] => group_of(group)
+        ["apis"] => ok(group_list(&types)),
+        ["api", "v1"] => ok(resource_list(&types, "", "v1")),
+        ["apis", group] => group_of(&types, group)
             .map(|g| Reply::Json(StatusCode::OK, g))
             .ok_or_else(|| not_served(uri)),
-        ["apis", group, version] if !catalog::in_group_version(group, version).is_empty() => {
-            ok(resource_list(group, version))
+        ["apis", group, version]
+            if !catalog::in_group_version(&types, group, version).is_empty() =>
+        {
+            ok(resource_list(&types, group, version))
         }
-        ["api", "v1", rest @ ..] => resource(
-            shared, access, method, "", "v1", rest, &query, headers, body, uri,
-        ),
-        ["apis", group, version, rest @ ..] => resource(
-            shared, access, method, group, version, rest, &query, headers, body, uri,
-        ),
+        ["api", "v1", rest @ ..] => {
+            let t = target(&types, "", "v1", rest, uri)?;
+            resource(shared, access, method, t, &query, headers, body, uri)
+        }
+        ["apis", group, version, rest @ ..] => {
+            let t = target(&types, group, version, rest, uri)?;
+            resource(shared, access, method, t, &query, headers, body, uri)
+        }
         _ => Err(not_served(uri)),
     }
 }
@@ -125,9 +135,9 @@ fn version() -> Value {
     })
 }
 
-fn group_of(group: &str) -> Option<Value> {
+fn group_of(types: &[&'static ResourceType], group: &str) -> Option<Value> {
     let versions: Vec<&str> = {
-        let mut v: Vec<&str> = catalog::BUILT_IN
+        let mut v: Vec<&str> = types
             .iter()
             .filter(|t| t.group == group)
             .map(|t| t.version)
@@ -146,19 +156,22 @@ fn group_of(group: &str) -> Option<Value> {
     }))
 }
 
-fn group_list() -> Value {
-    let groups: Vec<Value> = catalog::groups().into_iter().filter_map(group_of).collect();
+fn group_list(types: &[&'static ResourceType]) -> Value {
+    let groups: Vec<Value> = catalog::groups(types)
+        .into_iter()
+        .filter_map(|g| group_of(types, g))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
-fn resource_list(group: &str, version: &str) -> Value {
+fn resource_list(types: &[&'static ResourceType], group: &str, version: &str) -> Value {
     let mut resources: Vec<Value> = Vec::new();
-    for t in catalog::in_group_version(group, version) {
+    for t in catalog::in_group_version(types, group, version) {
         resources.push(json!({
             "name": t.plural, "singularName": t.singular, "namespaced": t.namespaced,
             "kind": t.kind, "verbs": catalog::VERBS, "shortNames": t.short_names,
         }));
-        if catalog::has_status_subresource(t.kind) {
+        if catalog::has_status_subresource(t) {
             resources.push(json!({
                 "name": format!("{}/status", t.plural), "singularName": "", "namespaced": t.namespaced,
                 "kind": t.kind, "verbs": ["get", "patch", "update"],
@@ -228,7 +241,7 @@ struct Target<'a> {
 }
 
 fn status_of(rt: &'static ResourceType, uri: &Uri) -> Result<&'static ResourceType, ApiError> {
-    if catalog::has_status_subresource(rt.kind) {
+    if catalog::has_status_subresource(rt) {
         Ok(rt)
     } else {
         Err(not_served(uri))
@@ -244,13 +257,19 @@ fn cluster_scoped(rt: &'static ResourceType, uri: &Uri) -> Result<&'static Resou
 }
 
 fn target<'a>(
+    types: &[&'static ResourceType],
     group: &str,
     version: &str,
     rest: &[&'a str],
     uri: &Uri,
 ) -> Result<Target<'a>, ApiError> {
-    let lookup =
-        |plural: &str| catalog::by_plural(group, version, plural).ok_or_else(|| not_served(uri));
+    let lookup = |plural: &str| {
+        types
+            .iter()
+            .copied()
+            .find(|t| t.group == group && t.version == version && t.plural == plural)
+            .ok_or_else(|| not_served(uri))
+    };
     match rest {
         ["namespaces", ns, plural] => Ok(Target {
             rt: lookup(plural)?,
@@ -300,15 +319,12 @@ fn resource(
     shared: &Shared,
     access: Access,
     method: &Method,
-    group: &str,
-    version: &str,
-    rest: &[&str],
+    t: Target,
     query: &HashMap<String, String>,
     headers: &HeaderMap,
     body: &[u8],
     uri: &Uri,
 ) -> Result<Reply, ApiError> {
-    let t = target(group, version, rest, uri)?;
     if access == Access::ReadOnly && *method != Method::GET {
         return Err(forbidden(method, &t));
     }

@@ -169,12 +169,26 @@ struct Ownership {
     fields: FieldSet,
 }
 
-/// Kinds whose registry strategy tracks `metadata.generation`.
-fn has_generation(kind: &str) -> bool {
-    matches!(
-        kind,
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"
-    )
+/// Types whose registry strategy tracks `metadata.generation` (custom resources always do).
+fn has_generation(rt: &ResourceType) -> bool {
+    rt.custom
+        || matches!(
+            rt.kind,
+            "Deployment"
+                | "ReplicaSet"
+                | "StatefulSet"
+                | "DaemonSet"
+                | "Job"
+                | "CronJob"
+                | "CustomResourceDefinition"
+        )
+}
+
+const CRD_GROUP: &str = "apiextensions.k8s.io";
+const CRD_PLURAL: &str = "customresourcedefinitions";
+
+fn is_crd(key: &Key) -> bool {
+    key.group == CRD_GROUP && key.plural == CRD_PLURAL
 }
 
 fn now() -> String {
@@ -216,6 +230,8 @@ pub struct Store {
     /// The newest revision whose change has been dropped from the log.
     compacted: u64,
     notify: broadcast::Sender<Arc<Change>>,
+    /// The types the stored CustomResourceDefinitions serve.
+    custom: Vec<&'static ResourceType>,
 }
 
 impl Default for Store {
@@ -241,6 +257,7 @@ impl Store {
             change_log_capacity: capacity.max(1),
             compacted: 0,
             notify,
+            custom: Vec::new(),
         };
         let ns_type =
             crate::catalog::by_plural("", "v1", "namespaces").expect("namespaces are built in");
@@ -605,9 +622,29 @@ impl Store {
         let Some(mut obj) = self.objects.remove(key) else {
             return Value::Null;
         };
+        if is_crd(key) {
+            // A CRD takes its custom resources with it.
+            let served = crate::catalog::from_crd(&obj);
+            let instances: Vec<Key> = self
+                .objects
+                .keys()
+                .filter(|k| {
+                    served
+                        .iter()
+                        .any(|t| t.group == k.group && t.plural == k.plural)
+                })
+                .cloned()
+                .collect();
+            for k in instances {
+                self.remove_now(&k);
+            }
+        }
         self.revision += 1;
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(self.revision.to_string()));
         self.record(ChangeKind::Deleted, key, obj.clone(), None);
+        if is_crd(key) {
+            self.refresh_custom_types();
+        }
         if key.plural == "namespaces" && key.group.is_empty() {
             let inside: Vec<Key> = self
                 .objects
@@ -743,7 +780,7 @@ impl Store {
         owners: Vec<Ownership>,
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
-        if crate::catalog::has_status_subresource(rt.kind)
+        if crate::catalog::has_status_subresource(rt)
             && let Some(o) = obj.as_object_mut()
         {
             o.remove("status"); // Status is the controllers' to write, never the creator's.
@@ -753,7 +790,7 @@ impl Store {
         let meta = meta_mut(&mut obj);
         meta.insert("uid".into(), json!(new_uid()));
         meta.insert("creationTimestamp".into(), json!(now()));
-        if has_generation(rt.kind) {
+        if has_generation(rt) {
             meta.insert("generation".into(), json!(1));
         }
         write_owners(&mut obj, &owners);
@@ -786,7 +823,7 @@ impl Store {
             obj = live.clone();
             set_or_remove(&mut obj, "status", status);
             owners = read_owners(live);
-        } else if crate::catalog::has_status_subresource(rt.kind) {
+        } else if crate::catalog::has_status_subresource(rt) {
             // The main resource keeps the status it had, whatever the request carried.
             set_or_remove(&mut obj, "status", live.get("status").cloned());
         }
@@ -809,7 +846,7 @@ impl Store {
         if without_bookkeeping(&obj) == without_bookkeeping(live) {
             return Ok(live.clone()); // A no-op write changes nothing, not even resourceVersion.
         }
-        if has_generation(rt.kind) && spec_of(&obj) != spec_of(live) {
+        if has_generation(rt) && spec_of(&obj) != spec_of(live) {
             let generation = live
                 .pointer("/metadata/generation")
                 .and_then(Value::as_i64)
@@ -839,6 +876,38 @@ impl Store {
         Ok(obj)
     }
 
+    /// Every type the cluster serves now: the built-ins, then the custom ones.
+    pub fn types(&self) -> Vec<&'static ResourceType> {
+        crate::catalog::BUILT_IN
+            .iter()
+            .chain(self.custom.iter().copied())
+            .collect()
+    }
+
+    /// The type served at `group/version` under `plural`, built-in or custom.
+    pub fn type_by_plural(
+        &self,
+        group: &str,
+        version: &str,
+        plural: &str,
+    ) -> Option<&'static ResourceType> {
+        crate::catalog::by_plural(group, version, plural).or_else(|| {
+            self.custom
+                .iter()
+                .copied()
+                .find(|t| t.group == group && t.version == version && t.plural == plural)
+        })
+    }
+
+    fn refresh_custom_types(&mut self) {
+        self.custom = self
+            .objects
+            .iter()
+            .filter(|(k, o)| is_crd(k) && o.pointer("/metadata/deletionTimestamp").is_none())
+            .flat_map(|(_, o)| crate::catalog::from_crd(o))
+            .collect();
+    }
+
     /// Appends a change to the log (dropping the oldest past capacity) and tells every watch.
     fn record(&mut self, kind: ChangeKind, key: &Key, object: Value, previous: Option<Value>) {
         let change = Arc::new(Change {
@@ -858,6 +927,9 @@ impl Store {
         }
         // No receivers is fine: nobody is watching.
         let _ = self.notify.send(change);
+        if is_crd(key) && kind != ChangeKind::Deleted {
+            self.refresh_custom_types();
+        }
     }
 
     /// A receiver for every change from now on (the controllers wake on these).

@@ -65,6 +65,44 @@ pub fn validate(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
                 &mut causes,
             );
         }
+        "CustomResourceDefinition" => {
+            for (pointer, field) in [
+                ("/spec/group", "spec.group"),
+                ("/spec/names/kind", "spec.names.kind"),
+                ("/spec/names/plural", "spec.names.plural"),
+                ("/spec/scope", "spec.scope"),
+            ] {
+                if at(pointer)
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+                {
+                    causes.push(required(field));
+                }
+            }
+            if at("/spec/versions")
+                .and_then(Value::as_array)
+                .is_none_or(|v| v.is_empty())
+            {
+                causes.push(required("spec.versions"));
+            }
+            let expected = format!(
+                "{}.{}",
+                at("/spec/names/plural")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+                at("/spec/group")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            );
+            if obj.pointer("/metadata/name").and_then(Value::as_str) != Some(expected.as_str()) {
+                causes.push(invalid(
+                    "metadata.name",
+                    format!(
+                        "Invalid value: must be spec.names.plural+\".\"+spec.group ({expected})"
+                    ),
+                ));
+            }
+        }
         "Service" => {
             let headless = at("/spec/clusterIP").and_then(Value::as_str) == Some("None");
             let external = at("/spec/type").and_then(Value::as_str) == Some("ExternalName");

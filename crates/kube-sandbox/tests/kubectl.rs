@@ -278,3 +278,62 @@ async fn api_resources_lists_every_built_in_kind() {
         "short names resolve (nothing in kube-system yet)"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_sees_a_custom_kind_once_its_crd_is_applied() {
+    let (_sandbox, dir, kubeconfig) = sandbox().await;
+    let crd = dir.path().join("crd.yaml");
+    std::fs::write(
+        &crd,
+        "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Widget, plural: widgets, singular: widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: gear, namespace: default}
+spec: {teeth: 12}
+",
+    )
+    .unwrap();
+    // The CRD must exist before its Widget can be mapped, as with a real cluster: apply twice.
+    let _ = kubectl(
+        &kubeconfig,
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "-f",
+            crd.to_str().unwrap(),
+        ],
+    );
+    stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "-f",
+            crd.to_str().unwrap(),
+        ],
+    ));
+    let resources = stdout(&kubectl(
+        &kubeconfig,
+        &["api-resources", "--api-group=example.com", "-o", "name"],
+    ));
+    assert_eq!(resources.trim(), "widgets.example.com");
+    let teeth = stdout(&kubectl(
+        &kubeconfig,
+        &["get", "wd", "gear", "-o", "jsonpath={.spec.teeth}"],
+    ));
+    assert_eq!(teeth, "12");
+}
