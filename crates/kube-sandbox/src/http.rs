@@ -889,9 +889,10 @@ mod tests {
 
     #[test]
     fn discovery_lists_apps_group() {
-        let groups = group_list();
+        let types: Vec<&'static ResourceType> = catalog::BUILT_IN.iter().collect();
+        let groups = group_list(&types);
         assert_eq!(groups["groups"][0]["name"], "apps");
-        let resources = resource_list("apps", "v1");
+        let resources = resource_list(&types, "apps", "v1");
         assert!(
             resources["resources"]
                 .as_array()
