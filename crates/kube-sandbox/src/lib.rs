@@ -81,6 +81,7 @@ pub struct Sandbox {
     ca_pem: String,
     token: String,
     read_only_token: String,
+    shared: Arc<Shared>,
     server: JoinHandle<()>,
     controllers: Option<JoinHandle<()>>,
 }
@@ -129,7 +130,7 @@ impl Sandbox {
         let controllers = options
             .controllers
             .clone()
-            .map(|o| tokio::spawn(run_controllers(shared, o)));
+            .map(|o| tokio::spawn(run_controllers(shared.clone(), o)));
         let server = tokio::spawn(serve(listener, acceptor, app));
         tracing::info!(%addr, "kube-sandbox listening");
         Ok(Self {
@@ -137,9 +138,70 @@ impl Sandbox {
             ca_pem: material.ca_pem,
             token,
             read_only_token,
+            shared,
             server,
             controllers,
         })
+    }
+
+    /// Every object in the cluster, for saving (see [`Sandbox::restore`]).
+    pub fn export(&self) -> Vec<serde_json::Value> {
+        self.shared
+            .store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .export()
+    }
+
+    /// Puts back exported objects as they were; returns what could not be restored.
+    pub fn restore(&self, objects: Vec<serde_json::Value>) -> Vec<String> {
+        self.shared
+            .store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .restore(objects)
+    }
+
+    /// Creates objects as a client would (defaults, validation, managed fields under the
+    /// manager `scenario`): Namespaces and CRDs first, then the rest in the order given.
+    pub fn preload(&self, mut objects: Vec<serde_json::Value>) -> Result<(), String> {
+        let first = |o: &serde_json::Value| {
+            !matches!(
+                o["kind"].as_str(),
+                Some("Namespace" | "CustomResourceDefinition")
+            )
+        };
+        objects.sort_by_key(first);
+        let mut store = self.shared.store.lock().unwrap_or_else(|p| p.into_inner());
+        let opts = store::WriteOptions {
+            field_manager: Some("scenario".into()),
+            ..Default::default()
+        };
+        for obj in objects {
+            let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_string();
+            let kind = obj["kind"].as_str().unwrap_or_default().to_string();
+            let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
+            let name = obj
+                .pointer("/metadata/name")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let rt = store
+                .types()
+                .into_iter()
+                .find(|t| t.group == group && t.version == version && t.kind == kind)
+                .ok_or_else(|| {
+                    format!("{api_version} {kind} {name}: the sandbox does not serve this kind")
+                })?;
+            let ns = obj
+                .pointer("/metadata/namespace")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string);
+            store
+                .create(rt, ns.as_deref(), obj, &opts)
+                .map_err(|e| format!("{kind} {name}: {}", e.message))?;
+        }
+        Ok(())
     }
 
     /// `https://127.0.0.1:<port>`.

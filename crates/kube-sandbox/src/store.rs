@@ -270,6 +270,58 @@ impl Store {
         store
     }
 
+    /// Every stored object, CRDs first, as `--state` saves them.
+    pub fn export(&self) -> Vec<Value> {
+        let (crds, rest): (Vec<_>, Vec<_>) = self.objects.iter().partition(|(k, _)| is_crd(k));
+        crds.into_iter()
+            .chain(rest)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Puts back objects saved by [`Store::export`], identities and resourceVersions as they
+    /// were, so that clients resuming a watch after a restart find the versions they knew.
+    /// Objects whose type is not served are reported and skipped.
+    pub fn restore(&mut self, objects: Vec<Value>) -> Vec<String> {
+        let mut problems = Vec::new();
+        for obj in objects {
+            let api_version = obj
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+            let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+            let Some(rt) = self
+                .types()
+                .into_iter()
+                .find(|t| t.group == group && t.version == version && t.kind == kind)
+            else {
+                problems.push(format!(
+                    "{api_version} {kind} {}: not served; skipped",
+                    name_of(&obj).unwrap_or_default()
+                ));
+                continue;
+            };
+            let key = Key::new(
+                rt,
+                obj.pointer("/metadata/namespace").and_then(Value::as_str),
+                name_of(&obj).unwrap_or_default(),
+            );
+            let rv = obj
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            self.revision = self.revision.max(rv);
+            let crd = is_crd(&key);
+            self.objects.insert(key, obj);
+            if crd {
+                self.refresh_custom_types();
+            }
+        }
+        problems
+    }
+
     /// The current resourceVersion of the whole store.
     pub fn resource_version(&self) -> String {
         self.revision.to_string()
