@@ -20,6 +20,7 @@ pub struct Shared {
     pub tokens: HashMap<String, Access>,
     /// How often watches that asked for bookmarks get one.
     pub bookmark_interval: Duration,
+    pub faults: crate::faults::Faults,
 }
 
 use crate::Access;
@@ -32,11 +33,43 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let latency = shared.faults.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match shared.faults.take() {
+        crate::faults::Injected::None => {}
+        crate::faults::Injected::Throttled {
+            retry_after_seconds,
+        } => {
+            let e = ApiError::new(
+                429,
+                "TooManyRequests",
+                "Too many requests, please try again later.",
+            );
+            let mut response = json_response(StatusCode::TOO_MANY_REQUESTS, &e.to_status());
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(retry_after_seconds),
+            );
+            return response;
+        }
+        crate::faults::Injected::ServerError => {
+            let e = ApiError::new(
+                500,
+                "InternalError",
+                "Internal error occurred: injected by the sandbox",
+            );
+            return json_response(StatusCode::INTERNAL_SERVER_ERROR, &e.to_status());
+        }
+    }
     let result = authorize(&shared, &headers)
         .and_then(|access| route(&shared, access, &method, &uri, &headers, &body));
     match result {
         Ok(Reply::Json(status, value)) => json_response(status, &value),
-        Ok(Reply::Watch(watch)) => watch.into_response(shared.bookmark_interval),
+        Ok(Reply::Watch(watch)) => {
+            watch.into_response(shared.bookmark_interval, shared.faults.watch_drops())
+        }
         Err(e) => {
             let status = StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             json_response(status, &e.to_status())
@@ -719,9 +752,13 @@ impl Watch {
         }))
     }
 
-    fn into_response(self, bookmark_every: Duration) -> Response {
+    fn into_response(
+        self,
+        bookmark_every: Duration,
+        drops: tokio::sync::watch::Receiver<u64>,
+    ) -> Response {
         let (tx, rx) = mpsc::channel::<Bytes>(64);
-        tokio::spawn(self.run(tx, bookmark_every));
+        tokio::spawn(self.run(tx, bookmark_every, drops));
         let stream = futures::stream::unfold(rx, |mut rx| async move {
             rx.recv()
                 .await
@@ -734,7 +771,13 @@ impl Watch {
             .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
     }
 
-    async fn run(mut self, tx: mpsc::Sender<Bytes>, bookmark_every: Duration) {
+    async fn run(
+        mut self,
+        tx: mpsc::Sender<Bytes>,
+        bookmark_every: Duration,
+        mut drops: tokio::sync::watch::Receiver<u64>,
+    ) {
+        drops.mark_unchanged();
         if let Some(error) = &self.error {
             let _ = tx
                 .send(line(&json!({"type": "ERROR", "object": error.to_status()})))
@@ -767,6 +810,7 @@ impl Watch {
                 _ = ticker.tick(), if self.bookmarks => Some(self.bookmark()),
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => return,
                 _ = tx.closed() => return,
+                _ = drops.changed() => return,
             };
             if let Some(bytes) = out
                 && tx.send(bytes).await.is_err()

@@ -6,6 +6,7 @@
 pub mod catalog;
 mod controller;
 mod defaults;
+pub mod faults;
 mod fields;
 mod http;
 pub mod selector;
@@ -82,6 +83,7 @@ pub struct Sandbox {
     token: String,
     read_only_token: String,
     shared: Arc<Shared>,
+    acceptor: TlsAcceptor,
     server: JoinHandle<()>,
     controllers: Option<JoinHandle<()>>,
 }
@@ -123,6 +125,7 @@ impl Sandbox {
                 (read_only_token.clone(), Access::ReadOnly),
             ]),
             bookmark_interval: options.bookmark_interval,
+            faults: faults::Faults::default(),
         });
         let app = axum::Router::new()
             .fallback(http::handle)
@@ -131,7 +134,7 @@ impl Sandbox {
             .controllers
             .clone()
             .map(|o| tokio::spawn(run_controllers(shared.clone(), o)));
-        let server = tokio::spawn(serve(listener, acceptor, app));
+        let server = tokio::spawn(serve(listener, acceptor.clone(), app));
         tracing::info!(%addr, "kube-sandbox listening");
         Ok(Self {
             addr,
@@ -139,9 +142,31 @@ impl Sandbox {
             token,
             read_only_token,
             shared,
+            acceptor,
             server,
             controllers,
         })
+    }
+
+    /// The faults this sandbox injects: latency, 429s, 500s, dropped watches.
+    pub fn faults(&self) -> &faults::Faults {
+        &self.shared.faults
+    }
+
+    /// Stops serving and starts again on the same port with the same objects, as an apiserver
+    /// restart does: every connection, and so every watch, is cut.
+    pub async fn restart(&mut self) -> Result<(), SandboxError> {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        let port = self.addr.port();
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|source| SandboxError::Listen { port, source })?;
+        let app = axum::Router::new()
+            .fallback(http::handle)
+            .with_state(self.shared.clone());
+        self.server = tokio::spawn(serve(listener, self.acceptor.clone(), app));
+        Ok(())
     }
 
     /// Every object in the cluster, for saving (see [`Sandbox::restore`]).
