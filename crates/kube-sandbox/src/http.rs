@@ -67,6 +67,12 @@ pub async fn handle(
         .and_then(|access| route(&shared, access, &method, &uri, &headers, &body));
     match result {
         Ok(Reply::Json(status, value)) => json_response(status, &value),
+        Ok(Reply::Aggregated(value)) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, AGGREGATED_DISCOVERY)],
+            value.to_string(),
+        )
+            .into_response(),
         Ok(Reply::Watch(watch)) => {
             watch.into_response(shared.bookmark_interval, shared.faults.watch_drops())
         }
@@ -99,6 +105,8 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<Access, ApiError> {
 /// What a request gets: one JSON document, or a stream of watch events.
 enum Reply {
     Json(StatusCode, Value),
+    /// Aggregated discovery, which has a content type of its own.
+    Aggregated(Value),
     Watch(Watch),
 }
 
@@ -122,6 +130,9 @@ fn route(
         .unwrap_or_else(|p| p.into_inner())
         .types();
     match segments.as_slice() {
+        ["api" | "apis"] if wants_aggregated(headers) => {
+            Ok(Reply::Aggregated(aggregated(&types, segments[0] == "api")))
+        }
         ["version"] => ok(version()),
         ["healthz" | "readyz" | "livez"] => ok(json!("ok")),
         ["api"] => {
@@ -187,6 +198,63 @@ fn group_of(types: &[&'static ResourceType], group: &str) -> Option<Value> {
         "kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": entries,
         "preferredVersion": {"groupVersion": format!("{group}/{first}"), "version": first}
     }))
+}
+
+const AGGREGATED_DISCOVERY: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Clients that can take aggregated discovery ask for it first in `Accept`.
+fn wants_aggregated(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| {
+            a.split(',').any(|t| {
+                t.contains("as=APIGroupDiscoveryList")
+                    && t.contains("v=v2")
+                    && !t.contains("v=v2beta1")
+            })
+        })
+}
+
+/// Every group, version and resource in one document (`/api` holds the core group only).
+fn aggregated(types: &[&'static ResourceType], core: bool) -> Value {
+    let groups: Vec<&str> = if core {
+        vec![""]
+    } else {
+        catalog::groups(types)
+    };
+    let items: Vec<Value> = groups
+        .into_iter()
+        .map(|group| {
+            let mut versions: Vec<&str> = types.iter().filter(|t| t.group == group).map(|t| t.version).collect();
+            versions.dedup();
+            let versions: Vec<Value> = versions
+                .into_iter()
+                .map(|version| {
+                    let resources: Vec<Value> = catalog::in_group_version(types, group, version)
+                        .into_iter()
+                        .map(|t| {
+                            let kind = json!({"group": t.group, "version": t.version, "kind": t.kind});
+                            let mut r = json!({
+                                "resource": t.plural, "responseKind": kind, "singularResource": t.singular,
+                                "scope": if t.namespaced { "Namespaced" } else { "Cluster" },
+                                "verbs": catalog::VERBS, "shortNames": t.short_names,
+                            });
+                            if catalog::has_status_subresource(t) {
+                                r["subresources"] = json!([{"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}]);
+                            }
+                            r
+                        })
+                        .collect();
+                    json!({"version": version, "resources": resources, "freshness": "Current"})
+                })
+                .collect();
+            let metadata = if group.is_empty() { json!({"creationTimestamp": null}) } else { json!({"name": group, "creationTimestamp": null}) };
+            json!({"metadata": metadata, "versions": versions})
+        })
+        .collect();
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
 }
 
 fn group_list(types: &[&'static ResourceType]) -> Value {

@@ -337,3 +337,41 @@ spec: {teeth: 12}
     ));
     assert_eq!(teeth, "12");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_uses_aggregated_discovery() {
+    let (_sandbox, dir, kubeconfig) = sandbox().await;
+    let cache = dir.path().join("cache");
+    let out = kubectl(
+        &kubeconfig,
+        &[
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "api-resources",
+            "-v=6",
+        ],
+    );
+    let listed = stdout(&out);
+    assert!(listed.contains("deployments"), "{listed}");
+    let requests: Vec<String> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| {
+            l.split_once(" GET ")
+                .map(|(_, rest)| rest.split('?').next().unwrap_or_default().to_string())
+        })
+        .map(|url| {
+            url.rsplit_once(":")
+                .map(|(_, p)| {
+                    p.split_once('/')
+                        .map(|(_, path)| format!("/{path}"))
+                        .unwrap_or_default()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        requests,
+        ["/api", "/apis"],
+        "two documents, no per-group requests"
+    );
+}
