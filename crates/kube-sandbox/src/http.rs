@@ -532,11 +532,14 @@ fn verbs(
                 "application/merge-patch+json" | "application/strategic-merge-patch+json" => store
                     .merge_patch(t.rt, t.namespace, name, &patch, &opts)
                     .map(|o| (StatusCode::OK, o)),
+                "application/json-patch+json" => store
+                    .json_patch(t.rt, t.namespace, name, &patch, &opts)
+                    .map(|o| (StatusCode::OK, o)),
                 other => Err(ApiError::new(
                     415,
                     "UnsupportedMediaType",
                     format!(
-                        "the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got {other:?})"
+                        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got {other:?})"
                     ),
                 )),
             }

@@ -463,6 +463,32 @@ impl Store {
         self.finish_update(rt, &live, obj, owners, opts)
     }
 
+    /// JSON patch (RFC 6902): a list of add, remove, replace, move, copy and test operations.
+    pub fn json_patch(
+        &mut self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        operations: &Value,
+        opts: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        let live = self.get(rt, ns, name)?;
+        let patch: json_patch::Patch = serde_json::from_value(operations.clone())
+            .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+        let mut obj = live.clone();
+        json_patch::patch(&mut obj, &patch).map_err(|e| {
+            ApiError::new(
+                422,
+                "Invalid",
+                format!("the server rejected our request due to an error in our request: {e}"),
+            )
+        })?;
+        check_type(rt, &obj)?;
+        check_name(&obj, name)?;
+        let owners = take_ownership_of_changes(&live, &obj, opts);
+        self.finish_update(rt, &live, obj, owners, opts)
+    }
+
     /// Server-side apply of `config` by `opts.field_manager`.
     pub fn apply(
         &mut self,

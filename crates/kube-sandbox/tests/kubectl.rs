@@ -375,3 +375,96 @@ async fn kubectl_uses_aggregated_discovery() {
         "two documents, no per-group requests"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_patches_with_each_type() {
+    let (_sandbox, dir, kubeconfig) = sandbox().await;
+    let manifests = dir.path().join("app.yaml");
+    std::fs::write(&manifests, MANIFESTS).unwrap();
+    stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "-f",
+            manifests.to_str().unwrap(),
+        ],
+    ));
+    let get = |path: &str| {
+        stdout(&kubectl(
+            &kubeconfig,
+            &[
+                "get",
+                "configmap",
+                "settings",
+                "-n",
+                "kube-public",
+                "-o",
+                &format!("jsonpath={path}"),
+            ],
+        ))
+    };
+
+    stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "patch",
+            "cm",
+            "settings",
+            "-n",
+            "kube-public",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"merge":"1"}}"#,
+        ],
+    ));
+    assert_eq!(get("{.data.merge}"), "1");
+    stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "patch",
+            "cm",
+            "settings",
+            "-n",
+            "kube-public",
+            "--type=strategic",
+            "-p",
+            r#"{"data":{"strategic":"2"}}"#,
+        ],
+    ));
+    assert_eq!(get("{.data.strategic}"), "2");
+    let ops = r#"[{"op":"replace","path":"/data/greeting","value":"hi"},{"op":"remove","path":"/data/merge"}]"#;
+    stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "patch",
+            "cm",
+            "settings",
+            "-n",
+            "kube-public",
+            "--type=json",
+            "-p",
+            ops,
+        ],
+    ));
+    assert_eq!(get("{.data.greeting} {.data.merge}"), "hi ");
+    let failing = kubectl(
+        &kubeconfig,
+        &[
+            "patch",
+            "cm",
+            "settings",
+            "-n",
+            "kube-public",
+            "--type=json",
+            "-p",
+            r#"[{"op":"test","path":"/data/greeting","value":"nope"}]"#,
+        ],
+    );
+    assert!(
+        !failing.status.success(),
+        "a failed test operation refuses the patch"
+    );
+    assert_eq!(get("{.data.greeting}"), "hi");
+}
