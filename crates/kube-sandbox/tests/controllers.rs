@@ -2,6 +2,8 @@
 //! ReplicaSet to running Pods with Endpoints; images that say so fail; a stuck rollout
 //! exceeds its progress deadline; deleting the Deployment takes everything with it.
 
+mod common;
+
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Endpoints, Event, Pod, Service};
@@ -12,19 +14,13 @@ use serde_json::json;
 use std::time::Duration;
 
 async fn client() -> (Sandbox, kube::Client) {
-    let options = SandboxOptions {
+    common::start(SandboxOptions {
         controllers: Some(ControllerOptions {
             pod_start_delay: Duration::from_millis(200),
         }),
         ..Default::default()
-    };
-    let sandbox = Sandbox::start(options).await.unwrap();
-    let kubeconfig =
-        kube::config::Kubeconfig::from_yaml(&sandbox.kubeconfig_yaml("sandbox")).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .unwrap();
-    (sandbox, kube::Client::try_from(config).unwrap())
+    })
+    .await
 }
 
 fn deployment(name: &str, image: &str, replicas: i32, deadline: i32) -> Deployment {

@@ -1,6 +1,8 @@
 //! CustomResourceDefinitions: creating one makes its kind appear in discovery and be served;
 //! deleting it removes both, and its custom resources with it.
 
+mod common;
+
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject, ListParams, PostParams};
 use kube::core::GroupVersionKind;
@@ -10,13 +12,7 @@ use serde_json::json;
 use std::time::Duration;
 
 async fn client() -> (Sandbox, kube::Client) {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let kubeconfig =
-        kube::config::Kubeconfig::from_yaml(&sandbox.kubeconfig_yaml("sandbox")).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .unwrap();
-    (sandbox, kube::Client::try_from(config).unwrap())
+    common::start(SandboxOptions::default()).await
 }
 
 fn widget_crd() -> CustomResourceDefinition {

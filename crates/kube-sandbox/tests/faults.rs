@@ -2,6 +2,8 @@
 //! (with Retry-After), added latency, and a kube-runtime watcher that rides through dropped
 //! watch streams and a server restart.
 
+mod common;
+
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ListParams, PostParams};
@@ -10,12 +12,7 @@ use kube_sandbox::{Sandbox, SandboxOptions};
 use std::time::{Duration, Instant};
 
 async fn client(sandbox: &Sandbox) -> kube::Client {
-    let kubeconfig =
-        kube::config::Kubeconfig::from_yaml(&sandbox.kubeconfig_yaml("sandbox")).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .unwrap();
-    kube::Client::try_from(config).unwrap()
+    common::client_for(sandbox).await
 }
 
 fn configmap(name: &str) -> ConfigMap {

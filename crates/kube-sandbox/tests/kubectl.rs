@@ -381,86 +381,53 @@ async fn kubectl_patches_with_each_type() {
     let (_sandbox, dir, kubeconfig) = sandbox().await;
     let manifests = dir.path().join("app.yaml");
     std::fs::write(&manifests, MANIFESTS).unwrap();
+    let file = manifests.to_str().unwrap();
     stdout(&kubectl(
         &kubeconfig,
-        &[
-            "apply",
-            "--server-side",
-            "--validate=false",
-            "-f",
-            manifests.to_str().unwrap(),
-        ],
+        &["apply", "--server-side", "--validate=false", "-f", file],
     ));
     let get = |path: &str| {
+        let jsonpath = format!("jsonpath={path}");
         stdout(&kubectl(
             &kubeconfig,
             &[
                 "get",
-                "configmap",
+                "cm",
                 "settings",
                 "-n",
                 "kube-public",
                 "-o",
-                &format!("jsonpath={path}"),
+                &jsonpath,
             ],
         ))
     };
+    let patch = |kind: &str, body: &str| {
+        let kind = format!("--type={kind}");
+        kubectl(
+            &kubeconfig,
+            &[
+                "patch",
+                "cm",
+                "settings",
+                "-n",
+                "kube-public",
+                &kind,
+                "-p",
+                body,
+            ],
+        )
+    };
 
-    stdout(&kubectl(
-        &kubeconfig,
-        &[
-            "patch",
-            "cm",
-            "settings",
-            "-n",
-            "kube-public",
-            "--type=merge",
-            "-p",
-            r#"{"data":{"merge":"1"}}"#,
-        ],
-    ));
+    stdout(&patch("merge", r#"{"data":{"merge":"1"}}"#));
     assert_eq!(get("{.data.merge}"), "1");
-    stdout(&kubectl(
-        &kubeconfig,
-        &[
-            "patch",
-            "cm",
-            "settings",
-            "-n",
-            "kube-public",
-            "--type=strategic",
-            "-p",
-            r#"{"data":{"strategic":"2"}}"#,
-        ],
-    ));
+    stdout(&patch("strategic", r#"{"data":{"strategic":"2"}}"#));
     assert_eq!(get("{.data.strategic}"), "2");
     let ops = r#"[{"op":"replace","path":"/data/greeting","value":"hi"},{"op":"remove","path":"/data/merge"}]"#;
-    stdout(&kubectl(
-        &kubeconfig,
-        &[
-            "patch",
-            "cm",
-            "settings",
-            "-n",
-            "kube-public",
-            "--type=json",
-            "-p",
-            ops,
-        ],
-    ));
+    stdout(&patch("json", ops));
     assert_eq!(get("{.data.greeting} {.data.merge}"), "hi ");
-    let failing = kubectl(
-        &kubeconfig,
-        &[
-            "patch",
-            "cm",
-            "settings",
-            "-n",
-            "kube-public",
-            "--type=json",
-            "-p",
-            r#"[{"op":"test","path":"/data/greeting","value":"nope"}]"#,
-        ],
+    let failing = patch(
+        "json",
+        r#"[{"op":"test","path":"/data/greeting","value":"nope"}]"#,
     );
     assert!(
         !failing.status.success(),

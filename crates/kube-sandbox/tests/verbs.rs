@@ -1,6 +1,8 @@
 //! kube-apiserver's verb semantics as a kube-rs client sees them: the status subresource,
 //! generation, and 422 Invalid with field causes.
 
+mod common;
+
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube_sandbox::{Sandbox, SandboxOptions};
@@ -8,17 +10,11 @@ use serde_json::json;
 
 /// A sandbox without controllers: these tests are about the API, and nothing else may write.
 async fn client() -> (Sandbox, kube::Client) {
-    let options = SandboxOptions {
+    common::start(SandboxOptions {
         controllers: None,
         ..Default::default()
-    };
-    let sandbox = Sandbox::start(options).await.unwrap();
-    let kubeconfig =
-        kube::config::Kubeconfig::from_yaml(&sandbox.kubeconfig_yaml("sandbox")).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .unwrap();
-    (sandbox, kube::Client::try_from(config).unwrap())
+    })
+    .await
 }
 
 fn deployment(replicas: i32) -> Deployment {

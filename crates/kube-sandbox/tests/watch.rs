@@ -1,6 +1,8 @@
 //! Watches through kube-rs, as Plumbline's reflectors will use them: resuming from a
 //! resourceVersion, bookmarks, and 410 Gone for a version the server no longer has.
 
+mod common;
+
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ListParams, PostParams, WatchEvent, WatchParams};
@@ -8,13 +10,7 @@ use kube_sandbox::{Sandbox, SandboxOptions};
 use std::time::Duration;
 
 async fn client(options: SandboxOptions) -> (Sandbox, kube::Client) {
-    let sandbox = Sandbox::start(options).await.unwrap();
-    let kubeconfig =
-        kube::config::Kubeconfig::from_yaml(&sandbox.kubeconfig_yaml("sandbox")).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .unwrap();
-    (sandbox, kube::Client::try_from(config).unwrap())
+    common::start(options).await
 }
 
 fn configmap(name: &str, value: &str) -> ConfigMap {
