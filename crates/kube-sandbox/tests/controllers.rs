@@ -316,3 +316,158 @@ async fn images_that_say_so_fail_and_a_stuck_rollout_exceeds_its_deadline() {
             >= 1
     );
 }
+
+fn job(name: &str, image: &str, backoff_limit: i32) -> k8s_openapi::api::batch::v1::Job {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {"backoffLimit": backoff_limit, "template": {"spec": {"restartPolicy": "Never",
+            "containers": [{"name": "main", "image": image}]}}}
+    }))
+    .unwrap()
+}
+
+fn condition_reason(
+    conditions: Option<&Vec<k8s_openapi::api::batch::v1::JobCondition>>,
+    kind: &str,
+) -> Option<String> {
+    conditions?
+        .iter()
+        .find(|c| c.type_ == kind && c.status == "True")
+        .and_then(|c| c.reason.clone())
+}
+
+#[tokio::test]
+async fn jobs_complete_or_fail_by_their_backoff_limit() {
+    use k8s_openapi::api::batch::v1::Job;
+    let (_sandbox, client) = client().await;
+    let jobs: Api<Job> = Api::namespaced(client, "default");
+    jobs.create(&PostParams::default(), &job("ok", "busybox:1.36", 6))
+        .await
+        .unwrap();
+    jobs.create(&PostParams::default(), &job("bad", "busybox:fail", 1))
+        .await
+        .unwrap();
+
+    let done = wait_for(&jobs, "ok", "complete", |j: Option<&Job>| {
+        condition_reason(
+            j.and_then(|j| j.status.as_ref())
+                .and_then(|s| s.conditions.as_ref()),
+            "Complete",
+        )
+        .is_some()
+    })
+    .await;
+    assert_eq!(done.status.as_ref().unwrap().succeeded, Some(1));
+    assert!(done.status.unwrap().completion_time.is_some());
+
+    let failed = wait_for(&jobs, "bad", "failed", |j: Option<&Job>| {
+        condition_reason(
+            j.and_then(|j| j.status.as_ref())
+                .and_then(|s| s.conditions.as_ref()),
+            "Failed",
+        )
+        .is_some()
+    })
+    .await;
+    let status = failed.status.unwrap();
+    assert_eq!(
+        condition_reason(status.conditions.as_ref(), "Failed").as_deref(),
+        Some("BackoffLimitExceeded")
+    );
+    assert_eq!(
+        status.failed,
+        Some(2),
+        "one try and one retry, as backoffLimit 1 allows"
+    );
+}
+
+#[tokio::test]
+async fn statefulsets_daemonsets_claims_and_load_balancers_settle() {
+    use k8s_openapi::api::apps::v1::{DaemonSet, StatefulSet};
+    use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+    let (_sandbox, client) = client().await;
+    let template = json!({"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db", "image": "postgres:17"}]}});
+    let set: StatefulSet = serde_json::from_value(json!({
+        "metadata": {"name": "db"},
+        "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}}, "template": template,
+                 "volumeClaimTemplates": [{"metadata": {"name": "data"},
+                     "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "2Gi"}}}}]}
+    }))
+    .unwrap();
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), "default");
+    sets.create(&PostParams::default(), &set).await.unwrap();
+    let ready = wait_for(&sets, "db", "ready", |s: Option<&StatefulSet>| {
+        s.and_then(|s| s.status.as_ref())
+            .is_some_and(|s| s.ready_replicas == Some(2))
+    })
+    .await;
+    let status = ready.status.unwrap();
+    assert_eq!(status.current_revision, status.update_revision);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    for name in ["db-0", "db-1"] {
+        let volumes = pods.get(name).await.unwrap().spec.unwrap().volumes.unwrap();
+        assert!(volumes.iter().any(|v| {
+            v.persistent_volume_claim
+                .as_ref()
+                .is_some_and(|c| c.claim_name == format!("data-{name}"))
+        }));
+    }
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), "default");
+    let claim = wait_for(
+        &claims,
+        "data-db-1",
+        "bound",
+        |c: Option<&PersistentVolumeClaim>| {
+            c.and_then(|c| c.status.as_ref())
+                .and_then(|s| s.phase.as_deref())
+                == Some("Bound")
+        },
+    )
+    .await;
+    assert_eq!(claim.status.unwrap().capacity.unwrap()["storage"].0, "2Gi");
+
+    let daemon: DaemonSet = serde_json::from_value(json!({
+        "metadata": {"name": "agent"},
+        "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                 "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "a", "image": "agent:1"}]}}}
+    }))
+    .unwrap();
+    let daemons: Api<DaemonSet> = Api::namespaced(client.clone(), "default");
+    daemons
+        .create(&PostParams::default(), &daemon)
+        .await
+        .unwrap();
+    wait_for(
+        &daemons,
+        "agent",
+        "ready on the node",
+        |d: Option<&DaemonSet>| {
+            d.and_then(|d| d.status.as_ref())
+                .is_some_and(|s| s.number_ready == 1 && s.desired_number_scheduled == 1)
+        },
+    )
+    .await;
+
+    let services: Api<Service> = Api::namespaced(client, "default");
+    let lb: Service = serde_json::from_value(json!({"metadata": {"name": "edge"},
+        "spec": {"type": "LoadBalancer", "selector": {"app": "db"}, "ports": [{"port": 443}]}}))
+    .unwrap();
+    services.create(&PostParams::default(), &lb).await.unwrap();
+    let edge = wait_for(
+        &services,
+        "edge",
+        "given an address",
+        |s: Option<&Service>| {
+            s.and_then(|s| s.status.as_ref())
+                .and_then(|s| s.load_balancer.as_ref())
+                .and_then(|l| l.ingress.as_ref())
+                .is_some()
+        },
+    )
+    .await;
+    assert!(
+        edge.status.unwrap().load_balancer.unwrap().ingress.unwrap()[0]
+            .ip
+            .is_some()
+    );
+}

@@ -14,6 +14,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tokio::time::Instant;
 
+mod workloads;
+
 const CONTROLLER_MANAGER: &str = "kube-controller-manager";
 const KUBELET: &str = "kubelet";
 const NODE: &str = "sandbox-node";
@@ -47,7 +49,8 @@ pub(crate) struct Controllers {
 
 fn type_of(plural: &str) -> &'static ResourceType {
     let group = match plural {
-        "deployments" | "replicasets" => "apps",
+        "deployments" | "replicasets" | "statefulsets" | "daemonsets" => "apps",
+        "jobs" => "batch",
         "customresourcedefinitions" => "apiextensions.k8s.io",
         _ => "",
     };
@@ -187,6 +190,21 @@ impl Controllers {
         }
         for crd in all(store, "customresourcedefinitions") {
             self.establish(store, &crd);
+        }
+        for job in all(store, "jobs") {
+            self.job(store, &job);
+        }
+        for set in all(store, "daemonsets") {
+            self.daemonset(store, &set);
+        }
+        for set in all(store, "statefulsets") {
+            self.statefulset(store, &set);
+        }
+        for claim in all(store, "persistentvolumeclaims") {
+            self.bind(store, &claim);
+        }
+        for service in all(store, "services") {
+            self.load_balancer(store, &service);
         }
         next
     }
@@ -499,39 +517,17 @@ impl Controllers {
                 .pointer("/spec/template")
                 .cloned()
                 .unwrap_or_else(|| json!({}));
-            let mut metadata = template
-                .get("metadata")
-                .cloned()
-                .unwrap_or_else(|| json!({}));
-            metadata["generateName"] = json!(format!("{name}-"));
-            metadata["namespace"] = json!(ns);
-            metadata["ownerReferences"] = json!([owner_reference(rs)]);
-            let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"]});
-            match store.create(pod_type, Some(ns), pod, &manager) {
-                Ok(created) => {
-                    let message = format!("Created pod: {}", text(&created, "/metadata/name"));
-                    self.event(
-                        store,
-                        rs,
-                        false,
-                        "SuccessfulCreate",
-                        message,
-                        "replicaset-controller",
-                    );
-                    owned.push(created);
-                }
-                Err(e) => {
-                    let message = format!("Error creating: {}", e.message);
-                    self.event(
-                        store,
-                        rs,
-                        true,
-                        "FailedCreate",
-                        message,
-                        "replicaset-controller",
-                    );
-                    break;
-                }
+            let name = PodName::Generated(format!("{name}-"));
+            match self.create_pod(
+                store,
+                rs,
+                &template,
+                name,
+                json!({}),
+                "replicaset-controller",
+            ) {
+                Some(created) => owned.push(created),
+                None => break,
             }
         }
         if (owned.len() as i64) > want {
@@ -914,6 +910,66 @@ impl Controllers {
             status,
             "kube-apiserver",
         );
+    }
+}
+
+/// How a controller names the Pods it makes.
+enum PodName {
+    /// `generateName`: the server adds a random suffix (ReplicaSets, Jobs, DaemonSets).
+    Generated(String),
+    /// A fixed name (StatefulSets: `<set>-<ordinal>`).
+    Fixed(String),
+}
+
+impl Controllers {
+    /// Creates a Pod from `template`, owned by `owner`, with `labels` added; records the
+    /// SuccessfulCreate or FailedCreate Event a real controller records.
+    fn create_pod(
+        &mut self,
+        store: &mut Store,
+        owner: &Value,
+        template: &Value,
+        name: PodName,
+        labels: Value,
+        component: &str,
+    ) -> Option<Value> {
+        let ns = text(owner, "/metadata/namespace").to_string();
+        let mut metadata = template
+            .get("metadata")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        match name {
+            PodName::Generated(prefix) => metadata["generateName"] = json!(prefix),
+            PodName::Fixed(name) => metadata["name"] = json!(name),
+        }
+        metadata["namespace"] = json!(ns);
+        metadata["ownerReferences"] = json!([owner_reference(owner)]);
+        for (k, v) in labels.as_object().into_iter().flatten() {
+            metadata["labels"][k] = v.clone();
+        }
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"]});
+        let manager = WriteOptions {
+            field_manager: Some(CONTROLLER_MANAGER.into()),
+            ..Default::default()
+        };
+        match store.create(type_of("pods"), Some(&ns), pod, &manager) {
+            Ok(created) => {
+                let message = format!("Created pod: {}", text(&created, "/metadata/name"));
+                self.event(store, owner, false, "SuccessfulCreate", message, component);
+                Some(created)
+            }
+            Err(e) => {
+                self.event(
+                    store,
+                    owner,
+                    true,
+                    "FailedCreate",
+                    format!("Error creating: {}", e.message),
+                    component,
+                );
+                None
+            }
+        }
     }
 }
 
