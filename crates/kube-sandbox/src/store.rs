@@ -873,8 +873,9 @@ impl Store {
         }
         write_owners(&mut obj, &owners);
         let rv = self.revision + 1;
-        meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
         if !opts.dry_run {
+            // A dry run never reaches storage, so a created object has no resourceVersion yet.
+            meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
             self.revision = rv;
             let key = Key::new(
                 rt,
@@ -933,8 +934,9 @@ impl Store {
             meta_mut(&mut obj).insert("generation".into(), json!(generation));
         }
         let rv = self.revision + 1;
-        meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
         if !opts.dry_run {
+            // A dry run keeps the live resourceVersion, as kube-apiserver's does.
+            meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
             self.revision = rv;
             let key = Key::new(
                 rt,
@@ -1445,7 +1447,30 @@ mod tests {
             .apply(rt, Some("default"), "cfg", &cm(json!({"a": "1"})), &dry)
             .unwrap();
         assert_eq!(obj["data"]["a"], "1");
+        assert!(
+            obj["metadata"].get("resourceVersion").is_none(),
+            "nothing was stored"
+        );
         assert_eq!(s.get(rt, Some("default"), "cfg").unwrap_err().code, 404);
+
+        let live = s
+            .apply(
+                rt,
+                Some("default"),
+                "cfg",
+                &cm(json!({"a": "1"})),
+                &opts("me"),
+            )
+            .unwrap();
+        let changed = s
+            .apply(rt, Some("default"), "cfg", &cm(json!({"a": "2"})), &dry)
+            .unwrap();
+        assert_eq!(changed["data"]["a"], "2");
+        assert_eq!(
+            changed["metadata"]["resourceVersion"],
+            live["metadata"]["resourceVersion"]
+        );
+        assert_eq!(s.get(rt, Some("default"), "cfg").unwrap()["data"]["a"], "1");
     }
 
     #[test]

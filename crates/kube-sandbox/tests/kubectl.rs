@@ -435,3 +435,108 @@ async fn kubectl_patches_with_each_type() {
     );
     assert_eq!(get("{.data.greeting}"), "hi");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_diff_conflicts_and_yaml_read_like_a_real_cluster() {
+    let (_sandbox, dir, kubeconfig) = sandbox().await;
+    let write = |name: &str, greeting: &str| {
+        let path = dir.path().join(name);
+        let text = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: default}}\ndata: {{greeting: {greeting}}}\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (hello, bye) = (write("hello.yaml", "hello"), write("bye.yaml", "bye"));
+    let apply = |manager: &str, file: &str, force: bool| {
+        let manager = format!("--field-manager={manager}");
+        let mut args = vec![
+            "apply",
+            "--server-side",
+            "--validate=false",
+            manager.as_str(),
+            "-f",
+            file,
+        ];
+        if force {
+            args.push("--force-conflicts");
+        }
+        kubectl(&kubeconfig, &args)
+    };
+    stdout(&apply("alice", &hello, false));
+
+    let diff = kubectl(
+        &kubeconfig,
+        &["diff", "--server-side", "--field-manager=alice", "-f", &bye],
+    );
+    assert_eq!(diff.status.code(), Some(1), "exit 1: there is a difference");
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        text.contains("-  greeting: hello") && text.contains("+  greeting: bye"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("resourceVersion"),
+        "a dry run keeps the live resourceVersion:\n{text}"
+    );
+    let same = kubectl(
+        &kubeconfig,
+        &[
+            "diff",
+            "--server-side",
+            "--field-manager=alice",
+            "-f",
+            &hello,
+        ],
+    );
+    assert_eq!(same.status.code(), Some(0));
+
+    let conflict = apply("bob", &bye, false);
+    assert!(!conflict.status.success());
+    assert!(
+        String::from_utf8_lossy(&conflict.stderr)
+            .contains(r#"Apply failed with 1 conflict: conflict with "alice": .data.greeting"#)
+    );
+    stdout(&apply("bob", &bye, true));
+
+    let yaml = stdout(&kubectl(
+        &kubeconfig,
+        &["get", "cm", "c", "-o", "yaml", "--show-managed-fields"],
+    ));
+    assert!(
+        yaml.contains("manager: bob") && yaml.contains("operation: Apply"),
+        "{yaml}"
+    );
+    assert!(
+        !yaml.contains("manager: alice"),
+        "alice lost her only field to the forced apply:\n{yaml}"
+    );
+
+    let manifests = dir.path().join("app.yaml");
+    std::fs::write(&manifests, MANIFESTS).unwrap();
+    stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "-f",
+            manifests.to_str().unwrap(),
+        ],
+    ));
+    let deployment = stdout(&kubectl(
+        &kubeconfig,
+        &["get", "deployment", "web", "-o", "yaml"],
+    ));
+    for default in [
+        "revisionHistoryLimit: 10",
+        "imagePullPolicy: IfNotPresent",
+        "terminationMessagePolicy: File",
+        "dnsPolicy: ClusterFirst",
+    ] {
+        assert!(
+            deployment.contains(default),
+            "{default} missing:\n{deployment}"
+        );
+    }
+}
