@@ -803,16 +803,19 @@ impl Watch {
             },
             _ => return None,
         };
-        let object = if self.table {
-            table(
+        if self.table {
+            let object = table(
                 self.rt,
-                std::slice::from_ref(&change.object),
+                std::slice::from_ref(&*change.object),
                 &change.revision.to_string(),
-            )
-        } else {
-            change.object.clone()
-        };
-        Some(line(&json!({"type": kind, "object": object})))
+            );
+            return Some(line(&json!({"type": kind, "object": object})));
+        }
+        // Written straight from the shared object: no copy per watcher.
+        Some(Bytes::from(format!(
+            "{{\"type\":\"{kind}\",\"object\":{}}}\n",
+            change.object
+        )))
     }
 
     fn bookmark(&self) -> Bytes {

@@ -212,9 +212,9 @@ pub struct Change {
     pub plural: String,
     pub namespace: String,
     /// The object after the change (for Deleted: as it was when deleted).
-    pub object: Value,
+    pub object: Arc<Value>,
     /// The object before the change, for watches that filter by selector.
-    pub previous: Option<Value>,
+    pub previous: Option<Arc<Value>>,
 }
 
 /// How many changes the log keeps; a watch from an older resourceVersion gets 410 Gone.
@@ -222,7 +222,8 @@ pub const DEFAULT_CHANGE_LOG: usize = 10_000;
 
 /// All objects of the sandbox cluster.
 pub struct Store {
-    objects: BTreeMap<Key, Value>,
+    /// Shared with the change log: an object version is held once, however many refer to it.
+    objects: BTreeMap<Key, Arc<Value>>,
     revision: u64,
     next_ip: u32,
     changes: VecDeque<Arc<Change>>,
@@ -275,7 +276,7 @@ impl Store {
         let (crds, rest): (Vec<_>, Vec<_>) = self.objects.iter().partition(|(k, _)| is_crd(k));
         crds.into_iter()
             .chain(rest)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| Value::clone(v))
             .collect()
     }
 
@@ -314,7 +315,7 @@ impl Store {
                 .unwrap_or(0);
             self.revision = self.revision.max(rv);
             let crd = is_crd(&key);
-            self.objects.insert(key, obj);
+            self.objects.insert(key, Arc::new(obj));
             if crd {
                 self.refresh_custom_types();
             }
@@ -330,7 +331,7 @@ impl Store {
     pub fn get(&self, rt: &ResourceType, ns: Option<&str>, name: &str) -> Result<Value, ApiError> {
         self.objects
             .get(&Key::new(rt, ns, name))
-            .cloned()
+            .map(|o| Value::clone(o))
             .ok_or_else(|| ApiError::not_found(rt, name))
     }
 
@@ -349,7 +350,7 @@ impl Store {
             .map(|(_, v)| v)
             .filter(|v| labels.matches(&labels_of(v)))
             .filter(|v| field.matches(v))
-            .cloned()
+            .map(|v| Value::clone(v))
             .collect()
     }
 
@@ -603,7 +604,7 @@ impl Store {
         let obj = self
             .objects
             .get(&key)
-            .cloned()
+            .map(|o| Value::clone(o))
             .ok_or_else(|| ApiError::not_found(rt, name))?;
         if opts.dry_run {
             return Ok(obj);
@@ -642,7 +643,7 @@ impl Store {
     }
 
     fn begin_delete(&mut self, key: &Key, propagation: Propagation) -> Value {
-        let Some(obj) = self.objects.get(key).cloned() else {
+        let Some(obj) = self.objects.get(key).map(|o| Value::clone(o)) else {
             return Value::Null;
         };
         let uid = obj
@@ -668,7 +669,7 @@ impl Store {
 
     /// Removes the object now, or marks it for deletion while finalizers (plus `extra`) remain.
     fn delete_or_mark(&mut self, key: &Key, extra: Option<&str>) -> Value {
-        let Some(mut obj) = self.objects.get(key).cloned() else {
+        let Some(mut obj) = self.objects.get(key).map(|o| Value::clone(o)) else {
             return Value::Null;
         };
         let mut finalizers = finalizers_of(&obj);
@@ -682,7 +683,6 @@ impl Store {
         {
             return obj; // Already waiting for its finalizers.
         }
-        let previous = obj.clone();
         self.revision += 1;
         let meta = meta_mut(&mut obj);
         meta.entry("deletionTimestamp")
@@ -690,16 +690,16 @@ impl Store {
         meta.insert("deletionGracePeriodSeconds".into(), json!(0));
         meta.insert("finalizers".into(), json!(finalizers));
         meta.insert("resourceVersion".into(), json!(self.revision.to_string()));
-        self.objects.insert(key.clone(), obj.clone());
-        self.record(ChangeKind::Modified, key, obj.clone(), Some(previous));
+        self.put(ChangeKind::Modified, key, obj.clone());
         obj
     }
 
     /// Takes the object out of the store (a Namespace with everything in it).
     fn remove_now(&mut self, key: &Key) -> Value {
-        let Some(mut obj) = self.objects.remove(key) else {
+        let Some(removed) = self.objects.remove(key) else {
             return Value::Null;
         };
+        let mut obj = Arc::unwrap_or_clone(removed);
         if is_crd(key) {
             // A CRD takes its custom resources with it.
             let served = crate::catalog::from_crd(&obj);
@@ -719,7 +719,7 @@ impl Store {
         }
         self.revision += 1;
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(self.revision.to_string()));
-        self.record(ChangeKind::Deleted, key, obj.clone(), None);
+        self.record(ChangeKind::Deleted, key, Arc::new(obj.clone()), None);
         if is_crd(key) {
             self.refresh_custom_types();
         }
@@ -747,10 +747,9 @@ impl Store {
 
     fn orphan_dependents(&mut self, uid: &str) {
         for key in self.dependents_of(uid) {
-            let Some(previous) = self.objects.get(&key).cloned() else {
+            let Some(mut obj) = self.objects.get(&key).map(|o| Value::clone(o)) else {
                 continue;
             };
-            let mut obj = previous.clone();
             if let Some(refs) = obj
                 .pointer_mut("/metadata/ownerReferences")
                 .and_then(Value::as_array_mut)
@@ -764,8 +763,7 @@ impl Store {
             }
             self.revision += 1;
             meta_mut(&mut obj).insert("resourceVersion".into(), json!(self.revision.to_string()));
-            self.objects.insert(key.clone(), obj.clone());
-            self.record(ChangeKind::Modified, &key, obj, Some(previous));
+            self.put(ChangeKind::Modified, &key, obj);
         }
     }
 
@@ -882,8 +880,7 @@ impl Store {
                 obj.pointer("/metadata/namespace").and_then(Value::as_str),
                 name_of(&obj).unwrap_or_default(),
             );
-            self.objects.insert(key.clone(), obj.clone());
-            self.record(ChangeKind::Added, &key, obj.clone(), None);
+            self.put(ChangeKind::Added, &key, obj.clone());
         }
         Ok(obj)
     }
@@ -943,8 +940,7 @@ impl Store {
                 obj.pointer("/metadata/namespace").and_then(Value::as_str),
                 name_of(&obj).unwrap_or_default(),
             );
-            self.objects.insert(key.clone(), obj.clone());
-            self.record(ChangeKind::Modified, &key, obj.clone(), Some(live.clone()));
+            self.put(ChangeKind::Modified, &key, obj.clone());
             // The last finalizer of an object being deleted is gone: the deletion completes.
             if obj.pointer("/metadata/deletionTimestamp").is_some()
                 && finalizers_of(&obj).is_empty()
@@ -988,8 +984,22 @@ impl Store {
             .collect();
     }
 
+    /// Stores a new version of an object and records the change, sharing both versions with
+    /// the change log rather than copying them.
+    fn put(&mut self, kind: ChangeKind, key: &Key, obj: Value) {
+        let object = Arc::new(obj);
+        let previous = self.objects.insert(key.clone(), object.clone());
+        self.record(kind, key, object, previous);
+    }
+
     /// Appends a change to the log (dropping the oldest past capacity) and tells every watch.
-    fn record(&mut self, kind: ChangeKind, key: &Key, object: Value, previous: Option<Value>) {
+    fn record(
+        &mut self,
+        kind: ChangeKind,
+        key: &Key,
+        object: Arc<Value>,
+        previous: Option<Arc<Value>>,
+    ) {
         let change = Arc::new(Change {
             revision: self.revision,
             kind,
