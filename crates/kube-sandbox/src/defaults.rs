@@ -4,7 +4,17 @@
 use serde_json::{Value, json};
 
 /// Fills in server defaults for the kinds that have them.
-pub fn apply(kind: &str, obj: &mut Value, next_cluster_ip: &mut impl FnMut() -> String) {
+/// What the server hands out while defaulting.
+pub enum Allocation {
+    /// A Service's cluster IP (a string).
+    ClusterIp,
+    /// A NodePort (a number from 30000).
+    NodePort,
+}
+
+/// Fills in server defaults for the kinds that have them; `allocate` hands out cluster IPs
+/// and node ports.
+pub fn apply(kind: &str, obj: &mut Value, allocate: &mut impl FnMut(Allocation) -> Value) {
     match kind {
         "Deployment" => deployment(obj),
         "ReplicaSet" => workload(obj, &[("replicas", json!(1))]),
@@ -51,7 +61,14 @@ pub fn apply(kind: &str, obj: &mut Value, next_cluster_ip: &mut impl FnMut() -> 
                 job_spec(job);
             }
         }
-        "Service" => service(obj, next_cluster_ip),
+        "Service" => service(obj, allocate),
+        "Namespace" => {
+            if !obj.get("spec").is_some_and(Value::is_object) {
+                obj["spec"] = json!({});
+            }
+            default(&mut obj["spec"], "finalizers", json!(["kubernetes"]));
+            default(obj, "status", json!({"phase": "Active"}));
+        }
         "Pod" => {
             if let Some(spec) = obj.get_mut("spec") {
                 pod_spec(spec);
@@ -159,7 +176,7 @@ fn image_tag(image: &str) -> Option<&str> {
     last.split_once(':').map(|(_, tag)| tag)
 }
 
-fn service(obj: &mut Value, next_cluster_ip: &mut impl FnMut() -> String) {
+fn service(obj: &mut Value, allocate: &mut impl FnMut(Allocation) -> Value) {
     let Some(spec) = obj.get_mut("spec") else {
         return;
     };
@@ -169,12 +186,25 @@ fn service(obj: &mut Value, next_cluster_ip: &mut impl FnMut() -> String) {
     default(spec, "ipFamilies", json!(["IPv4"]));
     default(spec, "ipFamilyPolicy", json!("SingleStack"));
     if spec.get("clusterIP").is_none() {
-        let ip = next_cluster_ip();
-        default(spec, "clusterIP", json!(ip));
+        let ip = allocate(Allocation::ClusterIp);
+        default(spec, "clusterIP", ip.clone());
         default(spec, "clusterIPs", json!([ip]));
+    }
+    let exposed = matches!(
+        spec.get("type").and_then(Value::as_str),
+        Some("NodePort" | "LoadBalancer")
+    );
+    if exposed {
+        default(spec, "externalTrafficPolicy", json!("Cluster"));
+    }
+    if spec.get("type").and_then(Value::as_str) == Some("LoadBalancer") {
+        default(spec, "allocateLoadBalancerNodePorts", json!(true));
     }
     if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
         for p in ports {
+            if exposed && p.get("nodePort").is_none() {
+                p["nodePort"] = allocate(Allocation::NodePort);
+            }
             default(p, "protocol", json!("TCP"));
             if let Some(port) = p.get("port").cloned() {
                 default(p, "targetPort", port);
@@ -193,7 +223,7 @@ mod tests {
             {"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]},
             {"name": "side", "image": "busybox"}
         ]}}}});
-        apply("Deployment", &mut d, &mut || "10.96.0.10".to_string());
+        apply("Deployment", &mut d, &mut |_| json!("10.96.0.10"));
         assert_eq!(d["spec"]["replicas"], 1);
         let c = &d["spec"]["template"]["spec"]["containers"];
         assert_eq!(c[0]["imagePullPolicy"], "IfNotPresent");
@@ -205,7 +235,7 @@ mod tests {
     #[test]
     fn service_gets_cluster_ip_and_target_port() {
         let mut s = json!({"spec": {"ports": [{"port": 80}]}});
-        apply("Service", &mut s, &mut || "10.96.0.10".to_string());
+        apply("Service", &mut s, &mut |_| json!("10.96.0.10"));
         assert_eq!(s["spec"]["clusterIP"], "10.96.0.10");
         assert_eq!(s["spec"]["ports"][0]["targetPort"], 80);
         assert_eq!(s["spec"]["type"], "ClusterIP");
@@ -216,7 +246,7 @@ mod tests {
         let template = json!({"spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}});
         for kind in ["StatefulSet", "DaemonSet", "ReplicaSet"] {
             let mut obj = json!({"spec": {"template": template.clone()}});
-            apply(kind, &mut obj, &mut || unreachable!());
+            apply(kind, &mut obj, &mut |_| unreachable!());
             let pod = &obj["spec"]["template"]["spec"];
             assert_eq!(pod["dnsPolicy"], "ClusterFirst", "{kind}");
             assert_eq!(
@@ -225,7 +255,7 @@ mod tests {
             );
         }
         let mut job = json!({"spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}});
-        apply("Job", &mut job, &mut || unreachable!());
+        apply("Job", &mut job, &mut |_| unreachable!());
         assert_eq!(job["spec"]["backoffLimit"], 6);
         assert_eq!(job["spec"]["template"]["spec"]["restartPolicy"], "Never");
         assert_eq!(

@@ -2,12 +2,12 @@
 //! `Table` form that `kubectl get` asks for.
 
 use crate::catalog::{self, ResourceType};
+use crate::printing::table;
 use crate::selector::LabelSelector;
 use crate::store::{ApiError, Change, ChangeKind, FieldSelector, Propagation, Store, WriteOptions};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -925,66 +925,6 @@ fn list(rt: &ResourceType, items: Vec<Value>, rv: &str) -> Value {
         "kind": format!("{}List", rt.kind), "apiVersion": rt.api_version(),
         "metadata": {"resourceVersion": rv}, "items": items,
     })
-}
-
-/// The server-side printing `kubectl get` asks for with `Accept: ...;as=Table`.
-fn table(rt: &ResourceType, items: &[Value], rv: &str) -> Value {
-    let column = |name: &str, kind: &str, description: &str| {
-        json!({"name": name, "type": kind, "format": if name == "Name" { "name" } else { "" },
-               "description": description, "priority": 0})
-    };
-    let mut columns = vec![column(
-        "Name",
-        "string",
-        "Name must be unique within a namespace.",
-    )];
-    if rt.kind == "Deployment" {
-        columns.push(column(
-            "Ready",
-            "string",
-            "Number of the pod with ready state",
-        ));
-        columns.push(column("Up-to-date", "integer", "Total number of non-terminated pods targeted by this deployment that have the desired template spec."));
-        columns.push(column("Available", "integer", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."));
-    }
-    columns.push(column("Age", "string", "CreationTimestamp is a timestamp representing the server time when this object was created."));
-
-    let rows: Vec<Value> = items
-        .iter()
-        .map(|obj| {
-            let mut cells = vec![obj.pointer("/metadata/name").cloned().unwrap_or(Value::Null)];
-            if rt.kind == "Deployment" {
-                let n = |p: &str| obj.pointer(p).and_then(Value::as_i64).unwrap_or(0);
-                cells.push(json!(format!("{}/{}", n("/status/readyReplicas"), n("/spec/replicas"))));
-                cells.push(json!(n("/status/updatedReplicas")));
-                cells.push(json!(n("/status/availableReplicas")));
-            }
-            cells.push(json!(age(obj.pointer("/metadata/creationTimestamp").and_then(Value::as_str))));
-            let mut metadata = obj.get("metadata").cloned().unwrap_or_else(|| json!({}));
-            if let Some(m) = metadata.as_object_mut() {
-                m.remove("managedFields");
-            }
-            json!({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata}})
-        })
-        .collect();
-    json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv},
-           "columnDefinitions": columns, "rows": rows})
-}
-
-/// kubectl's short age: 45s, 12m, 5h, 3d.
-fn age(created: Option<&str>) -> String {
-    let Some(created) = created.and_then(|c| DateTime::parse_from_rfc3339(c).ok()) else {
-        return "<unknown>".into();
-    };
-    let secs = (Utc::now() - created.with_timezone(&Utc))
-        .num_seconds()
-        .max(0);
-    match secs {
-        s if s < 120 => format!("{s}s"),
-        s if s < 3600 * 2 => format!("{}m", s / 60),
-        s if s < 86400 * 2 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86400),
-    }
 }
 
 #[cfg(test)]

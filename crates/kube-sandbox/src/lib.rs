@@ -9,6 +9,7 @@ mod defaults;
 pub mod faults;
 mod fields;
 mod http;
+mod printing;
 pub mod selector;
 pub mod store;
 mod tls;

@@ -226,6 +226,7 @@ pub struct Store {
     objects: BTreeMap<Key, Arc<Value>>,
     revision: u64,
     next_ip: u32,
+    next_node_port: u32,
     changes: VecDeque<Arc<Change>>,
     change_log_capacity: usize,
     /// The newest revision whose change has been dropped from the log.
@@ -254,6 +255,7 @@ impl Store {
             objects: BTreeMap::new(),
             revision: 1,
             next_ip: 10,
+            next_node_port: 30_000,
             changes: VecDeque::new(),
             change_log_capacity: capacity.max(1),
             compacted: 0,
@@ -1088,10 +1090,16 @@ impl Store {
     }
 
     fn default(&mut self, rt: &ResourceType, obj: &mut Value) {
-        let next_ip = &mut self.next_ip;
-        defaults::apply(rt.kind, obj, &mut || {
-            *next_ip += 1;
-            format!("10.96.{}.{}", *next_ip / 250, *next_ip % 250)
+        let (next_ip, next_node_port) = (&mut self.next_ip, &mut self.next_node_port);
+        defaults::apply(rt.kind, obj, &mut |what| match what {
+            defaults::Allocation::ClusterIp => {
+                *next_ip += 1;
+                json!(format!("10.96.{}.{}", *next_ip / 250, *next_ip % 250))
+            }
+            defaults::Allocation::NodePort => {
+                *next_node_port += 1;
+                json!(*next_node_port)
+            }
         });
     }
 }

@@ -540,3 +540,87 @@ async fn kubectl_diff_conflicts_and_yaml_read_like_a_real_cluster() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_get_prints_the_usual_columns() {
+    let (_sandbox, dir, kubeconfig) = sandbox().await;
+    let manifests = dir.path().join("app.yaml");
+    std::fs::write(&manifests, MANIFESTS).unwrap();
+    stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "-f",
+            manifests.to_str().unwrap(),
+        ],
+    ));
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let pods = loop {
+        let listed = stdout(&kubectl(&kubeconfig, &["get", "pods", "-l", "app=web"]));
+        if listed.contains("Running") {
+            break listed;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the web Pod never ran:\n{listed}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let header: Vec<&str> = pods.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+    let row: Vec<&str> = pods.lines().nth(1).unwrap().split_whitespace().collect();
+    assert!(row[0].starts_with("web-"), "{pods}");
+    assert_eq!(&row[1..4], ["1/1", "Running", "0"]);
+
+    let namespaces = stdout(&kubectl(&kubeconfig, &["get", "namespace", "default"]));
+    assert!(
+        namespaces.lines().nth(1).unwrap().split_whitespace().nth(1) == Some("Active"),
+        "{namespaces}"
+    );
+
+    let lb = dir.path().join("lb.yaml");
+    std::fs::write(&lb, "apiVersion: v1\nkind: Service\nmetadata: {name: edge, namespace: default}\nspec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 443}]}\n").unwrap();
+    stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "-f",
+            lb.to_str().unwrap(),
+        ],
+    ));
+    let services = stdout(&kubectl(&kubeconfig, &["get", "service", "edge"]));
+    let header: Vec<&str> = services
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "TYPE",
+            "CLUSTER-IP",
+            "EXTERNAL-IP",
+            "PORT(S)",
+            "AGE"
+        ]
+    );
+    let ports = services
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .nth(4)
+        .unwrap()
+        .to_string();
+    assert!(
+        ports.starts_with("443:3") && ports.ends_with("/TCP"),
+        "a node port is allocated: {ports}"
+    );
+}
