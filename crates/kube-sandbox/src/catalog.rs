@@ -232,6 +232,24 @@ pub const BUILT_IN: &[ResourceType] = &[
     ),
 ];
 
+/// Discovery categories: `kubectl get all` lists the types in `all`.
+pub fn categories(rt: &ResourceType) -> &'static [&'static str] {
+    let in_all = !rt.custom
+        && matches!(
+            rt.kind,
+            "Pod"
+                | "Service"
+                | "Deployment"
+                | "ReplicaSet"
+                | "StatefulSet"
+                | "DaemonSet"
+                | "Job"
+                | "CronJob"
+                | "HorizontalPodAutoscaler"
+        );
+    if in_all { &["all"] } else { &[] }
+}
+
 /// Types whose `status` is written through the `status` subresource only.
 pub fn has_status_subresource(rt: &ResourceType) -> bool {
     if rt.custom {

@@ -240,6 +240,7 @@ fn aggregated(types: &[&'static ResourceType], core: bool) -> Value {
                                 "resource": t.plural, "responseKind": kind, "singularResource": t.singular,
                                 "scope": if t.namespaced { "Namespaced" } else { "Cluster" },
                                 "verbs": catalog::VERBS, "shortNames": t.short_names,
+                                "categories": catalog::categories(t),
                             });
                             if catalog::has_status_subresource(t) {
                                 r["subresources"] = json!([{"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}]);
@@ -271,6 +272,7 @@ fn resource_list(types: &[&'static ResourceType], group: &str, version: &str) ->
         resources.push(json!({
             "name": t.plural, "singularName": t.singular, "namespaced": t.namespaced,
             "kind": t.kind, "verbs": catalog::VERBS, "shortNames": t.short_names,
+            "categories": catalog::categories(t),
         }));
         if catalog::has_status_subresource(t) {
             resources.push(json!({

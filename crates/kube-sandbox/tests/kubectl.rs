@@ -575,6 +575,14 @@ async fn kubectl_get_prints_the_usual_columns() {
     assert!(row[0].starts_with("web-"), "{pods}");
     assert_eq!(&row[1..4], ["1/1", "Running", "0"]);
 
+    let everything = stdout(&kubectl(&kubeconfig, &["get", "all", "-n", "default"]));
+    for listed in ["pod/web-", "deployment.apps/web", "replicaset.apps/web-"] {
+        assert!(
+            everything.contains(listed),
+            "`get all` lists {listed}:\n{everything}"
+        );
+    }
+
     let namespaces = stdout(&kubectl(&kubeconfig, &["get", "namespace", "default"]));
     assert!(
         namespaces.lines().nth(1).unwrap().split_whitespace().nth(1) == Some("Active"),
