@@ -49,22 +49,27 @@ async fn sandbox() -> (Sandbox, tempfile::TempDir, PathBuf) {
     (sandbox, dir, kubeconfig)
 }
 
+/// `kubectl apply --server-side` of a file (the sandbox serves no OpenAPI: no client validation).
+fn apply(kubeconfig: &Path, file: &Path) -> Output {
+    kubectl(
+        kubeconfig,
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "-f",
+            file.to_str().unwrap(),
+        ],
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_applies_lists_and_deletes() {
     let (_sandbox, dir, kubeconfig) = sandbox().await;
     let manifests = dir.path().join("app.yaml");
     std::fs::write(&manifests, MANIFESTS).unwrap();
 
-    let applied = stdout(&kubectl(
-        &kubeconfig,
-        &[
-            "apply",
-            "--server-side",
-            "--validate=false",
-            "-f",
-            manifests.to_str().unwrap(),
-        ],
-    ));
+    let applied = stdout(&apply(&kubeconfig, &manifests));
     assert!(
         applied.contains("deployment.apps/web serverside-applied"),
         "{applied}"
@@ -169,16 +174,7 @@ async fn kubectl_get_watch_receives_events() {
 
     let manifest = dir.path().join("watched.yaml");
     std::fs::write(&manifest, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: watched, namespace: default}\ndata: {a: '1'}\n").unwrap();
-    stdout(&kubectl(
-        &kubeconfig,
-        &[
-            "apply",
-            "--server-side",
-            "--validate=false",
-            "-f",
-            manifest.to_str().unwrap(),
-        ],
-    ));
+    stdout(&apply(&kubeconfig, &manifest));
     wait_for("ADDED");
     stdout(&kubectl(
         &kubeconfig,
@@ -215,16 +211,7 @@ async fn a_read_only_token_reads_but_cannot_write() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nope, namespace: default}\n",
     )
     .unwrap();
-    let refused = kubectl(
-        &reader,
-        &[
-            "apply",
-            "--server-side",
-            "--validate=false",
-            "-f",
-            manifest.to_str().unwrap(),
-        ],
-    );
+    let refused = apply(&reader, &manifest);
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -306,26 +293,8 @@ spec: {teeth: 12}
     )
     .unwrap();
     // The CRD must exist before its Widget can be mapped, as with a real cluster: apply twice.
-    let _ = kubectl(
-        &kubeconfig,
-        &[
-            "apply",
-            "--server-side",
-            "--validate=false",
-            "-f",
-            crd.to_str().unwrap(),
-        ],
-    );
-    stdout(&kubectl(
-        &kubeconfig,
-        &[
-            "apply",
-            "--server-side",
-            "--validate=false",
-            "-f",
-            crd.to_str().unwrap(),
-        ],
-    ));
+    let _ = apply(&kubeconfig, &crd);
+    stdout(&apply(&kubeconfig, &crd));
     let resources = stdout(&kubectl(
         &kubeconfig,
         &["api-resources", "--api-group=example.com", "-o", "name"],
@@ -381,11 +350,7 @@ async fn kubectl_patches_with_each_type() {
     let (_sandbox, dir, kubeconfig) = sandbox().await;
     let manifests = dir.path().join("app.yaml");
     std::fs::write(&manifests, MANIFESTS).unwrap();
-    let file = manifests.to_str().unwrap();
-    stdout(&kubectl(
-        &kubeconfig,
-        &["apply", "--server-side", "--validate=false", "-f", file],
-    ));
+    stdout(&apply(&kubeconfig, &manifests));
     let get = |path: &str| {
         let jsonpath = format!("jsonpath={path}");
         stdout(&kubectl(
@@ -448,7 +413,7 @@ async fn kubectl_diff_conflicts_and_yaml_read_like_a_real_cluster() {
         path.to_str().unwrap().to_string()
     };
     let (hello, bye) = (write("hello.yaml", "hello"), write("bye.yaml", "bye"));
-    let apply = |manager: &str, file: &str, force: bool| {
+    let apply_as = |manager: &str, file: &str, force: bool| {
         let manager = format!("--field-manager={manager}");
         let mut args = vec![
             "apply",
@@ -463,7 +428,7 @@ async fn kubectl_diff_conflicts_and_yaml_read_like_a_real_cluster() {
         }
         kubectl(&kubeconfig, &args)
     };
-    stdout(&apply("alice", &hello, false));
+    stdout(&apply_as("alice", &hello, false));
 
     let diff = kubectl(
         &kubeconfig,
@@ -491,13 +456,13 @@ async fn kubectl_diff_conflicts_and_yaml_read_like_a_real_cluster() {
     );
     assert_eq!(same.status.code(), Some(0));
 
-    let conflict = apply("bob", &bye, false);
+    let conflict = apply_as("bob", &bye, false);
     assert!(!conflict.status.success());
     assert!(
         String::from_utf8_lossy(&conflict.stderr)
             .contains(r#"Apply failed with 1 conflict: conflict with "alice": .data.greeting"#)
     );
-    stdout(&apply("bob", &bye, true));
+    stdout(&apply_as("bob", &bye, true));
 
     let yaml = stdout(&kubectl(
         &kubeconfig,
@@ -514,16 +479,7 @@ async fn kubectl_diff_conflicts_and_yaml_read_like_a_real_cluster() {
 
     let manifests = dir.path().join("app.yaml");
     std::fs::write(&manifests, MANIFESTS).unwrap();
-    stdout(&kubectl(
-        &kubeconfig,
-        &[
-            "apply",
-            "--server-side",
-            "--validate=false",
-            "-f",
-            manifests.to_str().unwrap(),
-        ],
-    ));
+    stdout(&apply(&kubeconfig, &manifests));
     let deployment = stdout(&kubectl(
         &kubeconfig,
         &["get", "deployment", "web", "-o", "yaml"],
@@ -546,16 +502,7 @@ async fn kubectl_get_prints_the_usual_columns() {
     let (_sandbox, dir, kubeconfig) = sandbox().await;
     let manifests = dir.path().join("app.yaml");
     std::fs::write(&manifests, MANIFESTS).unwrap();
-    stdout(&kubectl(
-        &kubeconfig,
-        &[
-            "apply",
-            "--server-side",
-            "--validate=false",
-            "-f",
-            manifests.to_str().unwrap(),
-        ],
-    ));
+    stdout(&apply(&kubeconfig, &manifests));
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     let pods = loop {
@@ -591,16 +538,7 @@ async fn kubectl_get_prints_the_usual_columns() {
 
     let lb = dir.path().join("lb.yaml");
     std::fs::write(&lb, "apiVersion: v1\nkind: Service\nmetadata: {name: edge, namespace: default}\nspec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 443}]}\n").unwrap();
-    stdout(&kubectl(
-        &kubeconfig,
-        &[
-            "apply",
-            "--server-side",
-            "--validate=false",
-            "-f",
-            lb.to_str().unwrap(),
-        ],
-    ));
+    stdout(&apply(&kubeconfig, &lb));
     let services = stdout(&kubectl(&kubeconfig, &["get", "service", "edge"]));
     let header: Vec<&str> = services
         .lines()

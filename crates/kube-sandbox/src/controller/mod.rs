@@ -187,6 +187,7 @@ impl Controllers {
         }
         for service in all(store, "services") {
             self.endpoints(store, &service);
+            self.load_balancer(store, &service);
         }
         for crd in all(store, "customresourcedefinitions") {
             self.establish(store, &crd);
@@ -202,9 +203,6 @@ impl Controllers {
         }
         for claim in all(store, "persistentvolumeclaims") {
             self.bind(store, &claim);
-        }
-        for service in all(store, "services") {
-            self.load_balancer(store, &service);
         }
         next
     }
