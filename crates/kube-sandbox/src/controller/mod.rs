@@ -76,6 +76,20 @@ fn number(obj: &Value, pointer: &str) -> i64 {
     obj.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
 }
 
+/// An integer field, or `default` when it is absent (as the API defaults it).
+fn number_or(obj: &Value, pointer: &str, default: i64) -> i64 {
+    obj.pointer(pointer)
+        .and_then(Value::as_i64)
+        .unwrap_or(default)
+}
+
+/// A controller's pod template (empty when there is none).
+fn template_of(obj: &Value) -> Value {
+    obj.pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}))
+}
+
 fn now_text() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -273,14 +287,8 @@ impl Controllers {
             text(d, "/metadata/name"),
             text(d, "/metadata/uid"),
         );
-        let replicas = d
-            .pointer("/spec/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        let template = d
-            .pointer("/spec/template")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
+        let replicas = number_or(d, "/spec/replicas", 1);
+        let template = template_of(d);
         let hash = template_hash(&template);
         let new_name = format!("{name}-{hash}");
         let manager = WriteOptions {
@@ -495,10 +503,7 @@ impl Controllers {
             return;
         }
         let (ns, name) = (text(rs, "/metadata/namespace"), text(rs, "/metadata/name"));
-        let want = rs
-            .pointer("/spec/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
+        let want = number_or(rs, "/spec/replicas", 1);
         let pods = all(store, "pods");
         let mut owned: Vec<Value> = owned_by(&pods, rs)
             .into_iter()
@@ -511,10 +516,7 @@ impl Controllers {
         };
         let pod_type = type_of("pods");
         while (owned.len() as i64) < want {
-            let template = rs
-                .pointer("/spec/template")
-                .cloned()
-                .unwrap_or_else(|| json!({}));
+            let template = template_of(rs);
             let name = PodName::Generated(format!("{name}-"));
             match self.create_pod(
                 store,

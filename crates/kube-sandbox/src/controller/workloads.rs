@@ -19,18 +19,9 @@ impl Controllers {
         if finished("Complete") || finished("Failed") {
             return;
         }
-        let completions = job
-            .pointer("/spec/completions")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        let parallelism = job
-            .pointer("/spec/parallelism")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        let backoff_limit = job
-            .pointer("/spec/backoffLimit")
-            .and_then(Value::as_i64)
-            .unwrap_or(6);
+        let completions = number_or(job, "/spec/completions", 1);
+        let parallelism = number_or(job, "/spec/parallelism", 1);
+        let backoff_limit = number_or(job, "/spec/backoffLimit", 6);
         let pods = all(store, "pods");
         let owned: Vec<&Value> = owned_by(&pods, job);
         let phase = |p: &Value| text(p, "/status/phase").to_string();
@@ -81,10 +72,7 @@ impl Controllers {
             );
         } else {
             let wanted = parallelism.min(completions - succeeded);
-            let template = job
-                .pointer("/spec/template")
-                .cloned()
-                .unwrap_or_else(|| json!({}));
+            let template = template_of(job);
             let job_name = text(job, "/metadata/name").to_string();
             let labels = json!({
                 "batch.kubernetes.io/job-name": job_name, "job-name": job_name,
@@ -137,10 +125,7 @@ impl Controllers {
         if is_deleting(set) {
             return;
         }
-        let template = set
-            .pointer("/spec/template")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
+        let template = template_of(set);
         let hash = template_hash(&template);
         let pods = all(store, "pods");
         let owned: Vec<Value> = owned_by(&pods, set)
@@ -192,14 +177,8 @@ impl Controllers {
             text(set, "/metadata/namespace").to_string(),
             text(set, "/metadata/name").to_string(),
         );
-        let replicas = set
-            .pointer("/spec/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        let template = set
-            .pointer("/spec/template")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
+        let replicas = number_or(set, "/spec/replicas", 1);
+        let template = template_of(set);
         let revision = format!("{name}-{}", template_hash(&template));
         let manager = WriteOptions {
             field_manager: Some(CONTROLLER_MANAGER.into()),
