@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UI_BIN := ui/node_modules/.bin
 APP := target/debug/plumbline
 
-.PHONY: run test deps deps-test ui app lint rust-test ui-test browser-test e2e bindings screenshot bench
+.PHONY: run test deps deps-test ui app lint rust-test ui-test browser-test e2e bindings sandbox-schema screenshot bench
 
 ## run: install what is missing, build, and open the Plumbline window (demo mode without a kubeconfig)
 run: deps app
@@ -52,6 +52,10 @@ bench:
 ## bindings: regenerate ui/src/backend/bindings.ts from the Rust types
 bindings:
 	UPDATE_BINDINGS=1 cargo test -p plumbline-core --lib ipc::tests::bindings_file_is_current
+
+## sandbox-schema: re-derive the sandbox's list and map merge rules from Kubernetes' OpenAPI extensions
+sandbox-schema:
+	python3 crates/kube-sandbox/schema/generate.py
 
 ## screenshot: retake the README screenshots from the real window under Xvfb
 screenshot: deps-test app

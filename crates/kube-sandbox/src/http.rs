@@ -531,8 +531,11 @@ fn verbs(
                         obj,
                     ))
                 }
-                "application/merge-patch+json" | "application/strategic-merge-patch+json" => store
+                "application/merge-patch+json" => store
                     .merge_patch(t.rt, t.namespace, name, &patch, &opts)
+                    .map(|o| (StatusCode::OK, o)),
+                "application/strategic-merge-patch+json" => store
+                    .strategic_merge_patch(t.rt, t.namespace, name, &patch, &opts)
                     .map(|o| (StatusCode::OK, o)),
                 "application/json-patch+json" => store
                     .json_patch(t.rt, t.namespace, name, &patch, &opts)

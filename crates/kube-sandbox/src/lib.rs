@@ -10,8 +10,10 @@ pub mod faults;
 mod fields;
 mod http;
 mod printing;
+mod schema;
 pub mod selector;
 pub mod store;
+mod strategic;
 mod tls;
 mod validation;
 

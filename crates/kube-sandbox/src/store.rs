@@ -3,8 +3,9 @@
 
 use crate::catalog::ResourceType;
 use crate::defaults;
-use crate::fields::{self, FieldPath, FieldSet};
+use crate::fields::{self, FieldPath, FieldSet, Step};
 use crate::selector::LabelSelector;
+use crate::strategic;
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -447,8 +448,7 @@ impl Store {
         self.finish_update(rt, &live, obj, owners, opts)
     }
 
-    /// JSON merge patch (RFC 7386). Strategic merge patches are handled the same way for now,
-    /// which replaces lists instead of merging them by key.
+    /// JSON merge patch (RFC 7386).
     pub fn merge_patch(
         &mut self,
         rt: &ResourceType,
@@ -457,13 +457,24 @@ impl Store {
         patch: &Value,
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
-        let live = self.get(rt, ns, name)?;
-        let mut obj = live.clone();
-        merge(&mut obj, patch);
-        check_type(rt, &obj)?;
-        check_name(&obj, name)?;
-        let owners = take_ownership_of_changes(&live, &obj, opts);
-        self.finish_update(rt, &live, obj, owners, opts)
+        self.patch(rt, ns, name, opts, |obj| {
+            merge(obj, patch);
+            Ok(())
+        })
+    }
+
+    /// Strategic merge patch: lists merge by their patch merge keys (see [`crate::strategic`]).
+    pub fn strategic_merge_patch(
+        &mut self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        patch: &Value,
+        opts: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        self.patch(rt, ns, name, opts, |obj| {
+            strategic::apply(obj, patch).map_err(ApiError::bad_request)
+        })
     }
 
     /// JSON patch (RFC 6902): a list of add, remove, replace, move, copy and test operations.
@@ -475,17 +486,31 @@ impl Store {
         operations: &Value,
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
-        let live = self.get(rt, ns, name)?;
         let patch: json_patch::Patch = serde_json::from_value(operations.clone())
             .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+        self.patch(rt, ns, name, opts, |obj| {
+            json_patch::patch(obj, &patch).map_err(|e| {
+                ApiError::new(
+                    422,
+                    "Invalid",
+                    format!("the server rejected our request due to an error in our request: {e}"),
+                )
+            })
+        })
+    }
+
+    /// A patch of any type: `edit` changes a copy of the live object, which then replaces it.
+    fn patch(
+        &mut self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        opts: &WriteOptions,
+        edit: impl FnOnce(&mut Value) -> Result<(), ApiError>,
+    ) -> Result<Value, ApiError> {
+        let live = self.get(rt, ns, name)?;
         let mut obj = live.clone();
-        json_patch::patch(&mut obj, &patch).map_err(|e| {
-            ApiError::new(
-                422,
-                "Invalid",
-                format!("the server rejected our request due to an error in our request: {e}"),
-            )
-        })?;
+        edit(&mut obj)?;
         check_type(rt, &obj)?;
         check_name(&obj, name)?;
         let owners = take_ownership_of_changes(&live, &obj, opts);
@@ -533,7 +558,7 @@ impl Store {
             let contested: Vec<FieldPath> = other
                 .fields
                 .iter()
-                .filter(|owned| applied.iter().any(|p| overlaps(p, owned)))
+                .filter(|owned| applied.iter().any(|p| contests(p, owned)))
                 .cloned()
                 .collect();
             for path in contested {
@@ -544,9 +569,9 @@ impl Store {
                     other.fields.remove(&path);
                 } else {
                     conflicts.push(format!(
-                        "conflict with \"{}\": .{}",
+                        "conflict with \"{}\": {}",
                         other.manager,
-                        path.join(".")
+                        fields::display(&path)
                     ));
                 }
             }
@@ -1225,8 +1250,15 @@ fn invalid(rt: &ResourceType, name: &str, field: &str, why: &str) -> ApiError {
     e
 }
 
-fn overlaps(a: &[String], b: &[String]) -> bool {
+fn overlaps(a: &[Step], b: &[Step]) -> bool {
     a.starts_with(b) || b.starts_with(a)
+}
+
+/// Whether applying `applied` contends with another manager's `owned` path: the same leaf, or
+/// an atomic value owned whole that the apply reaches into. A list item's own marker is shared,
+/// never contended: two managers may each own fields of the same container.
+fn contests(applied: &[Step], owned: &[Step]) -> bool {
+    !matches!(owned.last(), Some(Step::Key(_))) && applied.starts_with(owned)
 }
 
 fn read_owners(obj: &Value) -> Vec<Ownership> {
@@ -1451,6 +1483,79 @@ mod tests {
             .apply(rt, Some("default"), "cfg", &cm(json!({"a": "2"})), &forced)
             .unwrap();
         assert_eq!(obj["data"]["a"], "2");
+    }
+
+    #[test]
+    fn apply_merges_containers_by_name_between_managers() {
+        let rt = by_plural("apps", "v1", "deployments").unwrap();
+        let mut s = Store::new();
+        let deployment = |containers: Value| {
+            json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": "default"},
+                "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": containers}}}
+            })
+        };
+        let names = |obj: &Value| -> Vec<String> {
+            obj["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| format!("{}={}", c["name"].as_str().unwrap(), c["image"]))
+                .collect()
+        };
+        let web = json!([{"name": "web", "image": "nginx:1.27"}]);
+        s.apply(
+            rt,
+            Some("default"),
+            "web",
+            &deployment(web.clone()),
+            &opts("gitops"),
+        )
+        .unwrap();
+        let mesh = deployment(json!([{"name": "proxy", "image": "envoy:1"}]));
+        let obj = s
+            .apply(rt, Some("default"), "web", &mesh, &opts("mesh"))
+            .unwrap();
+        assert_eq!(names(&obj), ["web=\"nginx:1.27\"", "proxy=\"envoy:1\""]);
+        let mesh_fields = obj["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["manager"] == "mesh")
+            .unwrap()["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
+            .clone();
+        assert_eq!(
+            mesh_fields,
+            json!({"k:{\"name\":\"proxy\"}": {".": {}, "f:image": {}, "f:name": {}}})
+        );
+
+        // Another image for gitops' container is a conflict named by the container's key.
+        let other = deployment(json!([{"name": "web", "image": "nginx:1.28"}]));
+        let err = s
+            .apply(rt, Some("default"), "web", &other, &opts("mesh"))
+            .unwrap_err();
+        assert!(
+            err.message.contains(
+                r#"conflict with "gitops": .spec.template.spec.containers[name="web"].image"#
+            ),
+            "{}",
+            err.message
+        );
+
+        // The mesh stops applying its container: it goes, gitops' container stays.
+        let obj = s
+            .apply(
+                rt,
+                Some("default"),
+                "web",
+                &deployment(json!([])),
+                &opts("mesh"),
+            )
+            .unwrap();
+        assert_eq!(names(&obj), ["web=\"nginx:1.27\""]);
     }
 
     #[test]

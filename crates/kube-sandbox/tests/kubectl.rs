@@ -399,6 +399,48 @@ async fn kubectl_patches_with_each_type() {
         "a failed test operation refuses the patch"
     );
     assert_eq!(get("{.data.greeting}"), "hi");
+
+    // A strategic merge patch merges containers by name: the sidecar joins, web keeps its image.
+    let sidecar = r#"{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox:1.36"}]}}}}"#;
+    stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "patch",
+            "deployment",
+            "web",
+            "--type=strategic",
+            "-p",
+            sidecar,
+        ],
+    ));
+    let images = stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            "jsonpath={range .spec.template.spec.containers[*]}{.name}={.image} {end}",
+        ],
+    ));
+    assert_eq!(images.trim(), "web=nginx:1.27 sidecar=busybox:1.36");
+    let drop =
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","$patch":"delete"}]}}}}"#;
+    stdout(&kubectl(
+        &kubeconfig,
+        &["patch", "deployment", "web", "--type=strategic", "-p", drop],
+    ));
+    let names = stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[*].name}",
+        ],
+    ));
+    assert_eq!(names.trim(), "sidecar");
 }
 
 #[tokio::test(flavor = "multi_thread")]
