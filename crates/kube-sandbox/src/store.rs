@@ -219,6 +219,10 @@ fn is_crd(key: &Key) -> bool {
     key.group == CRD_GROUP && key.plural == CRD_PLURAL
 }
 
+fn is_namespace(key: &Key) -> bool {
+    key.group.is_empty() && key.plural == "namespaces"
+}
+
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -783,6 +787,9 @@ impl Store {
 
     /// Removes the object now, or marks it for deletion while finalizers (plus `extra`) remain.
     fn delete_or_mark(&mut self, key: &Key, extra: Option<&str>) -> Value {
+        if is_namespace(key) {
+            return self.terminate_namespace(key);
+        }
         let Some(mut obj) = self.objects.get(key).map(|o| Value::clone(o)) else {
             return Value::Null;
         };
@@ -805,6 +812,40 @@ impl Store {
         meta.insert("finalizers".into(), json!(finalizers));
         meta.insert("resourceVersion".into(), json!(self.revision.to_string()));
         self.put(ChangeKind::Modified, key, obj.clone());
+        obj
+    }
+
+    /// A Namespace goes `Terminating`, its contents are deleted as the namespace controller
+    /// deletes them, and it goes once they and its own finalizers have gone.
+    fn terminate_namespace(&mut self, key: &Key) -> Value {
+        let Some(mut obj) = self.objects.get(key).map(|o| Value::clone(o)) else {
+            return Value::Null;
+        };
+        if obj.pointer("/metadata/deletionTimestamp").is_none() {
+            self.revision += 1;
+            let meta = meta_mut(&mut obj);
+            meta.insert("deletionTimestamp".into(), json!(now()));
+            meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+            meta.insert("resourceVersion".into(), json!(self.revision.to_string()));
+            obj["status"] = json!({
+                "phase": "Terminating",
+                "conditions": [{
+                    "type": "NamespaceDeletionContentFailure", "status": "False",
+                    "reason": "ContentDeleted", "message": "All content successfully deleted, may be waiting on finalization",
+                    "lastTransitionTime": now(),
+                }],
+            });
+            self.put(ChangeKind::Modified, key, obj.clone());
+        }
+        let inside: Vec<Key> = self
+            .objects
+            .keys()
+            .filter(|k| k.namespace == key.name)
+            .cloned()
+            .collect();
+        for k in inside {
+            self.begin_delete(&k, Propagation::Background);
+        }
         obj
     }
 
@@ -923,8 +964,22 @@ impl Store {
                 })
                 .map(|(k, _)| k.clone())
                 .collect();
-            if orphaned.is_empty() && finished.is_empty() {
+            let emptied: Vec<Key> = self
+                .objects
+                .iter()
+                .filter(|(k, o)| {
+                    is_namespace(k)
+                        && o.pointer("/metadata/deletionTimestamp").is_some()
+                        && finalizers_of(o).is_empty()
+                        && !self.objects.keys().any(|inner| inner.namespace == k.name)
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            if orphaned.is_empty() && finished.is_empty() && emptied.is_empty() {
                 return;
+            }
+            for key in emptied {
+                self.remove_now(&key);
             }
             for key in orphaned {
                 self.begin_delete(&key, Propagation::Background);
@@ -957,8 +1012,20 @@ impl Store {
         };
         let ns_type =
             crate::catalog::by_plural("", "v1", "namespaces").expect("namespaces are built in");
-        if !self.objects.contains_key(&Key::new(ns_type, None, ns)) {
+        let Some(namespace) = self.objects.get(&Key::new(ns_type, None, ns)) else {
             return Err(ApiError::not_found(ns_type, ns));
+        };
+        if namespace.pointer("/metadata/deletionTimestamp").is_some() {
+            let name = name_of(obj).unwrap_or_default();
+            return Err(ApiError::new(
+                403,
+                "Forbidden",
+                format!(
+                    "{} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                    qualified(rt)
+                ),
+            )
+            .with_details(rt, name));
         }
         Ok(Some(ns.to_string()))
     }

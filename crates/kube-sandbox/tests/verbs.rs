@@ -1,10 +1,11 @@
 //! kube-apiserver's verb semantics as a kube-rs client sees them: the status subresource,
-//! generation, and 422 Invalid with field causes.
+//! generation, 422 Invalid with field causes, and a Namespace's termination.
 
 mod common;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube_sandbox::{Sandbox, SandboxOptions};
 use serde_json::json;
 
@@ -162,4 +163,72 @@ async fn delete_options_in_the_body_choose_propagation() {
             .items
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn a_namespace_terminates_until_its_contents_are_gone() {
+    let (_sandbox, client) = client().await;
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let configmaps: Api<ConfigMap> = Api::namespaced(client, "doomed");
+    let pp = PostParams::default();
+    namespaces
+        .create(
+            &pp,
+            &serde_json::from_value(json!({"metadata": {"name": "doomed"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let configmap = |name: &str, finalizers: serde_json::Value| -> ConfigMap {
+        serde_json::from_value(json!({"metadata": {"name": name, "finalizers": finalizers}}))
+            .unwrap()
+    };
+    configmaps
+        .create(&pp, &configmap("plain", json!([])))
+        .await
+        .unwrap();
+    configmaps
+        .create(&pp, &configmap("held", json!(["example.com/hold"])))
+        .await
+        .unwrap();
+
+    namespaces
+        .delete("doomed", &DeleteParams::default())
+        .await
+        .unwrap();
+    let terminating = namespaces.get("doomed").await.unwrap();
+    assert!(terminating.metadata.deletion_timestamp.is_some());
+    assert_eq!(
+        terminating.status.and_then(|s| s.phase).as_deref(),
+        Some("Terminating")
+    );
+    assert!(configmaps.get_opt("plain").await.unwrap().is_none());
+    let held = configmaps.get("held").await.unwrap();
+    assert!(held.metadata.deletion_timestamp.is_some());
+
+    let refused = configmaps
+        .create(&pp, &configmap("late", json!([])))
+        .await
+        .unwrap_err();
+    let kube::Error::Api(status) = refused else {
+        panic!("{refused}")
+    };
+    assert_eq!(status.code, 403);
+    assert!(
+        status.message.contains(
+            "unable to create new content in namespace doomed because it is being terminated"
+        ),
+        "{}",
+        status.message
+    );
+
+    // The last finalizer inside goes: the ConfigMap goes, and the Namespace with it.
+    configmaps
+        .patch(
+            "held",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+        )
+        .await
+        .unwrap();
+    assert!(namespaces.get_opt("doomed").await.unwrap().is_none());
 }
