@@ -32,8 +32,9 @@ lint: ui
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cd ui && ../$(UI_BIN)/eslint . && ../$(UI_BIN)/prettier --check .
 
+## rust-test: unit and integration tests, with the real Secret Service in a private D-Bus session
 rust-test:
-	cargo test --workspace --locked
+	scripts/with-keyring.sh cargo test --workspace --locked
 
 ui-test:
 	cd ui && ../$(UI_BIN)/vitest run

@@ -10,6 +10,7 @@ pub mod reconcile;
 pub mod render;
 pub mod repos;
 pub mod resources;
+pub mod secrets;
 pub mod sync;
 
 pub use engine::{AppStatus, Engine, EngineError};
