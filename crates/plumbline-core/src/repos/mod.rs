@@ -1,6 +1,10 @@
 //! Git repositories: read an application's files at a revision straight from the object
 //! database, so apps on one repository never disturb each other's working tree.
 
+pub mod known_hosts;
+pub mod manager;
+pub mod remote;
+
 use git2::{ObjectType, Repository, Signature};
 use serde::Serialize;
 use std::path::Path;
@@ -45,6 +49,44 @@ pub enum RepoError {
     },
     #[error("git failed on {repo}: {message}")]
     Git { repo: String, message: String },
+    #[error("{url} needs credentials: {reason}")]
+    NeedsCredentials { url: String, reason: String },
+    #[error(
+        "the SSH host key of {host} is not known yet ({key_type} {fingerprint}); check it and accept it to connect to {url}"
+    )]
+    UnknownHostKey {
+        url: String,
+        host: String,
+        port: u16,
+        key_type: String,
+        fingerprint: String,
+        /// The key itself (public), base64, for the user to accept.
+        key: String,
+    },
+    #[error(
+        "the SSH host key of {host} has CHANGED ({fingerprint}): someone may be intercepting the connection to {url}. If the server's key really changed, remove its old line from known_hosts"
+    )]
+    HostKeyChanged {
+        url: String,
+        host: String,
+        fingerprint: String,
+    },
+    #[error("fetching {url} was cancelled")]
+    Cancelled { url: String },
+    #[error("could not fetch {url}: {message}")]
+    Fetch { url: String, message: String },
+    #[error("no repository {url} has been added")]
+    NotRegistered { url: String },
+    #[error("the repository {url} has already been added")]
+    AlreadyRegistered { url: String },
+    #[error("{url:?} is not a repository address: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error("{url} has not been cloned yet: fetch it first")]
+    NotCloned { url: String },
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
+    Store(#[from] crate::apps::StoreError),
 }
 
 /// Reads every file under `path` at `revision` (branch, tag, commit or any rev-parse spec).
