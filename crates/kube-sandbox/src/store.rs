@@ -837,16 +837,18 @@ impl Store {
             });
             self.put(ChangeKind::Modified, key, obj.clone());
         }
-        let inside: Vec<Key> = self
-            .objects
-            .keys()
-            .filter(|k| k.namespace == key.name)
-            .cloned()
-            .collect();
-        for k in inside {
+        for k in self.keys_in_namespace(&key.name) {
             self.begin_delete(&k, Propagation::Background);
         }
         obj
+    }
+
+    fn keys_in_namespace(&self, namespace: &str) -> Vec<Key> {
+        self.objects
+            .keys()
+            .filter(|k| k.namespace == namespace)
+            .cloned()
+            .collect()
     }
 
     /// Takes the object out of the store (a Namespace with everything in it).
@@ -879,13 +881,7 @@ impl Store {
             self.refresh_custom_types();
         }
         if key.plural == "namespaces" && key.group.is_empty() {
-            let inside: Vec<Key> = self
-                .objects
-                .keys()
-                .filter(|k| k.namespace == key.name)
-                .cloned()
-                .collect();
-            for k in inside {
+            for k in self.keys_in_namespace(&key.name) {
                 self.remove_now(&k);
             }
         }

@@ -29,6 +29,13 @@ fn repositories(data: &Path, home: Option<&Path>) -> Arc<Repositories> {
     ))
 }
 
+/// A fixture repository `name` under `dir/srv`, served over HTTP (user ann, [`PASSWORD`]).
+fn serve(dir: &Path, name: &str) -> (Upstream, HttpGit) {
+    let upstream = Upstream::create(&dir.join("srv"), name);
+    let server = HttpGit::start(&dir.join("srv"), &dir.join("http"), "ann", PASSWORD);
+    (upstream, server)
+}
+
 async fn fetch(repos: &Arc<Repositories>, url: &str) -> Result<FetchOutcome, RepoError> {
     repos
         .fetch(url, |_| {}, Arc::new(AtomicBool::new(false)))
@@ -67,13 +74,7 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn https_basic_auth_from_missing_to_wrong_to_right_then_fetch_refs_and_history() {
     let dir = tempfile::tempdir().unwrap();
-    let upstream = Upstream::create(&dir.path().join("srv"), "deploy.git");
-    let server = HttpGit::start(
-        &dir.path().join("srv"),
-        &dir.path().join("http"),
-        "ann",
-        PASSWORD,
-    );
+    let (upstream, server) = serve(dir.path(), "deploy.git");
     let data = dir.path().join("data");
     let repos = repositories(&data, None);
 
@@ -164,13 +165,7 @@ async fn https_basic_auth_from_missing_to_wrong_to_right_then_fetch_refs_and_his
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_fetch_keeps_the_last_good_clone_and_a_force_push_is_reported() {
     let dir = tempfile::tempdir().unwrap();
-    let upstream = Upstream::create(&dir.path().join("srv"), "deploy.git");
-    let server = HttpGit::start(
-        &dir.path().join("srv"),
-        &dir.path().join("http"),
-        "ann",
-        PASSWORD,
-    );
+    let (upstream, server) = serve(dir.path(), "deploy.git");
     let repos = repositories(&dir.path().join("data"), None);
     let url = server.url("public", "deploy.git");
     repos
@@ -207,13 +202,7 @@ async fn a_failed_fetch_keeps_the_last_good_clone_and_a_force_push_is_reported()
 #[tokio::test(flavor = "multi_thread")]
 async fn credential_helpers_answer_for_https() {
     let dir = tempfile::tempdir().unwrap();
-    Upstream::create(&dir.path().join("srv"), "deploy.git");
-    let server = HttpGit::start(
-        &dir.path().join("srv"),
-        &dir.path().join("http"),
-        "ann",
-        PASSWORD,
-    );
+    let (_upstream, server) = serve(dir.path(), "deploy.git");
     let helper = dir.path().join("gitconfig");
     std::fs::write(
         &helper,
