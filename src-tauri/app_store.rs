@@ -1,17 +1,23 @@
-//! The application store on tauri-plugin-store: one JSON file in the app data folder.
+//! The application store on tauri-plugin-store: one JSON file in the app data folder, holding
+//! the applications and the repositories (settings only: their secrets are in the keyring).
 //!
 //! The plugin rewrites the file in place, so each save first keeps the previous file as
 //! `.bak`; a file that no longer parses is moved aside (never overwritten) and the backup,
 //! if good, takes its place. Either way the user is told.
 
 use plumbline_core::apps::{AppStore, Application, StoreError};
+use plumbline_core::repos::manager::RepoStore;
+use plumbline_core::repos::remote::RepoConfig;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tauri::Wry;
 use tauri_plugin_store::{Store, StoreExt};
 
-const KEY: &str = "applications";
+const APPS: &str = "applications";
+const REPOSITORIES: &str = "repositories";
 
 pub struct PluginAppStore {
     store: Arc<Store<Wry>>,
@@ -80,15 +86,15 @@ fn read_error(path: &Path, e: impl std::fmt::Display) -> StoreError {
     }
 }
 
-impl AppStore for PluginAppStore {
-    fn load(&self) -> Result<Vec<Application>, StoreError> {
-        match self.store.get(KEY) {
+impl PluginAppStore {
+    fn load_list<T: DeserializeOwned>(&self, key: &str) -> Result<Vec<T>, StoreError> {
+        match self.store.get(key) {
             None => Ok(Vec::new()),
             Some(value) => serde_json::from_value(value).map_err(|e| read_error(&self.path, e)),
         }
     }
 
-    fn save(&self, apps: &[Application]) -> Result<(), StoreError> {
+    fn save_list<T: Serialize>(&self, key: &str, items: &[T]) -> Result<(), StoreError> {
         let write_error = |e: &dyn std::fmt::Display| StoreError::Write {
             location: self.path.display().to_string(),
             message: e.to_string(),
@@ -96,9 +102,29 @@ impl AppStore for PluginAppStore {
         if self.path.exists() {
             std::fs::copy(&self.path, backup_path(&self.path)).map_err(|e| write_error(&e))?;
         }
-        let value = serde_json::to_value(apps).map_err(|e| write_error(&e))?;
-        self.store.set(KEY, value);
+        let value = serde_json::to_value(items).map_err(|e| write_error(&e))?;
+        self.store.set(key, value);
         self.store.save().map_err(|e| write_error(&e))
+    }
+}
+
+impl AppStore for PluginAppStore {
+    fn load(&self) -> Result<Vec<Application>, StoreError> {
+        self.load_list(APPS)
+    }
+
+    fn save(&self, apps: &[Application]) -> Result<(), StoreError> {
+        self.save_list(APPS, apps)
+    }
+}
+
+impl RepoStore for PluginAppStore {
+    fn load(&self) -> Result<Vec<RepoConfig>, StoreError> {
+        self.load_list(REPOSITORIES)
+    }
+
+    fn save(&self, repos: &[RepoConfig]) -> Result<(), StoreError> {
+        self.save_list(REPOSITORIES, repos)
     }
 }
 

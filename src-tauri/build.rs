@@ -9,6 +9,15 @@ fn main() {
         "app_status",
         "resource_diff",
         "sync_app",
+        "list_repos",
+        "add_repo",
+        "update_repo",
+        "remove_repo",
+        "set_repo_secret",
+        "delete_repo_secret",
+        "fetch_repo",
+        "cancel_fetch",
+        "accept_host_key",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -6,9 +6,15 @@ use plumbline_core::apps::Application;
 use plumbline_core::clusters::ContextList;
 use plumbline_core::ipc::ErrorInfo;
 use plumbline_core::reconcile::ResourceDiff;
+use plumbline_core::repos::RepoError;
+use plumbline_core::repos::manager::RepoInfo;
+use plumbline_core::repos::remote::{FetchOutcome, RepoAuth, RepoConfig, TransferProgress};
 use plumbline_core::resources::ResourceKey;
+use plumbline_core::secrets::{SecretKind, Sensitive};
 use plumbline_core::sync::{SyncEvent, SyncResult};
 use plumbline_core::{AppStatus, EngineError};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -63,4 +69,103 @@ pub async fn sync_app(
         let _ = on_event.send(event);
     };
     shell.engine.sync(&name, &progress).await.map_err(report)
+}
+
+fn repo_error(e: RepoError) -> ErrorInfo {
+    ErrorInfo::from(&e)
+}
+
+#[tauri::command]
+pub fn list_repos(shell: State<'_, Shell>) -> Reply<Vec<RepoInfo>> {
+    shell.engine.repositories().list().map_err(repo_error)
+}
+
+/// Adds a repository; a secret typed in the same form goes straight to the keyring.
+#[tauri::command]
+pub fn add_repo(
+    shell: State<'_, Shell>,
+    config: RepoConfig,
+    secret: Option<Sensitive<String>>,
+) -> Reply<()> {
+    let repos = shell.engine.repositories();
+    let kind = secret_kind_of(&config);
+    let url = config.url.clone();
+    repos.add(config).map_err(repo_error)?;
+    if let (Some(secret), Some(kind)) = (secret, kind) {
+        repos.set_secret(&url, kind, &secret).map_err(repo_error)?;
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub fn update_repo(shell: State<'_, Shell>, config: RepoConfig) -> Reply<()> {
+    shell
+        .engine
+        .repositories()
+        .update(config)
+        .map_err(repo_error)
+}
+
+#[tauri::command]
+pub async fn remove_repo(shell: State<'_, Shell>, url: String) -> Reply<()> {
+    shell
+        .engine
+        .repositories()
+        .remove(&url)
+        .await
+        .map_err(repo_error)
+}
+
+#[tauri::command]
+pub fn set_repo_secret(
+    shell: State<'_, Shell>,
+    url: String,
+    kind: SecretKind,
+    value: Sensitive<String>,
+) -> Reply<()> {
+    let repos = shell.engine.repositories();
+    repos.set_secret(&url, kind, &value).map_err(repo_error)
+}
+
+#[tauri::command]
+pub fn delete_repo_secret(shell: State<'_, Shell>, url: String, kind: SecretKind) -> Reply<()> {
+    let repos = shell.engine.repositories();
+    repos.delete_secret(&url, kind).map_err(repo_error)
+}
+
+#[tauri::command]
+pub async fn fetch_repo(
+    shell: State<'_, Shell>,
+    url: String,
+    on_progress: Channel<TransferProgress>,
+) -> Reply<FetchOutcome> {
+    let progress = move |p: TransferProgress| {
+        let _ = on_progress.send(p);
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    let repos = shell.engine.repositories();
+    repos
+        .fetch(&url, progress, cancel)
+        .await
+        .map_err(repo_error)
+}
+
+#[tauri::command]
+pub fn cancel_fetch(shell: State<'_, Shell>, url: String) -> bool {
+    shell.engine.repositories().cancel(&url)
+}
+
+#[tauri::command]
+pub fn accept_host_key(shell: State<'_, Shell>, host: String, port: u16, key: String) -> Reply<()> {
+    let repos = shell.engine.repositories();
+    repos.accept_host_key(&host, port, &key).map_err(repo_error)
+}
+
+/// The secret an auth method uses, if any.
+fn secret_kind_of(config: &RepoConfig) -> Option<SecretKind> {
+    match config.auth {
+        RepoAuth::Https { .. } => Some(SecretKind::Password),
+        RepoAuth::SshKey { .. } => Some(SecretKind::KeyPassphrase),
+        _ => None,
+    }
 }

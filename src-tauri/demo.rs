@@ -5,6 +5,8 @@
 use kube_sandbox::{Sandbox, SandboxOptions};
 use plumbline_core::apps::{Application, Destination, MemoryStore};
 use plumbline_core::clusters::Kubeconfigs;
+use plumbline_core::repos::manager::{MemoryRepoStore, Repositories};
+use plumbline_core::secrets::MemorySecrets;
 use plumbline_core::{Engine, repos};
 use std::path::Path;
 use std::sync::Arc;
@@ -100,9 +102,17 @@ pub async fn start(dir: &Path) -> Result<Demo, DemoError> {
         ],
     )?;
 
+    // The demo's repository is local and public: nothing for the keyring.
+    let repositories = Repositories::new(
+        Arc::new(MemoryRepoStore::default()),
+        Arc::new(MemorySecrets::default()),
+        dir,
+        None,
+    );
     let engine = Arc::new(Engine::new(
         Kubeconfigs::load(&[kubeconfig]),
         Arc::new(MemoryStore::default()),
+        Arc::new(repositories),
     ));
     let mut app = Application {
         name: APP.into(),

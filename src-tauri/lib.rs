@@ -8,6 +8,8 @@ mod demo;
 use plumbline_core::Engine;
 use plumbline_core::Environment;
 use plumbline_core::clusters::{Kubeconfigs, default_kubeconfig_paths};
+use plumbline_core::repos::manager::Repositories;
+use plumbline_core::secrets::Keyring;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::Manager;
@@ -89,7 +91,17 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         if let Some(notice) = notice {
             tracing::warn!("{notice}");
         }
-        (Arc::new(Engine::new(kubeconfigs, Arc::new(store))), None)
+        let store = Arc::new(store);
+        let repositories = Repositories::new(
+            store.clone(),
+            Arc::new(Keyring::for_this_build()),
+            &data_dir,
+            std::env::var_os("HOME")
+                .as_deref()
+                .map(std::path::Path::new),
+        );
+        let engine = Engine::new(kubeconfigs, store, Arc::new(repositories));
+        (Arc::new(engine), None)
     };
     tracing::info!(data = %data_dir.display(), logs = %log_dir.display(), demo = demo_mode, "Plumbline started");
     app.manage(Shell {
@@ -119,6 +131,15 @@ pub fn run() {
             commands::app_status,
             commands::resource_diff,
             commands::sync_app,
+            commands::list_repos,
+            commands::add_repo,
+            commands::update_repo,
+            commands::remove_repo,
+            commands::set_repo_secret,
+            commands::delete_repo_secret,
+            commands::fetch_repo,
+            commands::cancel_fetch,
+            commands::accept_host_key,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

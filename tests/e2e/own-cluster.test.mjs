@@ -64,7 +64,7 @@ test("an application added in the form shows its status and is still there after
       await driver.request("POST", driver.s(`/element/${input}/value`), { text });
     };
     await type("guestbook", "web");
-    await type("/home/me/src/deploy", join(work, "deploy"));
+    await type("https://github.com/team/deploy.git", join(work, "deploy"));
     await type("apps/guestbook", "apps/web");
     await driver.click(await driver.waitFor('form[aria-label="Add application"] button[type="submit"]', "Add"));
 

@@ -18,7 +18,7 @@ pub struct Destination {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Application {
     pub name: String,
-    /// Local path of the Git repository.
+    /// URL of an added repository, or the path of a local Git repository.
     pub repo: String,
     /// Branch, tag or commit.
     pub revision: String,

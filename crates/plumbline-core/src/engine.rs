@@ -6,7 +6,8 @@ use crate::ipc::ErrorInfo;
 use crate::reconcile::{
     self, Comparison, ReconcileError, ResourceDiff, ResourceStatus, SyncStatus,
 };
-use crate::repos::Commit;
+use crate::repos::manager::Repositories;
+use crate::repos::{Commit, RepoError};
 use crate::resources::ResourceKey;
 use crate::sync::{self, SyncEvent, SyncResult};
 use serde::Serialize;
@@ -39,22 +40,31 @@ pub enum EngineError {
     NoSuchResource { app: String, key: ResourceKey },
     #[error("application {0:?} is already syncing; wait for that sync to finish")]
     Busy(String),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
 }
 
 /// Plumbline's engine over one set of kubeconfig files and one app store.
 pub struct Engine {
     clusters: Clusters,
     apps: Apps,
+    repositories: Arc<Repositories>,
     comparisons: Mutex<HashMap<String, Arc<Comparison>>>,
     syncing: Mutex<HashSet<String>>,
 }
 
 impl Engine {
-    /// An engine over `kubeconfigs` and the applications in `store`. Connects to nothing yet.
-    pub fn new(kubeconfigs: Kubeconfigs, store: Arc<dyn AppStore>) -> Self {
+    /// An engine over `kubeconfigs`, the applications in `store` and their `repositories`.
+    /// Connects to nothing yet.
+    pub fn new(
+        kubeconfigs: Kubeconfigs,
+        store: Arc<dyn AppStore>,
+        repositories: Arc<Repositories>,
+    ) -> Self {
         Self {
             clusters: Clusters::new(kubeconfigs),
             apps: Apps::new(store),
+            repositories,
             comparisons: Mutex::new(HashMap::new()),
             syncing: Mutex::new(HashSet::new()),
         }
@@ -68,6 +78,25 @@ impl Engine {
     /// The application catalogue.
     pub fn apps(&self) -> &Apps {
         &self.apps
+    }
+
+    /// The repositories the user added.
+    pub fn repositories(&self) -> &Arc<Repositories> {
+        &self.repositories
+    }
+
+    /// Where the app's files are read from: the clone of an added repository (cloned now if it
+    /// never was), or the local repository its `repo` names.
+    async fn source(&self, app: &Application) -> Result<std::path::PathBuf, EngineError> {
+        if self.repositories.get(&app.repo).is_err() {
+            return Ok(std::path::PathBuf::from(&app.repo));
+        }
+        let dir = self.repositories.clone_dir(&app.repo);
+        if !dir.join("HEAD").exists() {
+            let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            self.repositories.fetch(&app.repo, |_| {}, cancel).await?;
+        }
+        Ok(dir)
     }
 
     /// Compares the application now and remembers the result for [`Self::diff`].
@@ -153,7 +182,8 @@ impl Engine {
 
     async fn compare(&self, app: &Application) -> Result<Arc<Comparison>, EngineError> {
         let client = self.clusters.client(&app.destination.context).await?;
-        let comparison = Arc::new(reconcile::compare(app, &client).await?);
+        let source = self.source(app).await?;
+        let comparison = Arc::new(reconcile::compare(app, source, &client).await?);
         self.comparisons
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -3,6 +3,7 @@
 use crate::apps::AppError;
 use crate::engine::EngineError;
 use crate::reconcile::ReconcileError;
+use crate::repos::RepoError;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -14,6 +15,11 @@ pub enum ErrorCode {
     Busy,
     Cluster,
     Repository,
+    /// The repository needs a password, token or key passphrase: ask for it.
+    NeedsCredentials,
+    /// An SSH server's host key is not known yet: show it and ask whether to trust it.
+    UnknownHostKey,
+    Cancelled,
     Manifest,
     Store,
     Internal,
@@ -21,10 +27,25 @@ pub enum ErrorCode {
 
 /// An error as the UI shows it: what failed, and what the user can do about it.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct ErrorInfo {
     pub code: ErrorCode,
     pub message: String,
     pub detail: Option<String>,
+    /// With [`ErrorCode::UnknownHostKey`]: the key to show and, if the user trusts it, accept.
+    pub host_key: Option<Box<HostKeyPrompt>>,
+}
+
+/// An SSH host key for the user to check against what the server's owner publishes.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HostKeyPrompt {
+    pub host: String,
+    pub port: u16,
+    pub key_type: String,
+    pub fingerprint: String,
+    /// The public key, base64; sent back as is to accept it.
+    pub key: String,
 }
 
 impl ErrorInfo {
@@ -34,7 +55,67 @@ impl ErrorInfo {
             code,
             message: message.into(),
             detail: detail.map(str::to_string),
+            host_key: None,
         }
+    }
+}
+
+impl From<&RepoError> for ErrorInfo {
+    fn from(e: &RepoError) -> Self {
+        let (code, detail) = match e {
+            RepoError::NeedsCredentials { .. } => (
+                ErrorCode::NeedsCredentials,
+                Some("Enter the password, token or key passphrase for this repository."),
+            ),
+            RepoError::UnknownHostKey { .. } => (
+                ErrorCode::UnknownHostKey,
+                Some(
+                    "Compare the fingerprint with the one the server's owner publishes before you trust it.",
+                ),
+            ),
+            RepoError::HostKeyChanged { .. } => (ErrorCode::Repository, None),
+            RepoError::Cancelled { .. } => (ErrorCode::Cancelled, None),
+            RepoError::NotRegistered { .. } | RepoError::NotCloned { .. } => {
+                (ErrorCode::NotFound, None)
+            }
+            RepoError::AlreadyRegistered { .. } | RepoError::InvalidUrl { .. } => {
+                (ErrorCode::Invalid, None)
+            }
+            RepoError::Secret(_) => (ErrorCode::Store, None),
+            RepoError::Store(_) => (
+                ErrorCode::Store,
+                Some("Your repositories were not changed. Check the disk and try again."),
+            ),
+            RepoError::Fetch { .. } => (
+                ErrorCode::Repository,
+                Some(
+                    "Plumbline keeps using the last good clone. Check the address and your network.",
+                ),
+            ),
+            _ => (
+                ErrorCode::Repository,
+                Some("Check the application's repository and revision."),
+            ),
+        };
+        let mut info = Self::new(code, e.to_string(), detail);
+        if let RepoError::UnknownHostKey {
+            host,
+            port,
+            key_type,
+            fingerprint,
+            key,
+            ..
+        } = e
+        {
+            info.host_key = Some(Box::new(HostKeyPrompt {
+                host: host.clone(),
+                port: *port,
+                key_type: key_type.clone(),
+                fingerprint: fingerprint.clone(),
+                key: key.clone(),
+            }));
+        }
+        info
     }
 }
 
@@ -56,10 +137,9 @@ impl From<&EngineError> for ErrorInfo {
                     "Check that the cluster is running and that the context's credentials are valid.",
                 ),
             ),
-            EngineError::Reconcile(ReconcileError::Repo(_)) => (
-                ErrorCode::Repository,
-                Some("Check the application's repository path and revision."),
-            ),
+            EngineError::Reconcile(ReconcileError::Repo(e)) | EngineError::Repo(e) => {
+                return Self::from(e);
+            }
             EngineError::Reconcile(_) => (
                 ErrorCode::Manifest,
                 Some("Fix the manifest in Git and commit; Plumbline reads the committed files."),
@@ -87,6 +167,16 @@ pub fn typescript_bindings() -> String {
         apps::Destination::decl(&cfg),
         apps::Application::decl(&cfg),
         repos::Commit::decl(&cfg),
+        HostKeyPrompt::decl(&cfg),
+        repos::remote::RepoAuth::decl(&cfg),
+        repos::remote::RepoConfig::decl(&cfg),
+        repos::remote::TransferProgress::decl(&cfg),
+        repos::remote::ForcePush::decl(&cfg),
+        repos::remote::FetchOutcome::decl(&cfg),
+        repos::manager::RepoInfo::decl(&cfg),
+        repos::manager::CommitInfo::decl(&cfg),
+        repos::manager::Refs::decl(&cfg),
+        secrets::SecretKind::decl(&cfg),
         resources::ResourceKey::decl(&cfg),
         reconcile::SyncStatus::decl(&cfg),
         reconcile::ResourceSync::decl(&cfg),

@@ -182,12 +182,14 @@ pub fn api_for(client: &kube::Client, resolved: &Resolved, namespace: &str) -> A
     }
 }
 
-/// Renders the app at its revision, reads the live objects, and compares each pair.
+/// Renders the app at its revision from the Git repository at `source`, reads the live
+/// objects, and compares each pair.
 pub async fn compare(
     app: &Application,
+    source: PathBuf,
     client: &kube::Client,
 ) -> Result<Comparison, ReconcileError> {
-    let repo = PathBuf::from(&app.repo);
+    let repo = source;
     let (revision, path) = (app.revision.clone(), app.path.clone());
     let snapshot =
         tokio::task::spawn_blocking(move || repos::read_revision(&repo, &revision, &path))

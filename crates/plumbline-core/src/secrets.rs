@@ -54,7 +54,8 @@ pub struct SecretKey {
     pub kind: SecretKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
 pub enum SecretKind {
     /// An HTTPS password or access token.
     Password,

@@ -373,20 +373,21 @@ async fn a_clone_reports_progress_can_be_cancelled_and_operations_take_turns() {
         })
         .unwrap();
 
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&cancel);
+    // The user presses Cancel as soon as objects arrive.
+    let (canceller, cancel_url) = (Arc::clone(&repos), url.clone());
     let cancelled = repos
         .fetch(
             &url,
             move |p| {
                 if p.received_objects > 0 {
-                    flag.store(true, Ordering::Relaxed);
+                    assert!(canceller.cancel(&cancel_url), "the fetch is running");
                 }
             },
-            cancel,
+            Arc::new(AtomicBool::new(false)),
         )
         .await
         .unwrap_err();
+    assert!(!repos.cancel(&url), "nothing runs any more");
     assert!(
         matches!(cancelled, RepoError::Cancelled { .. }),
         "{cancelled}"
@@ -428,4 +429,80 @@ async fn a_clone_reports_progress_can_be_cancelled_and_operations_take_turns() {
         "progress counted the objects"
     );
     assert!(seen.lock().unwrap().len() > 1, "progress came in steps");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_on_a_private_repository_asks_for_credentials_then_syncs() {
+    use plumbline_core::Engine;
+    use plumbline_core::apps::{Application, Destination, MemoryStore};
+    use plumbline_core::clusters::Kubeconfigs;
+    use plumbline_core::ipc::ErrorCode;
+    use plumbline_core::reconcile::SyncStatus;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (upstream, server) = serve(dir.path(), "deploy.git");
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    let data = dir.path().join("data");
+    let repos = repositories(&data, None);
+    let url = server.url("private", "deploy.git");
+    repos
+        .add(RepoConfig {
+            url: url.clone(),
+            auth: RepoAuth::Https {
+                username: "ann".into(),
+            },
+        })
+        .unwrap();
+    let engine = Engine::new(
+        Kubeconfigs::load(std::slice::from_ref(&kubeconfig)),
+        Arc::new(MemoryStore::default()),
+        Arc::clone(&repos),
+    );
+    engine
+        .apps()
+        .add(Application {
+            name: "guestbook".into(),
+            repo: url.clone(),
+            revision: "main".into(),
+            path: "guestbook".into(),
+            destination: Destination {
+                context: "sandbox".into(),
+                namespace: "default".into(),
+            },
+        })
+        .unwrap();
+
+    let locked = engine.status("guestbook").await.unwrap();
+    assert_eq!(locked.sync, SyncStatus::Unknown);
+    assert_eq!(locked.error.unwrap().code, ErrorCode::NeedsCredentials);
+
+    repos
+        .set_secret(&url, SecretKind::Password, &Sensitive::new(PASSWORD.into()))
+        .unwrap();
+    let status = engine.status("guestbook").await.unwrap();
+    assert_eq!(status.sync, SyncStatus::OutOfSync, "{:?}", status.error);
+    let result = engine.sync("guestbook", &|_| {}).await.unwrap();
+    assert_eq!(
+        result.phase,
+        plumbline_core::sync::OperationPhase::Succeeded,
+        "{}",
+        result.message
+    );
+    assert_eq!(
+        engine.status("guestbook").await.unwrap().sync,
+        SyncStatus::Synced
+    );
+
+    // A new commit arrives with the next fetch.
+    upstream.push_change("from the next commit");
+    fetch(&repos, &url).await.unwrap();
+    assert_eq!(
+        engine.status("guestbook").await.unwrap().sync,
+        SyncStatus::OutOfSync
+    );
+    assert!(files_containing(&data, PASSWORD).is_empty());
 }

@@ -6,7 +6,9 @@ use kube::discovery::ApiResource;
 use plumbline_core::apps::{Application, Destination, MemoryStore};
 use plumbline_core::clusters::Kubeconfigs;
 use plumbline_core::reconcile::{ResourceSync, SyncStatus};
+use plumbline_core::repos::manager::{MemoryRepoStore, Repositories};
 use plumbline_core::resources::{ResourceKey, TRACKING_ANNOTATION};
+use plumbline_core::secrets::MemorySecrets;
 use plumbline_core::sync::{OperationPhase, ResultStatus, SyncEvent};
 use plumbline_core::{Engine, repos};
 use serde_json::json;
@@ -56,9 +58,16 @@ async fn world_with(
     sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
     let repo = dir.path().join("repo");
     repos::create_with_history(&repo, &[("first", files)]).unwrap();
+    let repositories = Repositories::new(
+        Arc::new(MemoryRepoStore::default()),
+        Arc::new(MemorySecrets::default()),
+        dir.path(),
+        None,
+    );
     let engine = Engine::new(
         Kubeconfigs::load(std::slice::from_ref(&kubeconfig)),
         Arc::new(MemoryStore::default()),
+        Arc::new(repositories),
     );
     engine
         .apps()

@@ -1,8 +1,12 @@
 // Generated from the Rust types in crates/plumbline-core by `make bindings`. Do not edit.
 
-export type ErrorCode = "NotFound" | "Invalid" | "Busy" | "Cluster" | "Repository" | "Manifest" | "Store" | "Internal";
+export type ErrorCode = "NotFound" | "Invalid" | "Busy" | "Cluster" | "Repository" | "NeedsCredentials" | "UnknownHostKey" | "Cancelled" | "Manifest" | "Store" | "Internal";
 
-export type ErrorInfo = { code: ErrorCode, message: string, detail: string | null, };
+export type ErrorInfo = { code: ErrorCode, message: string, detail: string | null, 
+/**
+ * With [`ErrorCode::UnknownHostKey`]: the key to show and, if the user trusts it, accept.
+ */
+hostKey: HostKeyPrompt | null, };
 
 export type ContextInfo = { name: string, cluster: string, server: string | null, user: string, namespace: string | null, 
 /**
@@ -30,7 +34,7 @@ namespace: string, };
 
 export type Application = { name: string, 
 /**
- * Local path of the Git repository.
+ * URL of an added repository, or the path of a local Git repository.
  */
 repo: string, 
 /**
@@ -47,6 +51,42 @@ export type Commit = { sha: string,
  * First line of the commit message.
  */
 summary: string, };
+
+export type HostKeyPrompt = { host: string, port: number, keyType: string, fingerprint: string, 
+/**
+ * The public key, base64; sent back as is to accept it.
+ */
+key: string, };
+
+export type RepoAuth = { "method": "none" } | { "method": "https", username: string, } | { "method": "sshKey", username: string, keyPath: string, } | { "method": "sshAgent", username: string, } | { "method": "credentialHelper" };
+
+export type RepoConfig = { url: string, auth: RepoAuth, };
+
+export type TransferProgress = { receivedObjects: number, totalObjects: number, receivedBytes: number, };
+
+export type ForcePush = { branch: string, old: string, new: string, };
+
+export type FetchOutcome = { 
+/**
+ * True when this was the first clone.
+ */
+cloned: boolean, forcePushed: Array<ForcePush>, };
+
+export type RepoInfo = { url: string, auth: RepoAuth, hasPassword: boolean, hasKeyPassphrase: boolean, cloned: boolean, 
+/**
+ * Why the last fetch failed, when it did; the clone before it is still in use.
+ */
+lastError: string | null, };
+
+export type CommitInfo = { sha: string, summary: string, author: string, 
+/**
+ * Seconds since the Unix epoch.
+ */
+time: number, };
+
+export type Refs = { branches: Array<string>, tags: Array<string>, };
+
+export type SecretKind = "password" | "keyPassphrase";
 
 export type ResourceKey = { group: string, kind: string, namespace: string, name: string, };
 

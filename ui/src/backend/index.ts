@@ -7,7 +7,12 @@ import type {
   ContextList,
   Environment,
   ErrorInfo,
+  FetchOutcome,
+  RepoConfig,
+  RepoInfo,
   ResourceDiff,
+  SecretKind,
+  TransferProgress,
   ResourceKey,
   SyncEvent,
   SyncResult,
@@ -23,6 +28,16 @@ export interface Backend {
   appStatus(name: string): Promise<AppStatus>;
   resourceDiff(name: string, key: ResourceKey): Promise<ResourceDiff>;
   syncApp(name: string, onEvent: (event: SyncEvent) => void): Promise<SyncResult>;
+  listRepos(): Promise<RepoInfo[]>;
+  /** Adds a repository; `secret` (password, token or key passphrase) goes to the keyring. */
+  addRepo(config: RepoConfig, secret: string | null): Promise<void>;
+  updateRepo(config: RepoConfig): Promise<void>;
+  removeRepo(url: string): Promise<void>;
+  setRepoSecret(url: string, kind: SecretKind, value: string): Promise<void>;
+  deleteRepoSecret(url: string, kind: SecretKind): Promise<void>;
+  fetchRepo(url: string, onProgress: (progress: TransferProgress) => void): Promise<FetchOutcome>;
+  cancelFetch(url: string): Promise<boolean>;
+  acceptHostKey(host: string, port: number, key: string): Promise<void>;
 }
 
 /** An error from the shell, carrying the engine's `{ code, message, detail }`. */
@@ -45,7 +60,7 @@ export function toBackendError(thrown: unknown): BackendError {
   if (thrown instanceof BackendError) return thrown;
   if (isErrorInfo(thrown)) return new BackendError(thrown);
   const message = thrown instanceof Error ? thrown.message : String(thrown);
-  return new BackendError({ code: "Internal", message, detail: null });
+  return new BackendError({ code: "Internal", message, detail: null, hostKey: null });
 }
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -68,4 +83,17 @@ export const tauriBackend: Backend = {
     channel.onmessage = onEvent;
     return call("sync_app", { name, onEvent: channel });
   },
+  listRepos: () => call("list_repos"),
+  addRepo: (config, secret) => call("add_repo", { config, secret }),
+  updateRepo: (config) => call("update_repo", { config }),
+  removeRepo: (url) => call("remove_repo", { url }),
+  setRepoSecret: (url, kind, value) => call("set_repo_secret", { url, kind, value }),
+  deleteRepoSecret: (url, kind) => call("delete_repo_secret", { url, kind }),
+  fetchRepo: (url, onProgress) => {
+    const channel = new Channel<TransferProgress>();
+    channel.onmessage = onProgress;
+    return call("fetch_repo", { url, onProgress: channel });
+  },
+  cancelFetch: (url) => call("cancel_fetch", { url }),
+  acceptHostKey: (host, port, key) => call("accept_host_key", { host, port, key }),
 };

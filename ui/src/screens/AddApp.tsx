@@ -1,15 +1,17 @@
 import { useState, type FormEvent } from "react";
 import { useBackend } from "../backend/context";
-import { toBackendError, type ContextList, type ErrorInfo } from "../backend";
+import { toBackendError, type ContextList, type ErrorInfo, type RepoInfo } from "../backend";
 import { ErrorNotice } from "../components/ErrorNotice";
 
 /** A form for a new application: which folder of which repository goes to which context. */
 export function AddApp({
   contexts,
+  repos,
   onAdded,
   onCancel,
 }: {
   contexts: ContextList | undefined;
+  repos: RepoInfo[] | undefined;
   onAdded: (name: string) => void;
   onCancel: () => void;
 }) {
@@ -58,8 +60,13 @@ export function AddApp({
         <input required placeholder="guestbook" {...field("name")} />
       </label>
       <label>
-        Repository (local Git folder)
-        <input required placeholder="/home/me/src/deploy" {...field("repo")} />
+        Repository (an added repository's URL, or a local Git folder)
+        <input required list="added-repos" placeholder="https://github.com/team/deploy.git" {...field("repo")} />
+        <datalist id="added-repos">
+          {repos?.map((r) => (
+            <option key={r.url} value={r.url} />
+          ))}
+        </datalist>
       </label>
       <label>
         Revision

@@ -1,6 +1,6 @@
 import { useBackend } from "../backend/context";
 import { useState } from "react";
-import type { Application, ContextList } from "../backend";
+import type { Application, ContextList, RepoInfo } from "../backend";
 import { StatusBadge } from "../components/StatusBadge";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { shortSha } from "../format";
@@ -35,11 +35,12 @@ function AppTile({ app, onOpen }: { app: Application; onOpen: () => void }) {
 interface OverviewProps {
   apps: Load<Application[]>;
   contexts: ContextList | undefined;
+  repos: RepoInfo[] | undefined;
   onOpenApp: (name: string) => void;
   onAppsChanged: () => void;
 }
 
-export function Overview({ apps, contexts, onOpenApp, onAppsChanged }: OverviewProps) {
+export function Overview({ apps, contexts, repos, onOpenApp, onAppsChanged }: OverviewProps) {
   const [adding, setAdding] = useState(false);
   return (
     <section className="screen" aria-labelledby="overview-title">
@@ -54,6 +55,7 @@ export function Overview({ apps, contexts, onOpenApp, onAppsChanged }: OverviewP
       {adding && (
         <AddApp
           contexts={contexts}
+          repos={repos}
           onCancel={() => setAdding(false)}
           onAdded={(name) => {
             setAdding(false);

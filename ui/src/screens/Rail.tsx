@@ -6,10 +6,12 @@ interface RailProps {
   selectedApp: string | null;
   onOpenOverview: () => void;
   onOpenApp: (name: string) => void;
+  onOpenRepos: () => void;
+  reposOpen: boolean;
 }
 
 /** The left rail: contexts (current marked), then applications grouped by context. */
-export function Rail({ contexts, apps, selectedApp, onOpenOverview, onOpenApp }: RailProps) {
+export function Rail({ contexts, apps, selectedApp, onOpenOverview, onOpenApp, onOpenRepos, reposOpen }: RailProps) {
   const byContext = new Map<string, Application[]>();
   for (const app of apps ?? []) {
     const list = byContext.get(app.destination.context) ?? [];
@@ -64,6 +66,14 @@ export function Rail({ contexts, apps, selectedApp, onOpenOverview, onOpenApp }:
         </div>
       ))}
       {apps && apps.length === 0 && <p className="rail-empty">No applications yet.</p>}
+      <button
+        type="button"
+        className={reposOpen ? "rail-app rail-section selected" : "rail-app rail-section"}
+        aria-current={reposOpen ? "page" : undefined}
+        onClick={onOpenRepos}
+      >
+        Repositories
+      </button>
     </nav>
   );
 }

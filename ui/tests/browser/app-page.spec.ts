@@ -65,6 +65,7 @@ test("an app that cannot be compared shows the reason in words, not a blank page
         code: "Manifest",
         message: "guestbook/deployment.yaml, line 7: did not find expected key",
         detail: "Fix the manifest in Git and commit; Plumbline reads the committed files.",
+        hostKey: null,
       },
     },
   });

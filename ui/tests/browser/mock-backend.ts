@@ -33,9 +33,105 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
       `${k.group}/${k.kind}/${k.namespace}/${k.name}`;
     const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+    // Repositories behind a pretend Git server: HTTPS wants the password "s3cret"; an SSH
+    // server's host key must be accepted first. Secrets stay in `keyring` and never come back.
+    type Repo = { url: string; auth: { method: string }; cloned: boolean; lastError: string | null };
+    const repos: Repo[] = [];
+    const keyring = new Map<string, string>();
+    const acceptedHosts = new Set<string>();
+    const cancelled = new Set<string>();
+    (window as unknown as { __keyring: Map<string, string> }).__keyring = keyring;
+    const repoInfo = (r: Repo) => ({
+      ...r,
+      hasPassword: keyring.has(`password ${r.url}`),
+      hasKeyPassphrase: keyring.has(`keyPassphrase ${r.url}`),
+    });
+    const findRepo = (url: unknown) => {
+      const repo = repos.find((r) => r.url === url);
+      if (!repo)
+        throw { code: "NotFound", message: `no repository ${String(url)} has been added`, detail: null, hostKey: null };
+      return repo;
+    };
+
     async function invoke(cmd: string, args: Record<string, unknown>): Promise<unknown> {
       calls.push(cmd);
       switch (cmd) {
+        case "list_repos":
+          return repos.map(repoInfo);
+        case "add_repo": {
+          const config = args.config as { url: string; auth: { method: string } };
+          if (!/^(https?:\/\/|ssh:\/\/|git@)/.test(config.url))
+            throw {
+              code: "Invalid",
+              message: `"${config.url}" is not a repository address: use https://host/path, ssh://user@host/path, user@host:path or file:///path`,
+              detail: null,
+              hostKey: null,
+            };
+          repos.push({ url: config.url, auth: config.auth, cloned: false, lastError: null });
+          const kind = config.auth.method === "https" ? "password" : "keyPassphrase";
+          if (args.secret) keyring.set(`${kind} ${config.url}`, String(args.secret));
+          return null;
+        }
+        case "set_repo_secret":
+          findRepo(args.url);
+          keyring.set(`${String(args.kind)} ${String(args.url)}`, String(args.value));
+          return null;
+        case "delete_repo_secret":
+          keyring.delete(`${String(args.kind)} ${String(args.url)}`);
+          return null;
+        case "remove_repo":
+          repos.splice(repos.indexOf(findRepo(args.url)), 1);
+          return null;
+        case "accept_host_key":
+          acceptedHosts.add(`${String(args.host)}:${String(args.port)}`);
+          return null;
+        case "cancel_fetch":
+          cancelled.add(String(args.url));
+          return true;
+        case "fetch_repo": {
+          const repo = findRepo(args.url);
+          const fail = (error: { code: string; message: string; detail: string | null; hostKey: unknown }) => {
+            repo.lastError = error.message;
+            throw error;
+          };
+          if (repo.url.startsWith("ssh://") && !acceptedHosts.has("git.example.com:2222"))
+            fail({
+              code: "UnknownHostKey",
+              message: "the SSH host key of git.example.com is not known yet",
+              detail: "Compare the fingerprint with the one the server's owner publishes before you trust it.",
+              hostKey: {
+                host: "git.example.com",
+                port: 2222,
+                keyType: "ssh-ed25519",
+                fingerprint: "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8",
+                key: "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+              },
+            });
+          if (repo.auth.method === "https" && keyring.get(`password ${repo.url}`) !== "s3cret")
+            fail({
+              code: "NeedsCredentials",
+              message: `${repo.url} needs credentials: the server refused the credentials`,
+              detail: "Enter the password, token or key passphrase for this repository.",
+              hostKey: null,
+            });
+          const channel = args.onProgress as { id: number };
+          let index = 0;
+          cancelled.delete(repo.url);
+          for (const received of [0, 1200, 2400]) {
+            // A "big" repository takes long enough to press Cancel.
+            await wait(repo.url.includes("big") ? 1500 : 80);
+            if (cancelled.has(repo.url))
+              throw { code: "Cancelled", message: `fetching ${repo.url} was cancelled`, detail: null, hostKey: null };
+            callbacks.get(channel.id)?.({
+              message: { receivedObjects: received, totalObjects: 2400, receivedBytes: received * 100 },
+              index: index++,
+            });
+          }
+          const cloned = !repo.cloned;
+          repo.cloned = true;
+          repo.lastError = null;
+          return { cloned, forcePushed: [] };
+        }
         case "environment":
           return s.environment;
         case "list_contexts":

@@ -79,6 +79,8 @@ pub struct Repositories {
     git_config: Option<PathBuf>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     last_errors: Mutex<HashMap<String, String>>,
+    /// The cancel flags of the fetches running now, by URL.
+    running: Mutex<HashMap<String, Arc<AtomicBool>>>,
 }
 
 impl Repositories {
@@ -101,6 +103,7 @@ impl Repositories {
             git_config: None,
             locks: Mutex::default(),
             last_errors: Mutex::default(),
+            running: Mutex::default(),
         }
     }
 
@@ -217,6 +220,10 @@ impl Repositories {
         let config = self.get(url)?;
         let lock = self.lock_for(url);
         let _held = lock.lock().await;
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(url.to_string(), Arc::clone(&cancel));
         let this = Arc::clone(self);
         let url_owned = url.to_string();
         let result =
@@ -228,12 +235,25 @@ impl Repositories {
                         message: format!("the fetch stopped unexpectedly: {e}"),
                     })
                 });
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(url);
         let mut errors = self.last_errors.lock().unwrap_or_else(|p| p.into_inner());
         match &result {
             Ok(_) => errors.remove(url),
             Err(e) => errors.insert(url.to_string(), e.to_string()),
         };
         result
+    }
+
+    /// Cancels the fetch of `url` that is running now; false when none is.
+    pub fn cancel(&self, url: &str) -> bool {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        running
+            .get(url)
+            .map(|flag| flag.store(true, std::sync::atomic::Ordering::Relaxed))
+            .is_some()
     }
 
     fn fetch_blocking(
