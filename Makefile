@@ -44,7 +44,7 @@ browser-test: ui
 
 e2e: app
 	cargo build -p kube-sandbox --bin kube-sandbox --locked
-	node --test tests/e2e/
+	scripts/with-keyring.sh node --test tests/e2e/
 
 ## bench: the sandbox's figures (memory at 10,000 objects, list latency, SSA throughput), release build
 bench:
@@ -60,5 +60,5 @@ sandbox-schema:
 
 ## screenshot: retake the README screenshots from the real window under Xvfb
 screenshot: deps-test app
-	SCREENSHOT_DIR=docs/screens node --test tests/e2e/
+	SCREENSHOT_DIR=docs/screens scripts/with-keyring.sh node --test tests/e2e/
 	cp docs/screens/diff.png docs/screenshot.png
