@@ -46,9 +46,11 @@ e2e: app
 	cargo build -p kube-sandbox --bin kube-sandbox --locked
 	scripts/with-keyring.sh node --test tests/e2e/
 
-## bench: the sandbox's figures (memory at 10,000 objects, list latency, SSA throughput), release build
-bench:
+## bench: the figures, release build: the sandbox (memory at 10,000 objects, list latency, SSA
+## throughput) and Git (clone and fetch of 5,000 commits through git2 beside the git command line)
+bench: deps-test
 	cargo bench -p kube-sandbox --bench api --locked
+	cargo bench -p plumbline-core --bench git --locked
 
 ## bindings: regenerate ui/src/backend/bindings.ts from the Rust types
 bindings:
