@@ -54,6 +54,8 @@ pub enum Access {
 /// The user names kubeconfigs and error messages use for each token.
 pub const ADMIN_USER: &str = "sandbox-admin";
 pub const READ_ONLY_USER: &str = "sandbox-reader";
+/// The user the client certificate names (its CN), in the group `system:masters`.
+pub const CERT_ADMIN_USER: &str = "sandbox-cert-admin";
 
 /// How to start a sandbox.
 #[derive(Debug, Clone)]
@@ -84,6 +86,8 @@ impl Default for SandboxOptions {
 pub struct Sandbox {
     addr: SocketAddr,
     ca_pem: String,
+    client_cert_pem: String,
+    client_key_pem: String,
     token: String,
     read_only_token: String,
     shared: Arc<Shared>,
@@ -97,9 +101,20 @@ impl Sandbox {
     pub async fn start(options: SandboxOptions) -> Result<Self, SandboxError> {
         let material = tls::generate()?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        // Client certificates are optional, as on kube-apiserver: a request without one
+        // authenticates with its bearer token.
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(material.ca_der.clone())?;
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            roots.into(),
+            provider.clone(),
+        )
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| rustls::Error::General(e.to_string()))?;
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
+            .with_client_cert_verifier(verifier)
             .with_single_cert(
                 vec![material.server_cert_der.clone()],
                 pki_types::PrivateKeyDer::Pkcs8(material.server_key_der.clone_key()),
@@ -143,6 +158,8 @@ impl Sandbox {
         Ok(Self {
             addr,
             ca_pem: material.ca_pem,
+            client_cert_pem: material.client_cert_pem,
+            client_key_pem: material.client_key_pem,
             token,
             read_only_token,
             shared,
@@ -255,14 +272,41 @@ impl Sandbox {
 
     /// A kubeconfig whose user holds the token with `access`.
     pub fn kubeconfig_yaml_for(&self, access: Access, context: &str) -> String {
+        let user = match access {
+            Access::Admin => ADMIN_USER,
+            Access::ReadOnly => READ_ONLY_USER,
+        };
+        let stanza = format!("token: {}", self.token(access));
+        self.kubeconfig_yaml_with_user(context, user, &stanza)
+    }
+
+    /// The bearer token with `access`, for exec credential plugins in tests.
+    pub fn token(&self, access: Access) -> &str {
+        match access {
+            Access::Admin => &self.token,
+            Access::ReadOnly => &self.read_only_token,
+        }
+    }
+
+    /// A kubeconfig whose user authenticates with the sandbox's admin client certificate.
+    pub fn kubeconfig_yaml_with_client_certificate(&self, context: &str) -> String {
+        use base64::Engine;
+        let b64 = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
+        let stanza = format!(
+            "client-certificate-data: {}\n    client-key-data: {}",
+            b64(&self.client_cert_pem),
+            b64(&self.client_key_pem)
+        );
+        self.kubeconfig_yaml_with_user(context, CERT_ADMIN_USER, &stanza)
+    }
+
+    /// A kubeconfig for this sandbox whose user `user` is given by `stanza`: the YAML lines
+    /// under `user:`, indented by four spaces after the first (`exec:` blocks, for instance).
+    pub fn kubeconfig_yaml_with_user(&self, context: &str, user: &str, stanza: &str) -> String {
         use base64::Engine;
         let ca = base64::engine::general_purpose::STANDARD.encode(&self.ca_pem);
-        let (user, token) = match access {
-            Access::Admin => (ADMIN_USER, &self.token),
-            Access::ReadOnly => (READ_ONLY_USER, &self.read_only_token),
-        };
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: {context}\n  cluster:\n    server: {url}\n    certificate-authority-data: {ca}\nusers:\n- name: {user}\n  user:\n    token: {token}\ncontexts:\n- name: {context}\n  context:\n    cluster: {context}\n    user: {user}\n    namespace: default\ncurrent-context: {context}\n",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: {context}\n  cluster:\n    server: {url}\n    certificate-authority-data: {ca}\nusers:\n- name: {user}\n  user:\n    {stanza}\ncontexts:\n- name: {context}\n  context:\n    cluster: {context}\n    user: {user}\n    namespace: default\ncurrent-context: {context}\n",
             url = self.url(),
         )
     }
@@ -349,9 +393,14 @@ async fn serve(listener: TcpListener, acceptor: TlsAcceptor, app: axum::Router) 
             accepted = listener.accept() => {
                 let Ok((tcp, _)) = accepted else { continue };
                 let acceptor = acceptor.clone();
-                let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                let app = app.clone();
                 connections.spawn(async move {
                     let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    // rustls has verified a presented certificate against the sandbox's CA;
+                    // the sandbox issues client certificates to its admin only.
+                    let certified = tls.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
+                    let app = app.layer(axum::Extension(http::PeerCertificate(certified)));
+                    let service = hyper_util::service::TowerToHyperService::new(app);
                     let _ = auto::Builder::new(TokioExecutor::new())
                         .serve_connection(TokioIo::new(tls), service)
                         .await;

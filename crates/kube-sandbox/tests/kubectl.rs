@@ -134,6 +134,57 @@ async fn a_wrong_token_is_unauthorized() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_client_certificate_authenticates_and_a_foreign_one_does_not() {
+    let (sandbox, dir, _) = sandbox().await;
+    let certified = dir.path().join("cert-kubeconfig");
+    std::fs::write(
+        &certified,
+        sandbox.kubeconfig_yaml_with_client_certificate("sandbox"),
+    )
+    .unwrap();
+    let names = stdout(&kubectl(&certified, &["get", "namespaces", "-o", "name"]));
+    assert!(names.contains("namespace/default"), "{names}");
+    let manifest = dir.path().join("by-cert.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: by-cert, namespace: default}\n",
+    )
+    .unwrap();
+    let created = stdout(&apply(&certified, &manifest));
+    assert!(
+        created.contains("configmap/by-cert serverside-applied"),
+        "{created}"
+    );
+
+    // A certificate from another sandbox's CA is not trusted here.
+    let other = Sandbox::start(SandboxOptions {
+        controllers: None,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let foreign = other
+        .kubeconfig_yaml_with_client_certificate("sandbox")
+        .replace(&other.url(), &sandbox.url());
+    let foreign_ca_swapped = dir.path().join("foreign-kubeconfig");
+    // Keep this sandbox's CA so that only the client certificate is foreign.
+    let ours = sandbox.kubeconfig_yaml_with_client_certificate("sandbox");
+    let ca_line = |yaml: &str| {
+        yaml.lines()
+            .find(|l| l.contains("certificate-authority-data"))
+            .unwrap()
+            .to_string()
+    };
+    std::fs::write(
+        &foreign_ca_swapped,
+        foreign.replace(&ca_line(&foreign), &ca_line(&ours)),
+    )
+    .unwrap();
+    let refused = kubectl(&foreign_ca_swapped, &["get", "namespaces"]);
+    assert!(!refused.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn kubectl_get_watch_receives_events() {
     let (_sandbox, dir, kubeconfig) = sandbox().await;
     let mut watcher = Command::new("kubectl")
