@@ -8,6 +8,7 @@
 use plumbline_core::apps::{AppStore, Application, StoreError};
 use plumbline_core::repos::manager::RepoStore;
 use plumbline_core::repos::remote::RepoConfig;
+use plumbline_core::settings::{Settings, SettingsStore};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -18,6 +19,7 @@ use tauri_plugin_store::{Store, StoreExt};
 
 const APPS: &str = "applications";
 const REPOSITORIES: &str = "repositories";
+const SETTINGS: &str = "settings";
 
 pub struct PluginAppStore {
     store: Arc<Store<Wry>>,
@@ -95,6 +97,10 @@ impl PluginAppStore {
     }
 
     fn save_list<T: Serialize>(&self, key: &str, items: &[T]) -> Result<(), StoreError> {
+        self.save_value(key, items)
+    }
+
+    fn save_value<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<(), StoreError> {
         let write_error = |e: &dyn std::fmt::Display| StoreError::Write {
             location: self.path.display().to_string(),
             message: e.to_string(),
@@ -102,7 +108,7 @@ impl PluginAppStore {
         if self.path.exists() {
             std::fs::copy(&self.path, backup_path(&self.path)).map_err(|e| write_error(&e))?;
         }
-        let value = serde_json::to_value(items).map_err(|e| write_error(&e))?;
+        let value = serde_json::to_value(value).map_err(|e| write_error(&e))?;
         self.store.set(key, value);
         self.store.save().map_err(|e| write_error(&e))
     }
@@ -115,6 +121,19 @@ impl AppStore for PluginAppStore {
 
     fn save(&self, apps: &[Application]) -> Result<(), StoreError> {
         self.save_list(APPS, apps)
+    }
+}
+
+impl SettingsStore for PluginAppStore {
+    fn load(&self) -> Result<Settings, StoreError> {
+        match self.store.get(SETTINGS) {
+            None => Ok(Settings::default()),
+            Some(value) => serde_json::from_value(value).map_err(|e| read_error(&self.path, e)),
+        }
+    }
+
+    fn save(&self, settings: &Settings) -> Result<(), StoreError> {
+        self.save_value(SETTINGS, settings)
     }
 }
 

@@ -18,6 +18,12 @@ fn main() {
         "fetch_repo",
         "cancel_fetch",
         "accept_host_key",
+        "probe_context",
+        "list_namespaces",
+        "protect_context",
+        "add_kubeconfig",
+        "remove_kubeconfig",
+        "get_settings",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

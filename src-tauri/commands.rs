@@ -3,7 +3,7 @@
 use crate::Shell;
 use plumbline_core::Environment;
 use plumbline_core::apps::Application;
-use plumbline_core::clusters::ContextList;
+use plumbline_core::clusters::{ContextList, ContextState};
 use plumbline_core::ipc::ErrorInfo;
 use plumbline_core::reconcile::ResourceDiff;
 use plumbline_core::repos::RepoError;
@@ -11,6 +11,7 @@ use plumbline_core::repos::manager::RepoInfo;
 use plumbline_core::repos::remote::{FetchOutcome, RepoAuth, RepoConfig, TransferProgress};
 use plumbline_core::resources::ResourceKey;
 use plumbline_core::secrets::{SecretKind, Sensitive};
+use plumbline_core::settings::Settings;
 use plumbline_core::sync::{SyncEvent, SyncResult};
 use plumbline_core::{AppStatus, EngineError};
 use std::sync::Arc;
@@ -62,13 +63,52 @@ pub async fn resource_diff(
 pub async fn sync_app(
     shell: State<'_, Shell>,
     name: String,
+    confirmation: Option<String>,
     on_event: Channel<SyncEvent>,
 ) -> Reply<SyncResult> {
     let progress = move |event: SyncEvent| {
         // A closed channel means the window went away; the sync still finishes.
         let _ = on_event.send(event);
     };
-    shell.engine.sync(&name, &progress).await.map_err(report)
+    let engine = &shell.engine;
+    engine
+        .sync(&name, confirmation.as_deref(), &progress)
+        .await
+        .map_err(report)
+}
+
+/// Connects to a context (if needed) and reports its state.
+#[tauri::command]
+pub async fn probe_context(shell: State<'_, Shell>, name: String) -> Reply<ContextState> {
+    Ok(shell.engine.probe_context(&name).await)
+}
+
+#[tauri::command]
+pub async fn list_namespaces(shell: State<'_, Shell>, context: String) -> Reply<Vec<String>> {
+    shell.engine.namespaces(&context).await.map_err(report)
+}
+
+#[tauri::command]
+pub fn protect_context(shell: State<'_, Shell>, name: String, protected: bool) -> Reply<()> {
+    shell
+        .engine
+        .protect_context(&name, protected)
+        .map_err(report)
+}
+
+#[tauri::command]
+pub fn get_settings(shell: State<'_, Shell>) -> Reply<Settings> {
+    shell.engine.settings().map_err(report)
+}
+
+#[tauri::command]
+pub fn add_kubeconfig(shell: State<'_, Shell>, path: String) -> Reply<ContextList> {
+    shell.engine.add_kubeconfig_file(&path).map_err(report)
+}
+
+#[tauri::command]
+pub fn remove_kubeconfig(shell: State<'_, Shell>, path: String) -> Reply<ContextList> {
+    shell.engine.remove_kubeconfig_file(&path).map_err(report)
 }
 
 fn repo_error(e: RepoError) -> ErrorInfo {

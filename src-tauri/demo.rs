@@ -4,9 +4,10 @@
 
 use kube_sandbox::{Sandbox, SandboxOptions};
 use plumbline_core::apps::{Application, Destination, MemoryStore};
-use plumbline_core::clusters::Kubeconfigs;
+use plumbline_core::clusters::{Clusters, Kubeconfigs};
 use plumbline_core::repos::manager::{MemoryRepoStore, Repositories};
 use plumbline_core::secrets::MemorySecrets;
+use plumbline_core::settings::MemorySettings;
 use plumbline_core::{Engine, repos};
 use std::path::Path;
 use std::sync::Arc;
@@ -110,9 +111,10 @@ pub async fn start(dir: &Path) -> Result<Demo, DemoError> {
         None,
     );
     let engine = Arc::new(Engine::new(
-        Kubeconfigs::load(&[kubeconfig]),
+        Clusters::new(Kubeconfigs::load(&[kubeconfig])),
         Arc::new(MemoryStore::default()),
         Arc::new(repositories),
+        Arc::new(MemorySettings::default()),
     ));
     let mut app = Application {
         name: APP.into(),
@@ -129,7 +131,7 @@ pub async fn start(dir: &Path) -> Result<Demo, DemoError> {
         .apps()
         .add(app.clone())
         .map_err(plumbline_core::EngineError::from)?;
-    let first = engine.sync(APP, &|_| {}).await?;
+    let first = engine.sync(APP, None, &|_| {}).await?;
     if first.phase != plumbline_core::sync::OperationPhase::Succeeded {
         return Err(DemoError::Seed(first.message));
     }

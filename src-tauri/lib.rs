@@ -7,7 +7,7 @@ mod demo;
 
 use plumbline_core::Engine;
 use plumbline_core::Environment;
-use plumbline_core::clusters::{Kubeconfigs, default_kubeconfig_paths};
+use plumbline_core::clusters::{Clusters, default_kubeconfig_paths};
 use plumbline_core::repos::manager::Repositories;
 use plumbline_core::secrets::Keyring;
 use std::path::PathBuf;
@@ -70,8 +70,9 @@ fn init_logging(log_dir: &std::path::Path) -> Option<tracing_appender::non_block
     guard
 }
 
-fn wants_demo(kubeconfigs: &Kubeconfigs) -> bool {
-    std::env::var("PLUMBLINE_DEMO").is_ok_and(|v| v == "1" || v == "true") || kubeconfigs.is_empty()
+fn wants_demo(clusters: &Clusters) -> bool {
+    std::env::var("PLUMBLINE_DEMO").is_ok_and(|v| v == "1" || v == "true")
+        || clusters.kubeconfigs().is_empty()
 }
 
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
@@ -79,8 +80,9 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let log_guard = init_logging(&log_dir);
     std::fs::create_dir_all(&data_dir)?;
 
-    let kubeconfigs = Kubeconfigs::load(&default_kubeconfig_paths());
-    let demo_mode = wants_demo(&kubeconfigs);
+    // Exec credential plugins are looked for on the login shell's PATH, as in a terminal.
+    let clusters = Clusters::from_paths(default_kubeconfig_paths()).with_login_shell_path();
+    let demo_mode = wants_demo(&clusters);
     let (engine, demo) = if demo_mode {
         tracing::info!("starting in demo mode");
         let demo = tauri::async_runtime::block_on(demo::start(&data_dir.join("demo")))?;
@@ -100,9 +102,10 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
                 .as_deref()
                 .map(std::path::Path::new),
         );
-        let engine = Engine::new(kubeconfigs, store, Arc::new(repositories));
+        let engine = Engine::new(clusters, store.clone(), Arc::new(repositories), store);
         (Arc::new(engine), None)
     };
+    watch_kubeconfigs(app.handle().clone(), engine.clone());
     tracing::info!(data = %data_dir.display(), logs = %log_dir.display(), demo = demo_mode, "Plumbline started");
     app.manage(Shell {
         engine,
@@ -116,6 +119,21 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         _log_guard: log_guard,
     });
     Ok(())
+}
+
+/// Re-reads the kubeconfig files when they change on disk and tells the window, which then
+/// lists the contexts again. A stat of each file every two seconds costs next to nothing.
+fn watch_kubeconfigs(app: tauri::AppHandle, engine: Arc<Engine>) {
+    use tauri::Emitter;
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            if engine.reload_contexts_if_changed() {
+                tracing::info!("kubeconfig files changed; contexts re-read");
+                let _ = app.emit("contexts-changed", ());
+            }
+        }
+    });
 }
 
 /// Starts the desktop app.
@@ -140,6 +158,12 @@ pub fn run() {
             commands::fetch_repo,
             commands::cancel_fetch,
             commands::accept_host_key,
+            commands::probe_context,
+            commands::list_namespaces,
+            commands::protect_context,
+            commands::add_kubeconfig,
+            commands::remove_kubeconfig,
+            commands::get_settings,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

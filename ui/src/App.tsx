@@ -1,18 +1,34 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useBackend } from "./backend/context";
 import { ErrorBoundary, ErrorNotice } from "./components/ErrorNotice";
 import { useLoad } from "./useLoad";
 import { AppPage } from "./screens/AppPage";
 import { Overview } from "./screens/Overview";
 import { Rail } from "./screens/Rail";
+import { Contexts } from "./screens/Contexts";
 import { Repositories } from "./screens/Repositories";
 
-type View = { screen: "overview" } | { screen: "app"; name: string } | { screen: "repos" };
+type View = { screen: "overview" } | { screen: "app"; name: string } | { screen: "repos" } | { screen: "contexts" };
 
 export function App() {
   const backend = useBackend();
   const [environment] = useLoad(() => backend.environment(), "environment");
-  const [contexts] = useLoad(() => backend.listContexts(), "contexts");
+  const [contexts, reloadContexts] = useLoad(() => backend.listContexts(), "contexts");
+  // Kubeconfig files edited on disk are re-read by the shell, which says so here.
+  useEffect(() => {
+    let stop: (() => void) | undefined;
+    let live = true;
+    backend.onContextsChanged(reloadContexts).then(
+      (unlisten) => (live ? (stop = unlisten) : unlisten()),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+      stop?.();
+    };
+    // Subscribes once; `reloadContexts` only bumps a counter.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [backend]);
   const [apps, reloadApps] = useLoad(() => backend.listApps(), "apps");
   const [repos, reloadRepos] = useLoad(() => backend.listRepos(), "repos");
   const [view, setView] = useState<View>({ screen: "overview" });
@@ -27,6 +43,7 @@ export function App() {
         onOpenApp={(name) => setView({ screen: "app", name })}
         onOpenRepos={() => setView({ screen: "repos" })}
         reposOpen={view.screen === "repos"}
+        onOpenContexts={() => setView({ screen: "contexts" })}
       />
       <main className="main">
         {environment.value?.demo && (
@@ -41,6 +58,7 @@ export function App() {
           </button>
           {view.screen === "app" && <span> › {view.name}</span>}
           {view.screen === "repos" && <span> › Repositories</span>}
+          {view.screen === "contexts" && <span> › Contexts</span>}
         </nav>
         {environment.state === "failed" && (
           <ErrorNotice title="Plumbline's backend did not answer." error={environment.error} />
@@ -58,6 +76,7 @@ export function App() {
           )}
           {view.screen === "app" && <AppPage name={view.name} />}
           {view.screen === "repos" && <Repositories repos={repos} onChanged={reloadRepos} />}
+          {view.screen === "contexts" && <Contexts contexts={contexts.value} onChanged={reloadContexts} />}
         </ErrorBoundary>
       </main>
     </div>

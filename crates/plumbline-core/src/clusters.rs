@@ -22,6 +22,10 @@ pub struct ContextInfo {
     pub file: String,
     /// True for the merged `current-context`.
     pub current: bool,
+    /// What Plumbline last learned of the cluster.
+    pub state: ContextState,
+    /// Sync, prune and rollback here ask the user to type the context's name.
+    pub protected: bool,
 }
 
 /// A kubeconfig file that could not be read; the others still load.
@@ -45,6 +49,15 @@ pub enum ClusterError {
     UnknownContext(String),
     #[error("context {context:?} cannot be used: {message}")]
     Config { context: String, message: String },
+    #[error(
+        "the credential plugin {command:?} of context {context:?} did not run: {message}. It was looked for on this PATH: {path}"
+    )]
+    CredentialPlugin {
+        context: String,
+        command: String,
+        message: String,
+        path: String,
+    },
     #[error("cluster of context {context:?} did not answer: {message}")]
     Unreachable { context: String, message: String },
 }
@@ -148,6 +161,8 @@ impl Kubeconfigs {
                         .map(|p| p.display().to_string())
                         .unwrap_or_default(),
                     current: Some(named.name.as_str()) == current,
+                    state: ContextState::NotConnected,
+                    protected: false,
                 }
             })
             .collect();
@@ -161,6 +176,115 @@ impl Kubeconfigs {
     fn has_context(&self, name: &str) -> bool {
         self.merged.contexts.iter().any(|c| c.name == name)
     }
+
+    /// Everything that decides how `context` connects, to tell whether it changed.
+    fn definition(&self, context: &str) -> Option<String> {
+        let ctx = self.merged.contexts.iter().find(|c| c.name == context)?;
+        let inner = ctx.context.as_ref()?;
+        let cluster = self
+            .merged
+            .clusters
+            .iter()
+            .find(|c| c.name == inner.cluster);
+        let user = inner
+            .user
+            .as_ref()
+            .and_then(|u| self.merged.auth_infos.iter().find(|a| &a.name == u));
+        serde_json::to_string(&(ctx, cluster, user)).ok()
+    }
+}
+
+/// Names a failed request the way the user can act on it.
+fn classify(error: &kube::Error) -> ContextState {
+    let message = error_chain(error);
+    match error {
+        kube::Error::Api(status) if status.code == 401 || status.code == 403 => {
+            ContextState::Unauthorized {
+                message: status.message.clone(),
+            }
+        }
+        kube::Error::Auth(_) => ContextState::Unauthorized { message },
+        _ => {
+            let lower = message.to_lowercase();
+            if ["certificate", "tls", "handshake", "x509"]
+                .iter()
+                .any(|w| lower.contains(w))
+            {
+                ContextState::TlsError { message }
+            } else {
+                ContextState::Unreachable { message }
+            }
+        }
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = s.source();
+    }
+    message
+}
+
+/// Resolves a plugin named without a folder on `path`, and gives the plugin that PATH.
+fn use_plugin_path(exec: &mut kube::config::ExecConfig, path: &str) {
+    if let Some(command) = exec.command.as_mut()
+        && !command.contains('/')
+        && let Some(found) = std::env::split_paths(path)
+            .map(|dir| dir.join(&*command))
+            .find(|candidate| candidate.is_file())
+    {
+        *command = found.display().to_string();
+    }
+    let env = exec.env.get_or_insert_with(Vec::new);
+    if !env
+        .iter()
+        .any(|e| e.get("name").is_some_and(|n| n == "PATH"))
+    {
+        env.push(HashMap::from([
+            ("name".to_string(), "PATH".to_string()),
+            ("value".to_string(), path.to_string()),
+        ]));
+    }
+}
+
+/// The PATH a login shell sets up (`$SHELL -l -c`), for an app started from a desktop
+/// launcher whose environment lacks what the user's profile adds (Homebrew, gcloud, aws).
+/// `None` when the shell does not answer within a few seconds.
+pub fn login_shell_path(shell: &Path, home: Option<&Path>) -> Option<String> {
+    let mut command = std::process::Command::new(shell);
+    command
+        .args(["-l", "-c", "printf '%s' \"$PATH\""])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    if let Some(home) = home {
+        command.env("HOME", home);
+    }
+    let mut child = command.spawn().ok()?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => break,
+            Ok(Some(_)) | Err(_) => return None,
+            Ok(None) if std::time::Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
+    let path = out.trim().to_string();
+    (!path.is_empty()).then_some(path)
 }
 
 fn describe_kubeconfig_error(e: &kube::config::KubeconfigError) -> String {
@@ -177,28 +301,221 @@ fn describe_kubeconfig_error(e: &kube::config::KubeconfigError) -> String {
 
 /// Clients per context, created on first use and shared afterwards. Nothing connects until a
 /// caller asks for a context.
+/// What Plumbline knows of a context's cluster, with the server's own words.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(
+    tag = "state",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum ContextState {
+    /// Plumbline has not talked to it yet (it never connects at start-up).
+    NotConnected,
+    Connected {
+        version: String,
+    },
+    /// No answer: the server is down, the address is wrong, or a network is in the way.
+    Unreachable {
+        message: String,
+    },
+    /// The server answered but refused the credentials, or the credential plugin failed.
+    Unauthorized {
+        message: String,
+    },
+    /// The TLS handshake failed: a certificate the kubeconfig does not trust.
+    TlsError {
+        message: String,
+    },
+    /// The kubeconfig entry itself cannot be used.
+    Invalid {
+        message: String,
+    },
+}
+
+/// How long a context may take to answer a probe before it is called unreachable.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
+
 pub struct Clusters {
-    kubeconfigs: Kubeconfigs,
+    kubeconfigs: std::sync::RwLock<Kubeconfigs>,
+    /// The files read, and when each was last changed (None: absent).
+    files: Mutex<Vec<(PathBuf, Option<std::time::SystemTime>)>>,
     clients: Mutex<HashMap<String, Arc<OnceCell<kube::Client>>>>,
+    states: Mutex<HashMap<String, ContextState>>,
+    /// Where credential plugins are looked for: the login shell's PATH when known.
+    plugin_path: OnceCell<Option<String>>,
+    login_shell: bool,
+}
+
+fn stamp(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 impl Clusters {
     /// Clients for the contexts of `kubeconfigs`; none is created yet.
     pub fn new(kubeconfigs: Kubeconfigs) -> Self {
         Self {
-            kubeconfigs,
+            kubeconfigs: std::sync::RwLock::new(kubeconfigs),
+            files: Mutex::new(Vec::new()),
             clients: Mutex::new(HashMap::new()),
+            states: Mutex::new(HashMap::new()),
+            plugin_path: OnceCell::new(),
+            login_shell: false,
         }
     }
 
+    /// Contexts from `paths`, which [`Self::reload_if_changed`] re-reads when they change.
+    pub fn from_paths(paths: Vec<PathBuf>) -> Self {
+        let clusters = Self::new(Kubeconfigs::default());
+        clusters.set_paths(paths);
+        clusters
+    }
+
+    /// Reads contexts from `paths` from now on (the defaults plus files the user added).
+    pub fn set_paths(&self, paths: Vec<PathBuf>) {
+        let stamped = paths.into_iter().map(|p| {
+            let s = stamp(&p);
+            (p, s)
+        });
+        *self.files.lock().unwrap_or_else(|p| p.into_inner()) = stamped.collect();
+        self.reload();
+    }
+
+    /// The files contexts are read from.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        let files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        files.iter().map(|(p, _)| p.clone()).collect()
+    }
+
+    /// Re-reads the files when one of them changed, appeared or went; true when it did.
+    /// Connections of contexts whose definition changed are dropped.
+    pub fn reload_if_changed(&self) -> bool {
+        let changed = {
+            let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+            let mut changed = false;
+            for (path, seen) in files.iter_mut() {
+                let now = stamp(path);
+                if now != *seen {
+                    *seen = now;
+                    changed = true;
+                }
+            }
+            changed
+        };
+        if changed {
+            self.reload();
+        }
+        changed
+    }
+
+    fn reload(&self) {
+        let fresh = Kubeconfigs::load(&self.paths());
+        let mut current = self.kubeconfigs.write().unwrap_or_else(|p| p.into_inner());
+        let stale: Vec<String> = current
+            .merged
+            .contexts
+            .iter()
+            .map(|c| c.name.clone())
+            .filter(|name| current.definition(name) != fresh.definition(name))
+            .collect();
+        *current = fresh;
+        drop(current);
+        for name in stale {
+            self.forget(&name);
+            self.states
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&name);
+        }
+    }
+
+    /// Looks for exec credential plugins on `path` (and gives it to them as their PATH), as a
+    /// terminal would: an app started from a desktop launcher lacks the login shell's PATH.
+    pub fn with_plugin_path(self, path: Option<String>) -> Self {
+        let _ = self.plugin_path.set(path);
+        self
+    }
+
+    /// Takes the plugin PATH from the user's login shell (`$SHELL -l`), asked once, when a
+    /// context first connects: start-up never waits for a shell.
+    pub fn with_login_shell_path(mut self) -> Self {
+        self.login_shell = true;
+        self
+    }
+
+    async fn plugin_path(&self) -> Option<String> {
+        let login_shell = self.login_shell;
+        self.plugin_path
+            .get_or_init(|| async move {
+                if !login_shell {
+                    return None;
+                }
+                let shell = std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into());
+                let home = std::env::var_os("HOME");
+                tokio::task::spawn_blocking(move || {
+                    login_shell_path(Path::new(&shell), home.as_deref().map(Path::new))
+                })
+                .await
+                .ok()
+                .flatten()
+            })
+            .await
+            .clone()
+    }
+
+    /// The last known state of `context`.
+    pub fn state(&self, context: &str) -> ContextState {
+        self.states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(context)
+            .cloned()
+            .unwrap_or(ContextState::NotConnected)
+    }
+
+    /// Connects to `context` if needed and asks the server for its version, within seconds.
+    pub async fn probe(&self, context: &str) -> ContextState {
+        let state = match self.client(context).await {
+            Err(e @ ClusterError::CredentialPlugin { .. }) => ContextState::Unauthorized {
+                message: e.to_string(),
+            },
+            Err(e) => ContextState::Invalid {
+                message: e.to_string(),
+            },
+            Ok(client) => {
+                match tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await {
+                    Err(_) => ContextState::Unreachable {
+                        message: format!("no answer within {} seconds", PROBE_TIMEOUT.as_secs()),
+                    },
+                    Ok(Ok(info)) => ContextState::Connected {
+                        version: info.git_version,
+                    },
+                    Ok(Err(e)) => classify(&e),
+                }
+            }
+        };
+        if !matches!(state, ContextState::Connected { .. }) {
+            // A later attempt starts afresh: new credentials, a server that came back.
+            self.forget(context);
+        }
+        self.states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(context.to_string(), state.clone());
+        state
+    }
+
     /// The merged kubeconfig files these clients come from.
-    pub fn kubeconfigs(&self) -> &Kubeconfigs {
-        &self.kubeconfigs
+    /// The contexts as the files say now.
+    pub fn kubeconfigs(&self) -> Kubeconfigs {
+        self.kubeconfigs
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The client for `context`; concurrent first calls share one creation.
     pub async fn client(&self, context: &str) -> Result<kube::Client, ClusterError> {
-        if !self.kubeconfigs.has_context(context) {
+        if !self.kubeconfigs().has_context(context) {
             return Err(ClusterError::UnknownContext(context.to_string()));
         }
         let cell = {
@@ -218,25 +535,69 @@ impl Clusters {
             .remove(context);
     }
 
+    /// The exec credential plugin of `context`'s user, if it has one.
+    fn plugin_of(&self, context: &str) -> Option<String> {
+        let kubeconfigs = self.kubeconfigs();
+        let merged = &kubeconfigs.merged;
+        let user = merged
+            .contexts
+            .iter()
+            .find(|c| c.name == context)?
+            .context
+            .as_ref()?
+            .user
+            .clone()?;
+        merged
+            .auth_infos
+            .iter()
+            .find(|a| a.name == user)?
+            .auth_info
+            .as_ref()?
+            .exec
+            .as_ref()?
+            .command
+            .clone()
+    }
+
     async fn connect(&self, context: &str) -> Result<kube::Client, ClusterError> {
         let options = KubeConfigOptions {
             context: Some(context.to_string()),
             ..Default::default()
         };
-        let mut config =
-            kube::Config::from_custom_kubeconfig(self.kubeconfigs.merged.clone(), &options)
-                .await
-                .map_err(|e| ClusterError::Config {
-                    context: context.to_string(),
-                    message: describe_kubeconfig_error(&e),
-                })?;
+        let mut kubeconfig = self.kubeconfigs().merged;
+        let plugin = self.plugin_of(context);
+        let plugin_path = self.plugin_path().await;
+        if let Some(path) = &plugin_path {
+            for user in kubeconfig.auth_infos.iter_mut() {
+                if let Some(exec) = user.auth_info.as_mut().and_then(|a| a.exec.as_mut()) {
+                    use_plugin_path(exec, path);
+                }
+            }
+        }
+        // kube runs an exec plugin as soon as the client is configured; say which plugin failed
+        // and where it was looked for.
+        let fail = |message: String| match &plugin {
+            Some(command) if message.contains("exec") => ClusterError::CredentialPlugin {
+                context: context.to_string(),
+                command: command.clone(),
+                message,
+                path: plugin_path
+                    .clone()
+                    .or_else(|| std::env::var("PATH").ok())
+                    .unwrap_or_default(),
+            },
+            _ => ClusterError::Config {
+                context: context.to_string(),
+                message,
+            },
+        };
+        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|e| fail(describe_kubeconfig_error(&e)))?;
         // A dead cluster must answer within seconds, never hang the app.
         config.connect_timeout = Some(Duration::from_secs(5));
         config.read_timeout = Some(Duration::from_secs(30));
-        kube::Client::try_from(config).map_err(|e| ClusterError::Config {
-            context: context.to_string(),
-            message: e.to_string(),
-        })
+        kube::Client::try_from(config).map_err(|e| fail(error_chain(&e)))
     }
 }
 

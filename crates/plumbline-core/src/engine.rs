@@ -1,7 +1,7 @@
 //! The engine facade: what the desktop shell, the CLI and the tests call.
 
 use crate::apps::{AppError, AppStore, Application, Apps};
-use crate::clusters::{ClusterError, Clusters, ContextList, Kubeconfigs};
+use crate::clusters::{ClusterError, Clusters, ContextList, ContextState};
 use crate::ipc::ErrorInfo;
 use crate::reconcile::{
     self, Comparison, ReconcileError, ResourceDiff, ResourceStatus, SyncStatus,
@@ -9,6 +9,7 @@ use crate::reconcile::{
 use crate::repos::manager::Repositories;
 use crate::repos::{Commit, RepoError};
 use crate::resources::ResourceKey;
+use crate::settings::{Settings, SettingsStore};
 use crate::sync::{self, SyncEvent, SyncResult};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -35,13 +36,26 @@ pub enum EngineError {
     #[error(transparent)]
     Cluster(#[from] ClusterError),
     #[error(transparent)]
-    Reconcile(#[from] ReconcileError),
+    /// Boxed: it is the largest, and every call returns this type.
+    Reconcile(Box<ReconcileError>),
     #[error("application {app:?} has no resource {key}")]
     NoSuchResource { app: String, key: ResourceKey },
     #[error("application {0:?} is already syncing; wait for that sync to finish")]
     Busy(String),
     #[error(transparent)]
     Repo(#[from] RepoError),
+    #[error(
+        "context {context:?} is protected: type its name to confirm that {action} may change it"
+    )]
+    ConfirmationRequired { context: String, action: String },
+    #[error(transparent)]
+    Store(#[from] crate::apps::StoreError),
+}
+
+impl From<ReconcileError> for EngineError {
+    fn from(e: ReconcileError) -> Self {
+        Self::Reconcile(Box::new(e))
+    }
 }
 
 /// Plumbline's engine over one set of kubeconfig files and one app store.
@@ -49,30 +63,147 @@ pub struct Engine {
     clusters: Clusters,
     apps: Apps,
     repositories: Arc<Repositories>,
+    settings: Arc<dyn SettingsStore>,
+    /// The kubeconfig files every session reads (`KUBECONFIG`, `~/.kube/config`).
+    default_files: Vec<std::path::PathBuf>,
     comparisons: Mutex<HashMap<String, Arc<Comparison>>>,
     syncing: Mutex<HashSet<String>>,
 }
 
 impl Engine {
-    /// An engine over `kubeconfigs`, the applications in `store` and their `repositories`.
-    /// Connects to nothing yet.
+    /// An engine over the contexts of `clusters`, the applications in `store`, their
+    /// `repositories` and the user's `settings`. Connects to nothing yet.
     pub fn new(
-        kubeconfigs: Kubeconfigs,
+        clusters: Clusters,
         store: Arc<dyn AppStore>,
         repositories: Arc<Repositories>,
+        settings: Arc<dyn SettingsStore>,
     ) -> Self {
-        Self {
-            clusters: Clusters::new(kubeconfigs),
+        let default_files = clusters.paths();
+        let engine = Self {
+            clusters,
             apps: Apps::new(store),
             repositories,
+            settings,
+            default_files,
             comparisons: Mutex::new(HashMap::new()),
             syncing: Mutex::new(HashSet::new()),
+        };
+        if let Ok(settings) = engine.settings.load() {
+            engine.use_kubeconfig_files(&settings);
         }
+        engine
     }
 
-    /// Every kubeconfig context, and the files that could not be read.
+    fn use_kubeconfig_files(&self, settings: &Settings) {
+        if settings.kubeconfig_files.is_empty() && self.clusters.paths() == self.default_files {
+            return;
+        }
+        let mut paths = self.default_files.clone();
+        for extra in &settings.kubeconfig_files {
+            let path = std::path::PathBuf::from(extra);
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        self.clusters.set_paths(paths);
+    }
+
+    pub fn settings(&self) -> Result<Settings, EngineError> {
+        Ok(self.settings.load()?)
+    }
+
+    /// Reads contexts from one more kubeconfig file (reported like the others if it is broken).
+    pub fn add_kubeconfig_file(&self, path: &str) -> Result<ContextList, EngineError> {
+        let mut settings = self.settings.load()?;
+        if !settings.kubeconfig_files.iter().any(|f| f == path) {
+            settings.kubeconfig_files.push(path.to_string());
+            self.settings.save(&settings)?;
+        }
+        self.use_kubeconfig_files(&settings);
+        Ok(self.contexts())
+    }
+
+    pub fn remove_kubeconfig_file(&self, path: &str) -> Result<ContextList, EngineError> {
+        let mut settings = self.settings.load()?;
+        settings.kubeconfig_files.retain(|f| f != path);
+        self.settings.save(&settings)?;
+        self.use_kubeconfig_files(&settings);
+        Ok(self.contexts())
+    }
+
+    /// Marks `context` protected or not.
+    pub fn protect_context(&self, context: &str, protected: bool) -> Result<(), EngineError> {
+        let mut settings = self.settings.load()?;
+        settings.protected_contexts.retain(|c| c != context);
+        if protected {
+            settings.protected_contexts.push(context.to_string());
+        }
+        Ok(self.settings.save(&settings)?)
+    }
+
+    /// Re-reads the kubeconfig files if one changed on disk; true when it did.
+    pub fn reload_contexts_if_changed(&self) -> bool {
+        self.clusters.reload_if_changed()
+    }
+
+    /// Asks the cluster of `context` for its version, within seconds, and remembers the answer.
+    pub async fn probe_context(&self, context: &str) -> ContextState {
+        self.clusters.probe(context).await
+    }
+
+    /// The namespaces of `context`, for the destination picker.
+    pub async fn namespaces(&self, context: &str) -> Result<Vec<String>, EngineError> {
+        use kube::api::{Api, ListParams};
+        let client = self.clusters.client(context).await?;
+        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
+        let list =
+            api.list(&ListParams::default())
+                .await
+                .map_err(|e| ClusterError::Unreachable {
+                    context: context.to_string(),
+                    message: e.to_string(),
+                })?;
+        let mut names: Vec<String> = list
+            .items
+            .into_iter()
+            .filter_map(|ns| ns.metadata.name)
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Refuses a change to a protected context unless `confirmation` is its name.
+    fn check_protected(
+        &self,
+        context: &str,
+        action: &str,
+        confirmation: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let protected = self
+            .settings
+            .load()?
+            .protected_contexts
+            .iter()
+            .any(|c| c == context);
+        if protected && confirmation != Some(context) {
+            return Err(EngineError::ConfirmationRequired {
+                context: context.to_string(),
+                action: action.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every kubeconfig context with its last known state, and the files that could not be read.
     pub fn contexts(&self) -> ContextList {
-        self.clusters.kubeconfigs().list()
+        let mut list = self.clusters.kubeconfigs().list();
+        let protected = self.settings.load().unwrap_or_default().protected_contexts;
+        for context in &mut list.contexts {
+            context.state = self.clusters.state(&context.name);
+            context.protected = protected.contains(&context.name);
+        }
+        list
     }
 
     /// The application catalogue.
@@ -149,12 +280,15 @@ impl Engine {
     }
 
     /// Syncs the application to its revision, reporting progress as it goes.
+    /// `confirmation` is the context's name as the user typed it, for a protected context.
     pub async fn sync(
         &self,
         name: &str,
+        confirmation: Option<&str>,
         progress: &(dyn Fn(SyncEvent) + Send + Sync),
     ) -> Result<SyncResult, EngineError> {
         let app = self.apps.get(name)?;
+        self.check_protected(&app.destination.context, "a sync", confirmation)?;
         if !self
             .syncing
             .lock()

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     /// An SSH server's host key is not known yet: show it and ask whether to trust it.
     UnknownHostKey,
     Cancelled,
+    /// The context is protected: ask the user to type its name.
+    ConfirmationRequired,
     Manifest,
     Store,
     Internal,
@@ -36,17 +38,7 @@ pub struct ErrorInfo {
     pub host_key: Option<Box<HostKeyPrompt>>,
 }
 
-/// An SSH host key for the user to check against what the server's owner publishes.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct HostKeyPrompt {
-    pub host: String,
-    pub port: u16,
-    pub key_type: String,
-    pub fingerprint: String,
-    /// The public key, base64; sent back as is to accept it.
-    pub key: String,
-}
+pub use crate::repos::HostKeyPrompt;
 
 impl ErrorInfo {
     /// An error with its code, sentence and, optionally, what to do about it.
@@ -98,26 +90,15 @@ impl From<&RepoError> for ErrorInfo {
             ),
         };
         let mut info = Self::new(code, e.to_string(), detail);
-        if let RepoError::UnknownHostKey {
-            host,
-            port,
-            key_type,
-            fingerprint,
-            key,
-            ..
-        } = e
-        {
-            info.host_key = Some(Box::new(HostKeyPrompt {
-                host: host.clone(),
-                port: *port,
-                key_type: key_type.clone(),
-                fingerprint: fingerprint.clone(),
-                key: key.clone(),
-            }));
+        if let RepoError::UnknownHostKey { prompt, .. } = e {
+            info.host_key = Some(prompt.clone());
         }
         info
     }
 }
+
+const CHECK_CLUSTER: &str =
+    "Check that the cluster is running and that the context's credentials are valid.";
 
 impl From<&EngineError> for ErrorInfo {
     fn from(e: &EngineError) -> Self {
@@ -131,23 +112,27 @@ impl From<&EngineError> for ErrorInfo {
                 ErrorCode::Store,
                 Some("Your applications were not changed. Check the disk and try again."),
             ),
-            EngineError::Cluster(_) | EngineError::Reconcile(ReconcileError::Cluster { .. }) => (
-                ErrorCode::Cluster,
-                Some(
-                    "Check that the cluster is running and that the context's credentials are valid.",
+            EngineError::Repo(e) => return Self::from(e),
+            EngineError::Cluster(_) => (ErrorCode::Cluster, Some(CHECK_CLUSTER)),
+            EngineError::Reconcile(e) => match &**e {
+                ReconcileError::Repo(repo) => return Self::from(repo),
+                ReconcileError::Cluster { .. } => (ErrorCode::Cluster, Some(CHECK_CLUSTER)),
+                _ => (
+                    ErrorCode::Manifest,
+                    Some(
+                        "Fix the manifest in Git and commit; Plumbline reads the committed files.",
+                    ),
                 ),
-            ),
-            EngineError::Reconcile(ReconcileError::Repo(e)) | EngineError::Repo(e) => {
-                return Self::from(e);
-            }
-            EngineError::Reconcile(_) => (
-                ErrorCode::Manifest,
-                Some("Fix the manifest in Git and commit; Plumbline reads the committed files."),
-            ),
+            },
             EngineError::NoSuchResource { .. } => {
                 (ErrorCode::NotFound, Some("Refresh the application."))
             }
             EngineError::Busy(_) => (ErrorCode::Busy, None),
+            EngineError::ConfirmationRequired { .. } => (ErrorCode::ConfirmationRequired, None),
+            EngineError::Store(_) => (
+                ErrorCode::Store,
+                Some("Your settings were not changed. Check the disk and try again."),
+            ),
         };
         Self::new(code, message, detail)
     }
@@ -161,7 +146,9 @@ pub fn typescript_bindings() -> String {
     let decls = [
         ErrorCode::decl(&cfg),
         ErrorInfo::decl(&cfg),
+        clusters::ContextState::decl(&cfg),
         clusters::ContextInfo::decl(&cfg),
+        settings::Settings::decl(&cfg),
         clusters::KubeconfigProblem::decl(&cfg),
         clusters::ContextList::decl(&cfg),
         apps::Destination::decl(&cfg),

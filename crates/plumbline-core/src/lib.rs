@@ -11,6 +11,7 @@ pub mod render;
 pub mod repos;
 pub mod resources;
 pub mod secrets;
+pub mod settings;
 pub mod sync;
 
 pub use engine::{AppStatus, Engine, EngineError};

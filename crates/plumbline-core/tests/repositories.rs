@@ -7,7 +7,7 @@ mod common;
 use common::{HttpGit, SshGit, Upstream, git, key_pair};
 use plumbline_core::repos::manager::{MemoryRepoStore, Repositories};
 use plumbline_core::repos::remote::{FetchOutcome, RepoAuth, RepoConfig};
-use plumbline_core::repos::{RepoError, read_revision};
+use plumbline_core::repos::{HostKeyPrompt, RepoError, read_revision};
 use plumbline_core::secrets::{Keyring, SecretKind, Sensitive};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -249,16 +249,16 @@ async fn ssh_keys_passphrases_the_agent_and_host_keys() {
 
     // First contact: the host key is unknown, and shown for the user to check.
     let unknown = fetch(&repos, &url).await.unwrap_err();
-    let RepoError::UnknownHostKey {
+    let RepoError::UnknownHostKey { prompt, .. } = unknown else {
+        panic!("{unknown}")
+    };
+    let HostKeyPrompt {
         host,
         port,
         key,
         fingerprint,
         ..
-    } = unknown
-    else {
-        panic!("{unknown}")
-    };
+    } = *prompt;
     assert_eq!((host.as_str(), port), ("127.0.0.1", server.port));
     let host_pub = dir.path().join("host.pub");
     let key_fields: Vec<&str> = server.known_hosts_line.split_whitespace().skip(1).collect();
@@ -435,9 +435,10 @@ async fn a_clone_reports_progress_can_be_cancelled_and_operations_take_turns() {
 async fn an_app_on_a_private_repository_asks_for_credentials_then_syncs() {
     use plumbline_core::Engine;
     use plumbline_core::apps::{Application, Destination, MemoryStore};
-    use plumbline_core::clusters::Kubeconfigs;
+    use plumbline_core::clusters::{Clusters, Kubeconfigs};
     use plumbline_core::ipc::ErrorCode;
     use plumbline_core::reconcile::SyncStatus;
+    use plumbline_core::settings::MemorySettings;
 
     let dir = tempfile::tempdir().unwrap();
     let (upstream, server) = serve(dir.path(), "deploy.git");
@@ -458,9 +459,10 @@ async fn an_app_on_a_private_repository_asks_for_credentials_then_syncs() {
         })
         .unwrap();
     let engine = Engine::new(
-        Kubeconfigs::load(std::slice::from_ref(&kubeconfig)),
+        Clusters::new(Kubeconfigs::load(std::slice::from_ref(&kubeconfig))),
         Arc::new(MemoryStore::default()),
         Arc::clone(&repos),
+        Arc::new(MemorySettings::default()),
     );
     engine
         .apps()
@@ -485,7 +487,7 @@ async fn an_app_on_a_private_repository_asks_for_credentials_then_syncs() {
         .unwrap();
     let status = engine.status("guestbook").await.unwrap();
     assert_eq!(status.sync, SyncStatus::OutOfSync, "{:?}", status.error);
-    let result = engine.sync("guestbook", &|_| {}).await.unwrap();
+    let result = engine.sync("guestbook", None, &|_| {}).await.unwrap();
     assert_eq!(
         result.phase,
         plumbline_core::sync::OperationPhase::Succeeded,

@@ -4,11 +4,12 @@
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::discovery::ApiResource;
 use plumbline_core::apps::{Application, Destination, MemoryStore};
-use plumbline_core::clusters::Kubeconfigs;
+use plumbline_core::clusters::{Clusters, Kubeconfigs};
 use plumbline_core::reconcile::{ResourceSync, SyncStatus};
 use plumbline_core::repos::manager::{MemoryRepoStore, Repositories};
 use plumbline_core::resources::{ResourceKey, TRACKING_ANNOTATION};
 use plumbline_core::secrets::MemorySecrets;
+use plumbline_core::settings::MemorySettings;
 use plumbline_core::sync::{OperationPhase, ResultStatus, SyncEvent};
 use plumbline_core::{Engine, repos};
 use serde_json::json;
@@ -65,9 +66,10 @@ async fn world_with(
         None,
     );
     let engine = Engine::new(
-        Kubeconfigs::load(std::slice::from_ref(&kubeconfig)),
+        Clusters::new(Kubeconfigs::load(std::slice::from_ref(&kubeconfig))),
         Arc::new(MemoryStore::default()),
         Arc::new(repositories),
+        Arc::new(MemorySettings::default()),
     );
     engine
         .apps()
@@ -130,7 +132,7 @@ async fn out_of_sync_app_syncs_and_becomes_synced() {
     let events = Mutex::new(Vec::new());
     let result = w
         .engine
-        .sync("guestbook", &|e| events.lock().unwrap().push(e))
+        .sync("guestbook", None, &|e| events.lock().unwrap().push(e))
         .await
         .unwrap();
     assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
@@ -182,7 +184,7 @@ async fn out_of_sync_app_syncs_and_becomes_synced() {
 #[tokio::test]
 async fn drift_in_the_cluster_shows_as_a_diff() {
     let w = world().await;
-    w.engine.sync("guestbook", &|_| {}).await.unwrap();
+    w.engine.sync("guestbook", None, &|_| {}).await.unwrap();
 
     // Someone edits the ConfigMap by hand; the field now belongs to another manager.
     let configmaps: Api<DynamicObject> = Api::namespaced_with(
@@ -262,7 +264,7 @@ async fn a_namespace_created_by_the_sync_comes_first_and_its_contents_follow() {
     )
     .await;
     let engine = &w.engine;
-    let result = engine.sync("shop", &|_| {}).await.unwrap();
+    let result = engine.sync("shop", None, &|_| {}).await.unwrap();
     assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
     let kinds: Vec<_> = result.results.iter().map(|r| r.key.kind.as_str()).collect();
     assert_eq!(kinds, ["Namespace", "ConfigMap"]);
@@ -312,7 +314,80 @@ async fn bad_yaml_and_a_missing_repository_are_named_and_other_apps_keep_working
         SyncStatus::OutOfSync
     );
     assert!(
-        w.engine.sync("broken", &|_| {}).await.is_err(),
+        w.engine.sync("broken", None, &|_| {}).await.is_err(),
         "a broken app does not sync"
     );
+}
+
+#[tokio::test]
+async fn a_protected_context_syncs_only_when_its_name_is_typed() {
+    use plumbline_core::EngineError;
+    let w = world().await;
+    w.engine.protect_context("sandbox", true).unwrap();
+    let listed = w.engine.contexts();
+    assert!(
+        listed
+            .contexts
+            .iter()
+            .any(|c| c.name == "sandbox" && c.protected)
+    );
+
+    for confirmation in [None, Some("prod"), Some("Sandbox")] {
+        let refused = w.engine.sync("guestbook", confirmation, &|_| {}).await;
+        assert!(
+            matches!(refused, Err(EngineError::ConfirmationRequired { ref context, .. }) if context == "sandbox"),
+            "{confirmation:?}: {refused:?}"
+        );
+    }
+    let configmaps: Api<DynamicObject> = Api::namespaced_with(
+        w.client.clone(),
+        "default",
+        &ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk("", "v1", "ConfigMap")),
+    );
+    assert!(
+        configmaps.get_opt("settings").await.unwrap().is_none(),
+        "nothing was applied"
+    );
+    let result = w
+        .engine
+        .sync("guestbook", Some("sandbox"), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        result.phase,
+        OperationPhase::Succeeded,
+        "{}",
+        result.message
+    );
+
+    w.engine.protect_context("sandbox", false).unwrap();
+    w.engine.sync("guestbook", None, &|_| {}).await.unwrap();
+}
+
+#[tokio::test]
+async fn namespaces_are_listed_and_contexts_show_their_state() {
+    use plumbline_core::clusters::ContextState;
+    let w = world().await;
+    let state = |engine: &Engine| {
+        engine
+            .contexts()
+            .contexts
+            .into_iter()
+            .find(|c| c.name == "sandbox")
+            .unwrap()
+            .state
+    };
+    assert_eq!(state(&w.engine), ContextState::NotConnected);
+    let namespaces = w.engine.namespaces("sandbox").await.unwrap();
+    assert!(
+        namespaces.contains(&"default".to_string())
+            && namespaces.contains(&"kube-system".to_string()),
+        "{namespaces:?}"
+    );
+    let probed = w.engine.probe_context("sandbox").await;
+    assert!(
+        matches!(probed, ContextState::Connected { .. }),
+        "{probed:?}"
+    );
+    assert_eq!(state(&w.engine), probed);
 }

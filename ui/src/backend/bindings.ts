@@ -1,12 +1,14 @@
 // Generated from the Rust types in crates/plumbline-core by `make bindings`. Do not edit.
 
-export type ErrorCode = "NotFound" | "Invalid" | "Busy" | "Cluster" | "Repository" | "NeedsCredentials" | "UnknownHostKey" | "Cancelled" | "Manifest" | "Store" | "Internal";
+export type ErrorCode = "NotFound" | "Invalid" | "Busy" | "Cluster" | "Repository" | "NeedsCredentials" | "UnknownHostKey" | "Cancelled" | "ConfirmationRequired" | "Manifest" | "Store" | "Internal";
 
 export type ErrorInfo = { code: ErrorCode, message: string, detail: string | null, 
 /**
  * With [`ErrorCode::UnknownHostKey`]: the key to show and, if the user trusts it, accept.
  */
 hostKey: HostKeyPrompt | null, };
+
+export type ContextState = { "state": "notConnected" } | { "state": "connected", version: string, } | { "state": "unreachable", message: string, } | { "state": "unauthorized", message: string, } | { "state": "tlsError", message: string, } | { "state": "invalid", message: string, };
 
 export type ContextInfo = { name: string, cluster: string, server: string | null, user: string, namespace: string | null, 
 /**
@@ -16,7 +18,25 @@ file: string,
 /**
  * True for the merged `current-context`.
  */
-current: boolean, };
+current: boolean, 
+/**
+ * What Plumbline last learned of the cluster.
+ */
+state: ContextState, 
+/**
+ * Sync, prune and rollback here ask the user to type the context's name.
+ */
+protected: boolean, };
+
+export type Settings = { 
+/**
+ * Kubeconfig files read besides `KUBECONFIG` and `~/.kube/config`.
+ */
+kubeconfigFiles: Array<string>, 
+/**
+ * Contexts where sync, prune and rollback ask the user to type the context's name.
+ */
+protectedContexts: Array<string>, };
 
 export type KubeconfigProblem = { file: string, message: string, };
 

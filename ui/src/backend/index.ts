@@ -1,10 +1,12 @@
 // The one door to the desktop shell: every invoke and channel lives here, behind the
 // `Backend` interface, so screens never import Tauri and tests can hand in a fake.
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import type {
   AppStatus,
   Application,
   ContextList,
+  ContextState,
   Environment,
   ErrorInfo,
   FetchOutcome,
@@ -12,6 +14,7 @@ import type {
   RepoInfo,
   ResourceDiff,
   SecretKind,
+  Settings,
   TransferProgress,
   ResourceKey,
   SyncEvent,
@@ -27,7 +30,16 @@ export interface Backend {
   addApp(app: Application): Promise<void>;
   appStatus(name: string): Promise<AppStatus>;
   resourceDiff(name: string, key: ResourceKey): Promise<ResourceDiff>;
-  syncApp(name: string, onEvent: (event: SyncEvent) => void): Promise<SyncResult>;
+  /** `confirmation` is the context's name as typed, for a protected context. */
+  syncApp(name: string, confirmation: string | null, onEvent: (event: SyncEvent) => void): Promise<SyncResult>;
+  probeContext(name: string): Promise<ContextState>;
+  listNamespaces(context: string): Promise<string[]>;
+  protectContext(name: string, isProtected: boolean): Promise<void>;
+  getSettings(): Promise<Settings>;
+  addKubeconfig(path: string): Promise<ContextList>;
+  removeKubeconfig(path: string): Promise<ContextList>;
+  /** Calls `callback` whenever the kubeconfig files change on disk; returns how to stop. */
+  onContextsChanged(callback: () => void): Promise<() => void>;
   listRepos(): Promise<RepoInfo[]>;
   /** Adds a repository; `secret` (password, token or key passphrase) goes to the keyring. */
   addRepo(config: RepoConfig, secret: string | null): Promise<void>;
@@ -78,11 +90,18 @@ export const tauriBackend: Backend = {
   addApp: (app) => call("add_app", { app }),
   appStatus: (name) => call("app_status", { name }),
   resourceDiff: (name, key) => call("resource_diff", { name, key }),
-  syncApp: (name, onEvent) => {
+  syncApp: (name, confirmation, onEvent) => {
     const channel = new Channel<SyncEvent>();
     channel.onmessage = onEvent;
-    return call("sync_app", { name, onEvent: channel });
+    return call("sync_app", { name, confirmation, onEvent: channel });
   },
+  probeContext: (name) => call("probe_context", { name }),
+  listNamespaces: (context) => call("list_namespaces", { context }),
+  protectContext: (name, isProtected) => call("protect_context", { name, protected: isProtected }),
+  getSettings: () => call("get_settings"),
+  addKubeconfig: (path) => call("add_kubeconfig", { path }),
+  removeKubeconfig: (path) => call("remove_kubeconfig", { path }),
+  onContextsChanged: (callback) => listen("contexts-changed", () => callback()),
   listRepos: () => call("list_repos"),
   addRepo: (config, secret) => call("add_repo", { config, secret }),
   updateRepo: (config) => call("update_repo", { config }),

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useBackend } from "../backend/context";
 import { toBackendError, type ContextList, type ErrorInfo, type RepoInfo } from "../backend";
 import { ErrorNotice } from "../components/ErrorNotice";
+import { useLoad } from "../useLoad";
 
 /** A form for a new application: which folder of which repository goes to which context. */
 export function AddApp({
@@ -26,6 +27,11 @@ export function AddApp({
     namespace: current?.namespace ?? "default",
   });
   const [error, setError] = useState<ErrorInfo | null>(null);
+  // The destination picker offers the context's namespaces (typing another one works too).
+  const [namespaces] = useLoad(
+    () => (form.context ? backend.listNamespaces(form.context) : Promise.resolve([])),
+    `namespaces:${form.context}`,
+  );
   const [saving, setSaving] = useState(false);
   const field = (name: keyof typeof form) => ({
     value: form[name],
@@ -88,7 +94,12 @@ export function AddApp({
       </label>
       <label>
         Namespace
-        <input required placeholder="default" {...field("namespace")} />
+        <input required list="context-namespaces" placeholder="default" {...field("namespace")} />
+        <datalist id="context-namespaces">
+          {namespaces.value?.map((ns) => (
+            <option key={ns} value={ns} />
+          ))}
+        </datalist>
       </label>
       {error && <ErrorNotice title="The application was not added." error={error} />}
       <div className="form-actions">

@@ -36,11 +36,11 @@ export function AppPage({ name }: { name: string }) {
   );
   const [sync, setSync] = useState<SyncState>({ phase: "idle" });
 
-  const startSync = async () => {
+  const startSync = async (confirmation: string | null = null) => {
     const steps = new Map<string, { key: ResourceKey; step: Step }>();
     setSync({ phase: "running", steps: new Map(steps) });
     try {
-      const result = await backend.syncApp(name, (event) => {
+      const result = await backend.syncApp(name, confirmation, (event) => {
         if (event.type === "planned") event.resources.forEach((key) => steps.set(keyId(key), { key, step: "waiting" }));
         else if (event.type === "dryRun") steps.set(keyId(event.key), { key: event.key, step: "dry-run" });
         else if (event.type === "applying") steps.set(keyId(event.key), { key: event.key, step: "applying" });
@@ -82,7 +82,7 @@ export function AppPage({ name }: { name: string }) {
           <button
             type="button"
             className="primary"
-            onClick={startSync}
+            onClick={() => void startSync()}
             disabled={running || !app || app.sync === "Unknown"}
           >
             {running ? "Syncing…" : "Sync"}
@@ -136,7 +136,16 @@ export function AppPage({ name }: { name: string }) {
           </ul>
         </div>
       )}
-      {sync.phase === "error" && <ErrorNotice title="Sync could not start." error={sync.error} />}
+      {sync.phase === "error" && sync.error.code === "ConfirmationRequired" && app && (
+        <ConfirmSync
+          context={app.app.destination.context}
+          onConfirm={(typed) => void startSync(typed)}
+          onCancel={() => setSync({ phase: "idle" })}
+        />
+      )}
+      {sync.phase === "error" && sync.error.code !== "ConfirmationRequired" && (
+        <ErrorNotice title="Sync could not start." error={sync.error} />
+      )}
 
       <div className="app-body">
         <table className="resources" aria-label="Resources">
@@ -193,5 +202,42 @@ export function AppPage({ name }: { name: string }) {
         </div>
       </div>
     </section>
+  );
+}
+
+/** A protected context: the user types its name before anything changes there. */
+function ConfirmSync({
+  context,
+  onConfirm,
+  onCancel,
+}: {
+  context: string;
+  onConfirm: (typed: string) => void;
+  onCancel: () => void;
+}) {
+  const [typed, setTyped] = useState("");
+  return (
+    <form
+      className="dialog"
+      aria-label="Confirm sync"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onConfirm(typed);
+      }}
+    >
+      <h3>{context} is a protected context.</h3>
+      <label>
+        Type <strong>{context}</strong> to sync there
+        <input autoComplete="off" value={typed} onChange={(e) => setTyped(e.target.value)} />
+      </label>
+      <div className="form-actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={typed !== context}>
+          Sync {context}
+        </button>
+      </div>
+    </form>
   );
 }

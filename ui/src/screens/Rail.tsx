@@ -1,4 +1,5 @@
 import type { Application, ContextList } from "../backend";
+import { describeState } from "./Contexts";
 
 interface RailProps {
   contexts: ContextList | undefined;
@@ -8,10 +9,20 @@ interface RailProps {
   onOpenApp: (name: string) => void;
   onOpenRepos: () => void;
   reposOpen: boolean;
+  onOpenContexts: () => void;
 }
 
 /** The left rail: contexts (current marked), then applications grouped by context. */
-export function Rail({ contexts, apps, selectedApp, onOpenOverview, onOpenApp, onOpenRepos, reposOpen }: RailProps) {
+export function Rail({
+  contexts,
+  apps,
+  selectedApp,
+  onOpenOverview,
+  onOpenApp,
+  onOpenRepos,
+  reposOpen,
+  onOpenContexts,
+}: RailProps) {
   const byContext = new Map<string, Application[]>();
   for (const app of apps ?? []) {
     const list = byContext.get(app.destination.context) ?? [];
@@ -25,17 +36,27 @@ export function Rail({ contexts, apps, selectedApp, onOpenOverview, onOpenApp, o
       </button>
       <h2>Contexts</h2>
       <ul className="rail-list" aria-label="Contexts">
-        {contexts?.contexts.map((ctx) => (
-          <li
-            key={ctx.name}
-            className={ctx.current ? "current" : undefined}
-            title={`${ctx.server ?? "no server"} — ${ctx.file}`}
-          >
-            <span className="dot" aria-hidden="true" />
-            <span className="rail-name">{ctx.name}</span>
-            {ctx.current && <span className="tag">current</span>}
-          </li>
-        ))}
+        {contexts?.contexts.map((ctx) => {
+          const state = describeState(ctx.state);
+          return (
+            <li
+              key={ctx.name}
+              className={ctx.current ? "current" : undefined}
+              title={`${ctx.server ?? "no server"} — ${ctx.file} — ${state.label}`}
+            >
+              <button type="button" className="rail-context" onClick={onOpenContexts}>
+                <span className={`dot dot-${state.tone}`} aria-label={state.label} role="img" />
+                <span className="rail-name">{ctx.name}</span>
+                {ctx.protected && (
+                  <span className="lock" role="img" aria-label="protected">
+                    🔒
+                  </span>
+                )}
+                {ctx.current && <span className="tag">current</span>}
+              </button>
+            </li>
+          );
+        })}
         {contexts && contexts.contexts.length === 0 && (
           <li className="rail-empty">No contexts in your kubeconfig files.</li>
         )}

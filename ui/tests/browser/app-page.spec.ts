@@ -10,7 +10,9 @@ test.beforeEach(async ({ page }) => {
 test("overview shows the demo banner, the current context and the app's sync status", async ({ page }) => {
   await expect(page.getByRole("note")).toContainText("Demo sandbox");
   const contexts = page.getByRole("list", { name: "Contexts" });
-  await expect(contexts.getByRole("listitem")).toContainText(["plumbline-demo", "current"].join(""));
+  await expect(contexts.getByRole("listitem").filter({ hasText: "plumbline-demo" })).toContainText(
+    ["plumbline-demo", "current"].join(""),
+  );
   const tile = page.getByRole("button", { name: "Open guestbook" });
   await expect(tile.locator("[data-status]")).toHaveAttribute("data-status", "OutOfSync");
 });

@@ -53,9 +53,63 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
       return repo;
     };
 
+    // Contexts: "plumbline-demo" answers, "prod" refuses the credentials; protection and added
+    // kubeconfig files are kept as the shell keeps them.
+    const contexts = structuredClone(s.contexts);
+    const kubeconfigFiles: string[] = [];
+    const contextNamed = (name: unknown) => contexts.contexts.find((c) => c.name === name);
+
     async function invoke(cmd: string, args: Record<string, unknown>): Promise<unknown> {
       calls.push(cmd);
       switch (cmd) {
+        case "plugin:event|listen":
+          return 1;
+        case "plugin:event|unlisten":
+          return null;
+        case "probe_context": {
+          const ctx = contextNamed(args.name);
+          if (!ctx)
+            return { state: "invalid", message: `context "${String(args.name)}" is not in any kubeconfig file` };
+          await wait(50);
+          ctx.state =
+            ctx.name === "prod"
+              ? { state: "unauthorized", message: "Unauthorized" }
+              : { state: "connected", version: "v1.32.0-sandbox" };
+          return ctx.state;
+        }
+        case "list_namespaces":
+          return ["default", "guestbook", "kube-system"];
+        case "protect_context": {
+          const ctx = contextNamed(args.name);
+          if (ctx) ctx.protected = Boolean(args.protected);
+          return null;
+        }
+        case "get_settings":
+          return {
+            kubeconfigFiles: [...kubeconfigFiles],
+            protectedContexts: contexts.contexts.filter((c) => c.protected).map((c) => c.name),
+          };
+        case "add_kubeconfig": {
+          const path = String(args.path);
+          kubeconfigFiles.push(path);
+          contexts.contexts.push({
+            name: "staging",
+            cluster: "staging",
+            server: "https://10.0.0.2:6443",
+            user: "staging",
+            namespace: null,
+            file: path,
+            current: false,
+            state: { state: "notConnected" },
+            protected: false,
+          });
+          return contexts;
+        }
+        case "remove_kubeconfig": {
+          kubeconfigFiles.splice(kubeconfigFiles.indexOf(String(args.path)), 1);
+          contexts.contexts = contexts.contexts.filter((c) => c.file !== args.path);
+          return contexts;
+        }
         case "list_repos":
           return repos.map(repoInfo);
         case "add_repo": {
@@ -135,7 +189,7 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
         case "environment":
           return s.environment;
         case "list_contexts":
-          return s.contexts;
+          return contexts;
         case "list_apps":
           return apps;
         case "add_app": {
@@ -162,6 +216,14 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           return synced ? { ...diff, lines: diff.lines.map((l) => ({ ...l, change: "Equal" })) } : diff;
         }
         case "sync_app": {
+          const target = contextNamed(s.before.app.destination.context);
+          if (target?.protected && args.confirmation !== target.name)
+            throw {
+              code: "ConfirmationRequired",
+              message: `context "${target.name}" is protected: type its name to confirm that a sync may change it`,
+              detail: null,
+              hostKey: null,
+            };
           const channel = args.onEvent as { id: number };
           let index = 0;
           for (const event of s.syncEvents) {

@@ -32,6 +32,18 @@ pub struct Snapshot {
     pub files: Vec<SourceFile>,
 }
 
+/// An SSH host key for the user to check against what the server's owner publishes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HostKeyPrompt {
+    pub host: String,
+    pub port: u16,
+    pub key_type: String,
+    pub fingerprint: String,
+    /// The public key, base64; sent back as is to accept it.
+    pub key: String,
+}
+
 /// Why files could not be read from a repository.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
@@ -52,16 +64,12 @@ pub enum RepoError {
     #[error("{url} needs credentials: {reason}")]
     NeedsCredentials { url: String, reason: String },
     #[error(
-        "the SSH host key of {host} is not known yet ({key_type} {fingerprint}); check it and accept it to connect to {url}"
+        "the SSH host key of {} is not known yet ({} {}); check it and accept it to connect to {url}",
+        .prompt.host, .prompt.key_type, .prompt.fingerprint
     )]
     UnknownHostKey {
         url: String,
-        host: String,
-        port: u16,
-        key_type: String,
-        fingerprint: String,
-        /// The key itself (public), base64, for the user to accept.
-        key: String,
+        prompt: Box<HostKeyPrompt>,
     },
     #[error(
         "the SSH host key of {host} has CHANGED ({fingerprint}): someone may be intercepting the connection to {url}. If the server's key really changed, remove its old line from known_hosts"

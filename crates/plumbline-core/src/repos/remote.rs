@@ -300,11 +300,16 @@ fn failure(url: &str, error: git2::Error, transfer: &Transfer, observed: Observe
             },
             _ => RepoError::UnknownHostKey {
                 url: url.into(),
-                host,
-                port,
-                key_type: key.key_type.clone(),
-                fingerprint: key.fingerprint(),
-                key: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &key.blob),
+                prompt: Box::new(super::HostKeyPrompt {
+                    host,
+                    port,
+                    key_type: key.key_type.clone(),
+                    fingerprint: key.fingerprint(),
+                    key: base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        &key.blob,
+                    ),
+                }),
             },
         };
     }

@@ -1,0 +1,193 @@
+//! Each way a kubeconfig authenticates, against the sandbox: a token, a client certificate and
+//! an exec credential plugin found on the login shell's PATH; and each state a context can be
+//! in, with the server's words.
+
+use plumbline_core::clusters::{Clusters, ContextState, Kubeconfigs, login_shell_path};
+use std::path::{Path, PathBuf};
+
+fn clusters(dir: &Path, name: &str, yaml: &str) -> Clusters {
+    let path = dir.join(name);
+    std::fs::write(&path, yaml).unwrap();
+    Clusters::new(Kubeconfigs::load(&[path]))
+}
+
+fn connected(state: &ContextState) -> bool {
+    matches!(state, ContextState::Connected { version } if version.starts_with("v1."))
+}
+
+#[tokio::test]
+async fn tokens_certificates_and_exec_plugins_connect() {
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    let by_token = clusters(dir.path(), "token", &sandbox.kubeconfig_yaml("dev"));
+    assert_eq!(
+        by_token.state("dev"),
+        ContextState::NotConnected,
+        "nothing connects until asked"
+    );
+    let state = by_token.probe("dev").await;
+    assert!(connected(&state), "{state:?}");
+    assert_eq!(by_token.state("dev"), state);
+
+    let by_cert = clusters(
+        dir.path(),
+        "cert",
+        &sandbox.kubeconfig_yaml_with_client_certificate("dev"),
+    );
+    let state = by_cert.probe("dev").await;
+    assert!(connected(&state), "{state:?}");
+
+    // The plugin lives in a folder only the login shell's PATH has.
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let plugin = plugins.join("sandbox-credential");
+    let token = sandbox.token(kube_sandbox::Access::Admin);
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\nprintf '%s' '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{token}\"}}}}'\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exec = "exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sandbox-credential\n      interactiveMode: Never";
+    let yaml = sandbox.kubeconfig_yaml_with_user("dev", "exec-user", exec);
+
+    let without = clusters(dir.path(), "exec", &yaml);
+    let state = without.probe("dev").await;
+    assert!(
+        matches!(&state, ContextState::Unauthorized { message } if message.contains("sandbox-credential")),
+        "{state:?}"
+    );
+    let login_path = format!("/usr/bin:/bin:{}", plugins.display());
+    let with = clusters(dir.path(), "exec", &yaml).with_plugin_path(Some(login_path));
+    let state = with.probe("dev").await;
+    assert!(connected(&state), "{state:?}");
+}
+
+#[tokio::test]
+async fn refused_untrusted_and_dead_contexts_say_why_and_never_block_the_others() {
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let other = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    let wrong_token = sandbox
+        .kubeconfig_yaml("dev")
+        .replace(sandbox.token(kube_sandbox::Access::Admin), "not-the-token");
+    let state = clusters(dir.path(), "wrong", &wrong_token)
+        .probe("dev")
+        .await;
+    assert!(
+        matches!(&state, ContextState::Unauthorized { message } if message == "Unauthorized"),
+        "{state:?}"
+    );
+
+    // The other sandbox's CA does not vouch for this server's certificate.
+    let ca_line = |yaml: &str| {
+        yaml.lines()
+            .find(|l| l.contains("certificate-authority-data"))
+            .unwrap()
+            .to_string()
+    };
+    let ours = sandbox.kubeconfig_yaml("dev");
+    let untrusted = ours.replace(&ca_line(&ours), &ca_line(&other.kubeconfig_yaml("dev")));
+    let state = clusters(dir.path(), "untrusted", &untrusted)
+        .probe("dev")
+        .await;
+    assert!(matches!(state, ContextState::TlsError { .. }), "{state:?}");
+
+    // A port nobody listens on, beside a live context in the same kubeconfig set.
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = other
+        .kubeconfig_yaml("dead")
+        .replace(&other.url(), &format!("https://127.0.0.1:{dead_port}"));
+    let paths: Vec<PathBuf> = [("live", sandbox.kubeconfig_yaml("live")), ("dead", dead)]
+        .into_iter()
+        .map(|(name, yaml)| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, yaml).unwrap();
+            path
+        })
+        .collect();
+    let both = Clusters::new(Kubeconfigs::load(&paths));
+    let (dead_state, live_state) = tokio::join!(both.probe("dead"), both.probe("live"));
+    assert!(
+        matches!(&dead_state, ContextState::Unreachable { message } if message.to_lowercase().contains("connect")),
+        "{dead_state:?}"
+    );
+    assert!(connected(&live_state), "{live_state:?}");
+    let unknown = both.probe("nowhere").await;
+    assert!(
+        matches!(unknown, ContextState::Invalid { .. }),
+        "{unknown:?}"
+    );
+}
+
+#[test]
+fn the_login_shell_path_includes_what_the_profile_adds() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join(".bash_profile"),
+        "export PATH=\"$PATH:/opt/plumbline-test/bin\"\n",
+    )
+    .unwrap();
+    let path = login_shell_path(Path::new("/bin/bash"), Some(home.path())).unwrap();
+    assert!(
+        path.split(':').any(|d| d == "/opt/plumbline-test/bin"),
+        "{path}"
+    );
+    assert!(login_shell_path(Path::new("/nonexistent/shell"), None).is_none());
+}
+
+#[tokio::test]
+async fn kubeconfig_files_are_re_read_when_they_change_and_stale_connections_dropped() {
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config");
+    let later = dir.path().join("later");
+    std::fs::write(&file, sandbox.kubeconfig_yaml("dev")).unwrap();
+    let clusters = Clusters::from_paths(vec![file.clone(), later.clone()]);
+    let names = |c: &Clusters| -> Vec<String> {
+        c.kubeconfigs()
+            .list()
+            .contexts
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
+    };
+    assert_eq!(names(&clusters), ["dev"]);
+    assert!(!clusters.reload_if_changed(), "nothing changed yet");
+    assert!(connected(&clusters.probe("dev").await));
+
+    // A file that did not exist appears; the first one breaks.
+    std::fs::write(&later, sandbox.kubeconfig_yaml("staging")).unwrap();
+    std::fs::write(&file, "apiVersion: v1\nkind: Config\nclusters: [oops\n").unwrap();
+    assert!(clusters.reload_if_changed());
+    let list = clusters.kubeconfigs().list();
+    assert_eq!(names(&clusters), ["staging"]);
+    assert_eq!(list.problems.len(), 1);
+    assert!(
+        list.problems[0].file.ends_with("config"),
+        "{:?}",
+        list.problems
+    );
+    assert_eq!(
+        clusters.state("dev"),
+        ContextState::NotConnected,
+        "its connection was dropped"
+    );
+}
