@@ -24,6 +24,8 @@ fn main() {
         "add_kubeconfig",
         "remove_kubeconfig",
         "get_settings",
+        "repo_refs",
+        "repo_history",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -7,7 +7,7 @@ use plumbline_core::clusters::{ContextList, ContextState};
 use plumbline_core::ipc::ErrorInfo;
 use plumbline_core::reconcile::ResourceDiff;
 use plumbline_core::repos::RepoError;
-use plumbline_core::repos::manager::RepoInfo;
+use plumbline_core::repos::manager::{CommitInfo, Refs, RepoInfo};
 use plumbline_core::repos::remote::{FetchOutcome, RepoAuth, RepoConfig, TransferProgress};
 use plumbline_core::resources::ResourceKey;
 use plumbline_core::secrets::{SecretKind, Sensitive};
@@ -199,6 +199,27 @@ pub fn cancel_fetch(shell: State<'_, Shell>, url: String) -> bool {
 pub fn accept_host_key(shell: State<'_, Shell>, host: String, port: u16, key: String) -> Reply<()> {
     let repos = shell.engine.repositories();
     repos.accept_host_key(&host, port, &key).map_err(repo_error)
+}
+
+/// Branches and tags of a cloned repository, for the revision picker.
+#[tauri::command]
+pub fn repo_refs(shell: State<'_, Shell>, url: String) -> Reply<Refs> {
+    shell.engine.repositories().refs(&url).map_err(repo_error)
+}
+
+/// The last `limit` commits of `revision` that changed `path`.
+#[tauri::command]
+pub fn repo_history(
+    shell: State<'_, Shell>,
+    url: String,
+    revision: String,
+    path: String,
+    limit: usize,
+) -> Reply<Vec<CommitInfo>> {
+    let repos = shell.engine.repositories();
+    repos
+        .history(&url, &revision, &path, limit)
+        .map_err(repo_error)
 }
 
 /// The secret an auth method uses, if any.

@@ -164,6 +164,8 @@ pub fn run() {
             commands::add_kubeconfig,
             commands::remove_kubeconfig,
             commands::get_settings,
+            commands::repo_refs,
+            commands::repo_history,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -5,6 +5,7 @@ import { listen } from "@tauri-apps/api/event";
 import type {
   AppStatus,
   Application,
+  CommitInfo,
   ContextList,
   ContextState,
   Environment,
@@ -12,6 +13,7 @@ import type {
   FetchOutcome,
   RepoConfig,
   RepoInfo,
+  Refs,
   ResourceDiff,
   SecretKind,
   Settings,
@@ -50,6 +52,8 @@ export interface Backend {
   fetchRepo(url: string, onProgress: (progress: TransferProgress) => void): Promise<FetchOutcome>;
   cancelFetch(url: string): Promise<boolean>;
   acceptHostKey(host: string, port: number, key: string): Promise<void>;
+  repoRefs(url: string): Promise<Refs>;
+  repoHistory(url: string, revision: string, path: string, limit: number): Promise<CommitInfo[]>;
 }
 
 /** An error from the shell, carrying the engine's `{ code, message, detail }`. */
@@ -115,4 +119,6 @@ export const tauriBackend: Backend = {
   },
   cancelFetch: (url) => call("cancel_fetch", { url }),
   acceptHostKey: (host, port, key) => call("accept_host_key", { host, port, key }),
+  repoRefs: (url) => call("repo_refs", { url }),
+  repoHistory: (url, revision, path, limit) => call("repo_history", { url, revision, path, limit }),
 };

@@ -27,6 +27,12 @@ export function AddApp({
     namespace: current?.namespace ?? "default",
   });
   const [error, setError] = useState<ErrorInfo | null>(null);
+  // The revision picker offers the branches and tags of an added, cloned repository.
+  const cloned = repos?.find((r) => r.url === form.repo.trim() && r.cloned);
+  const [refs] = useLoad(
+    () => (cloned ? backend.repoRefs(cloned.url) : Promise.resolve({ branches: [], tags: [] })),
+    `refs:${cloned?.url ?? ""}`,
+  );
   // The destination picker offers the context's namespaces (typing another one works too).
   const [namespaces] = useLoad(
     () => (form.context ? backend.listNamespaces(form.context) : Promise.resolve([])),
@@ -76,7 +82,12 @@ export function AddApp({
       </label>
       <label>
         Revision
-        <input required placeholder="main" {...field("revision")} />
+        <input required list="repo-revisions" placeholder="main" {...field("revision")} />
+        <datalist id="repo-revisions">
+          {[...(refs.value?.branches ?? []), ...(refs.value?.tags ?? [])].map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
       </label>
       <label>
         Path in the repository

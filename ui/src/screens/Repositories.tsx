@@ -78,12 +78,23 @@ export function Repositories({ repos, onChanged }: { repos: Load<RepoInfo[]>; on
   );
 }
 
-function RepoForm({ onAdded, onCancel }: { onAdded: (url: string) => void; onCancel: () => void }) {
+/** Adds a repository, or, given `existing`, changes how it is reached (its URL names it). */
+function RepoForm({
+  existing,
+  onAdded,
+  onCancel,
+}: {
+  existing?: RepoInfo;
+  onAdded: (url: string) => void;
+  onCancel: () => void;
+}) {
   const backend = useBackend();
-  const [url, setUrl] = useState("");
-  const [method, setMethod] = useState<RepoAuth["method"]>("none");
-  const [username, setUsername] = useState("");
-  const [keyPath, setKeyPath] = useState("~/.ssh/id_ed25519");
+  const [url, setUrl] = useState(existing?.url ?? "");
+  const [method, setMethod] = useState<RepoAuth["method"]>(existing?.auth.method ?? "none");
+  const [username, setUsername] = useState(existing && "username" in existing.auth ? existing.auth.username : "");
+  const [keyPath, setKeyPath] = useState(
+    existing?.auth.method === "sshKey" ? existing.auth.keyPath : "~/.ssh/id_ed25519",
+  );
   const [secret, setSecret] = useState("");
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [saving, setSaving] = useState(false);
@@ -107,7 +118,12 @@ function RepoForm({ onAdded, onCancel }: { onAdded: (url: string) => void; onCan
     setSaving(true);
     setError(null);
     try {
-      await backend.addRepo({ url: url.trim(), auth }, secretField && secret ? secret : null);
+      if (existing) {
+        await backend.updateRepo({ url: existing.url, auth });
+        if (secretField && secret) await backend.setRepoSecret(existing.url, secretField.kind, secret);
+      } else {
+        await backend.addRepo({ url: url.trim(), auth }, secretField && secret ? secret : null);
+      }
       setSecret("");
       onAdded(url.trim());
     } catch (thrown) {
@@ -118,13 +134,14 @@ function RepoForm({ onAdded, onCancel }: { onAdded: (url: string) => void; onCan
   };
 
   return (
-    <form className="add-app" onSubmit={submit} aria-label="Add repository">
-      <h2>Add repository</h2>
+    <form className="add-app" onSubmit={submit} aria-label={existing ? `Edit ${existing.url}` : "Add repository"}>
+      <h2>{existing ? "Edit repository" : "Add repository"}</h2>
       <label>
         URL
         <input
           required
           placeholder="https://github.com/team/deploy.git or git@github.com:team/deploy.git"
+          readOnly={existing !== undefined}
           value={url}
           onChange={(e) => setUrl(e.target.value)}
         />
@@ -173,13 +190,18 @@ function RepoForm({ onAdded, onCancel }: { onAdded: (url: string) => void; onCan
           </span>
         </div>
       )}
-      {error && <ErrorNotice title="The repository was not added." error={error} />}
+      {error && (
+        <ErrorNotice
+          title={existing ? "The repository was not changed." : "The repository was not added."}
+          error={error}
+        />
+      )}
       <div className="form-actions">
         <button type="button" onClick={onCancel}>
           Cancel
         </button>
         <button type="submit" className="primary" disabled={saving}>
-          {saving ? "Adding…" : "Add and fetch"}
+          {saving ? "Saving…" : existing ? "Save" : "Add and fetch"}
         </button>
       </div>
     </form>
@@ -193,6 +215,7 @@ function RepoCard({ repo, fetchFirst, onChanged }: { repo: RepoInfo; fetchFirst:
   const [fetching, setFetching] = useState<Fetching | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [editing, setEditing] = useState(false);
   const secret = secretOf(repo.auth);
   const hasSecret = secret?.kind === "password" ? repo.hasPassword : repo.hasKeyPassphrase;
 
@@ -244,6 +267,16 @@ function RepoCard({ repo, fetchFirst, onChanged }: { repo: RepoInfo; fetchFirst:
         <span className={repo.cloned ? "tag" : "tag tag-muted"}>{repo.cloned ? "cloned" : "not cloned yet"}</span>
       </div>
       <p className="repo-auth">{describeAuth(repo.auth)}</p>
+      {editing && (
+        <RepoForm
+          existing={repo}
+          onAdded={() => {
+            setEditing(false);
+            onChanged();
+          }}
+          onCancel={() => setEditing(false)}
+        />
+      )}
       {secret && (
         <SecretRow
           label={secret.label}
@@ -302,6 +335,9 @@ function RepoCard({ repo, fetchFirst, onChanged }: { repo: RepoInfo; fetchFirst:
       <div className="form-actions">
         <button type="button" disabled={fetching !== null} onClick={() => void fetch()}>
           {repo.cloned ? "Fetch" : "Clone"}
+        </button>
+        <button type="button" onClick={() => setEditing(true)} disabled={editing}>
+          Edit
         </button>
         <button type="button" className="danger" onClick={() => void act(() => backend.removeRepo(repo.url))}>
           Remove

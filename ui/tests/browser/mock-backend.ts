@@ -126,6 +126,15 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           if (args.secret) keyring.set(`${kind} ${config.url}`, String(args.secret));
           return null;
         }
+        case "repo_refs":
+          if (!findRepo(args.url).cloned)
+            throw { code: "NotFound", message: "not cloned yet", detail: null, hostKey: null };
+          return { branches: ["main", "release-1"], tags: ["v1.0.0"] };
+        case "update_repo": {
+          const config = args.config as { url: string; auth: { method: string } };
+          findRepo(config.url).auth = config.auth;
+          return null;
+        }
         case "set_repo_secret":
           findRepo(args.url);
           keyring.set(`${String(args.kind)} ${String(args.url)}`, String(args.value));

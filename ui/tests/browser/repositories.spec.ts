@@ -101,3 +101,52 @@ test("a fetch shows the objects received and can be cancelled", async ({ page })
   await expect(card.getByRole("alert")).toContainText("Fetch cancelled.");
   await expect(card).toContainText("not cloned yet");
 });
+
+test("editing a repository changes how it is reached; a secret typed there goes to the keyring", async ({ page }) => {
+  await openRepositories(page);
+  await page.getByRole("button", { name: "Add repository" }).click();
+  const url = "https://git.example.com/team/public.git";
+  const add = page.getByRole("form", { name: "Add repository" });
+  await add.getByLabel("URL").fill(url);
+  await add.getByRole("button", { name: "Add and fetch" }).click();
+  const card = page.getByRole("listitem", { name: url });
+  await expect(card.getByRole("status")).toContainText("Cloned.");
+  await expect(card).toContainText("No authentication");
+
+  await card.getByRole("button", { name: "Edit" }).click();
+  const edit = card.getByRole("form", { name: `Edit ${url}` });
+  await expect(edit.getByLabel("URL")).toHaveAttribute("readonly", "");
+  await edit.getByLabel("Authentication").selectOption("https");
+  await edit.getByLabel("Username", { exact: true }).fill("bob");
+  await edit.getByLabel("Password or token").fill("s3cret");
+  await edit.getByRole("button", { name: "Save" }).click();
+  await expect(edit).toHaveCount(0);
+  await expect(card).toContainText("HTTPS as bob");
+  await expect(card).toContainText("Password or token: stored in keyring");
+  expect(await keyring(page)).toEqual([[`password ${url}`, "s3cret"]]);
+});
+
+test("an app on an added repository picks its revision from the clone's branches and tags", async ({ page }) => {
+  await openRepositories(page);
+  await page.getByRole("button", { name: "Add repository" }).click();
+  const url = "https://git.example.com/team/deploy.git";
+  const add = page.getByRole("form", { name: "Add repository" });
+  await add.getByLabel("URL").fill(url);
+  await add.getByLabel("Authentication").selectOption("https");
+  await add.getByLabel("Username", { exact: true }).fill("ann");
+  await add.getByLabel("Password or token").fill("s3cret");
+  await add.getByRole("button", { name: "Add and fetch" }).click();
+  await expect(page.getByRole("listitem", { name: url }).getByRole("status")).toContainText("Cloned.");
+
+  await page.getByRole("button", { name: "Applications" }).click();
+  await page.getByRole("button", { name: "Add application" }).click();
+  const form = page.getByRole("form", { name: "Add application" });
+  await form.getByLabel("Repository (an added repository's URL, or a local Git folder)").fill(url);
+  await expect(page.locator("#added-repos option")).toHaveAttribute("value", url);
+  await expect(page.locator("#repo-revisions option")).toHaveCount(3);
+  const revisions = await page
+    .locator("#repo-revisions option")
+    .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  expect(revisions).toEqual(["main", "release-1", "v1.0.0"]);
+  await expect(page.locator("#context-namespaces option")).toHaveCount(3);
+});
