@@ -121,16 +121,27 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Re-reads the kubeconfig files when they change on disk and tells the window, which then
-/// lists the contexts again. A stat of each file every two seconds costs next to nothing.
+/// Tells the window when the contexts change, so that it lists them again: a kubeconfig file
+/// changed on disk (a stat of each file every two seconds costs next to nothing), or a
+/// context's state did.
 fn watch_kubeconfigs(app: tauri::AppHandle, engine: Arc<Engine>) {
     use tauri::Emitter;
+    let mut changes = engine.contexts_changes();
     tauri::async_runtime::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
         loop {
-            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            if engine.reload_contexts_if_changed() {
-                tracing::info!("kubeconfig files changed; contexts re-read");
-                let _ = app.emit("contexts-changed", ());
+            tokio::select! {
+                _ = tick.tick() => {
+                    if engine.reload_contexts_if_changed() {
+                        tracing::info!("kubeconfig files changed; contexts re-read");
+                    }
+                }
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let _ = app.emit("contexts-changed", ());
+                }
             }
         }
     });

@@ -30,6 +30,8 @@ after(async () => {
 test("demo app shows OutOfSync, Sync makes it Synced, and the cluster has the Deployment", async () => {
   const tile = await driver.waitFor('button[aria-label="Open guestbook"] [data-status]', "the guestbook tile with a status");
   assert.equal(await driver.attribute(tile, "data-status"), "OutOfSync");
+  // Comparing the app connected to the demo cluster: the rail says so, pushed by the shell.
+  await driver.waitFor('nav li.current .dot[aria-label^="connected v1."]', "the demo context shown connected");
   const banner = await driver.waitFor(".demo-banner", "the demo banner");
   assert.match(await driver.text(banner), /Demo sandbox/);
   desktop.screenshot("overview");

@@ -127,6 +127,7 @@ test("a private repository: wrong password, right password, clone, sync; no secr
       timeout: 30_000,
       accept: async (e) => (await driver.text(e)).includes("Cloned."),
     });
+    desktop.screenshot("repositories");
     const card = await driver.text(await driver.waitFor(".repo-card", "the repository card"));
     assert.match(card, /stored in keyring/);
     assert.ok(!card.includes(RIGHT));

@@ -344,6 +344,8 @@ pub struct Clusters {
     /// Where credential plugins are looked for: the login shell's PATH when known.
     plugin_path: OnceCell<Option<String>>,
     login_shell: bool,
+    /// Bumped whenever the contexts or a context's state change.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 fn stamp(path: &Path) -> Option<std::time::SystemTime> {
@@ -360,7 +362,17 @@ impl Clusters {
             states: Mutex::new(HashMap::new()),
             plugin_path: OnceCell::new(),
             login_shell: false,
+            changes: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Changes whenever the contexts are re-read or a context's state changes.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n += 1);
     }
 
     /// Contexts from `paths`, which [`Self::reload_if_changed`] re-reads when they change.
@@ -426,6 +438,7 @@ impl Clusters {
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&name);
         }
+        self.changed();
     }
 
     /// Looks for exec credential plugins on `path` (and gives it to them as their PATH), as a
@@ -497,10 +510,14 @@ impl Clusters {
             // A later attempt starts afresh: new credentials, a server that came back.
             self.forget(context);
         }
-        self.states
+        let previous = self
+            .states
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(context.to_string(), state.clone());
+        if previous.as_ref() != Some(&state) {
+            self.changed();
+        }
         state
     }
 

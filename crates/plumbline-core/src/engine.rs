@@ -142,6 +142,11 @@ impl Engine {
         Ok(self.settings.save(&settings)?)
     }
 
+    /// Changes whenever the contexts are re-read or a context's state changes.
+    pub fn contexts_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.clusters.changes()
+    }
+
     /// Re-reads the kubeconfig files if one changed on disk; true when it did.
     pub fn reload_contexts_if_changed(&self) -> bool {
         self.clusters.reload_if_changed()
@@ -315,13 +320,26 @@ impl Engine {
     }
 
     async fn compare(&self, app: &Application) -> Result<Arc<Comparison>, EngineError> {
-        let client = self.clusters.client(&app.destination.context).await?;
-        let source = self.source(app).await?;
-        let comparison = Arc::new(reconcile::compare(app, source, &client).await?);
+        let context = &app.destination.context;
+        let result = self.compare_uncached(app).await;
+        // The first use of a context, or trouble reaching it, also tells the context's state
+        // (one small request), so that the rail says what the app page found.
+        let cluster_trouble = matches!(&result, Err(EngineError::Cluster(_)))
+            || matches!(&result, Err(EngineError::Reconcile(e)) if matches!(**e, ReconcileError::Cluster { .. }));
+        if cluster_trouble || self.clusters.state(context) == ContextState::NotConnected {
+            self.clusters.probe(context).await;
+        }
+        let comparison = Arc::new(result?);
         self.comparisons
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(app.name.clone(), comparison.clone());
         Ok(comparison)
+    }
+
+    async fn compare_uncached(&self, app: &Application) -> Result<Comparison, EngineError> {
+        let client = self.clusters.client(&app.destination.context).await?;
+        let source = self.source(app).await?;
+        Ok(reconcile::compare(app, source, &client).await?)
     }
 }
