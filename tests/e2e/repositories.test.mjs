@@ -109,6 +109,8 @@ test("a private repository: wrong password, right password, clone, sync; no secr
     await driver.request("POST", driver.s(`/element/${input}/value`), { text });
   };
   try {
+    // Wait for the application list to load first: it moves the Repositories entry down.
+    await driver.waitFor("nav p.rail-empty", "the rail's (empty) application list");
     await driver.click(await driver.waitFor("nav .rail-section", "the Repositories entry"));
     await driver.click(await driver.waitFor(".screen-header button.primary", "Add repository"));
     const form = 'form[aria-label="Add repository"]';
