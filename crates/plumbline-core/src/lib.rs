@@ -5,6 +5,7 @@ pub mod apps;
 pub mod clusters;
 pub mod diff;
 pub mod engine;
+pub mod health;
 pub mod ipc;
 pub mod reconcile;
 pub mod render;
