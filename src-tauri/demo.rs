@@ -125,6 +125,7 @@ pub async fn start(dir: &Path) -> Result<Demo, DemoError> {
             context: CONTEXT.into(),
             namespace: APP.into(),
         },
+        source: Default::default(),
     };
     // Deploy the first release, then point the app at `main`: the cluster is one commit behind.
     engine

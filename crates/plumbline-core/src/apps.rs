@@ -25,6 +25,9 @@ pub struct Application {
     /// Folder inside the repository; empty or `.` for the root.
     pub path: String,
     pub destination: Destination,
+    /// Source type and its parameters; by default detected from the files.
+    #[serde(default)]
+    pub source: crate::render::SourceOptions,
 }
 
 /// Why the app store could not be read or written.
@@ -195,6 +198,7 @@ pub(crate) fn sample(name: &str) -> Application {
             context: "kind-dev".into(),
             namespace: "default".into(),
         },
+        source: Default::default(),
     }
 }
 

@@ -455,7 +455,9 @@ impl Clusters {
         self
     }
 
-    async fn plugin_path(&self) -> Option<String> {
+    /// The PATH to find tools and plugins on: the login shell's when asked for, else none
+    /// (the process's own PATH then applies).
+    pub async fn plugin_path(&self) -> Option<String> {
         let login_shell = self.login_shell;
         self.plugin_path
             .get_or_init(|| async move {

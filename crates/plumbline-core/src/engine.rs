@@ -340,6 +340,11 @@ impl Engine {
     async fn compare_uncached(&self, app: &Application) -> Result<Comparison, EngineError> {
         let client = self.clusters.client(&app.destination.context).await?;
         let source = self.source(app).await?;
+        let source = reconcile::Source {
+            repo: source,
+            exports: self.repositories.exports_dir(),
+            tools: crate::render::Tools::new(self.clusters.plugin_path().await),
+        };
         Ok(reconcile::compare(app, source, &client).await?)
     }
 }

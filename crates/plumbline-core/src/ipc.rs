@@ -116,6 +116,10 @@ impl From<&EngineError> for ErrorInfo {
             EngineError::Cluster(_) => (ErrorCode::Cluster, Some(CHECK_CLUSTER)),
             EngineError::Reconcile(e) => match &**e {
                 ReconcileError::Repo(repo) => return Self::from(repo),
+                // The message says which tool and how to install it.
+                ReconcileError::Render(crate::render::RenderError::ToolMissing { .. }) => {
+                    (ErrorCode::Manifest, None)
+                }
                 ReconcileError::Cluster { .. } => (ErrorCode::Cluster, Some(CHECK_CLUSTER)),
                 _ => (
                     ErrorCode::Manifest,
@@ -152,6 +156,9 @@ pub fn typescript_bindings() -> String {
         clusters::KubeconfigProblem::decl(&cfg),
         clusters::ContextList::decl(&cfg),
         apps::Destination::decl(&cfg),
+        render::SourceType::decl(&cfg),
+        render::HelmOptions::decl(&cfg),
+        render::SourceOptions::decl(&cfg),
         apps::Application::decl(&cfg),
         repos::Commit::decl(&cfg),
         HostKeyPrompt::decl(&cfg),

@@ -182,23 +182,91 @@ pub fn api_for(client: &kube::Client, resolved: &Resolved, namespace: &str) -> A
     }
 }
 
-/// Renders the app at its revision from the Git repository at `source`, reads the live
-/// objects, and compares each pair.
+/// Reads the app's files at its revision and renders them by their source type.
+fn render_app(
+    app: &Application,
+    source: &Source,
+) -> Result<(repos::Snapshot, render::Rendered), SourceError> {
+    let snapshot = repos::read_revision(&source.repo, &app.revision, &app.path)?;
+    let source_type = app
+        .source
+        .source_type
+        .unwrap_or_else(|| render::detect(&snapshot.files, &app.path));
+    let rendered = match source_type {
+        render::SourceType::Directory => render::directory(&snapshot.files)?,
+        tool => {
+            let root = source.exports.join(&snapshot.commit.sha);
+            repos::export_commit(&source.repo, &snapshot.commit.sha, &root)?;
+            if tool == render::SourceType::Kustomize {
+                render::kustomize(&root, &app.path, &source.tools)?
+            } else {
+                render::helm(
+                    &root,
+                    &app.path,
+                    &app.name,
+                    &app.destination.namespace,
+                    &app.source.helm,
+                    &source.tools,
+                )?
+            }
+        }
+    };
+    Ok((snapshot, rendered))
+}
+
+/// Why an application's files could not be turned into manifests (kept small: it crosses a
+/// blocking task).
+enum SourceError {
+    Repo(RepoError),
+    Render(RenderError),
+}
+
+impl From<RepoError> for SourceError {
+    fn from(e: RepoError) -> Self {
+        Self::Repo(e)
+    }
+}
+
+impl From<RenderError> for SourceError {
+    fn from(e: RenderError) -> Self {
+        Self::Render(e)
+    }
+}
+
+impl From<SourceError> for ReconcileError {
+    fn from(e: SourceError) -> Self {
+        match e {
+            SourceError::Repo(e) => e.into(),
+            SourceError::Render(e) => e.into(),
+        }
+    }
+}
+
+/// Where an application's files come from and what renders them.
+pub struct Source {
+    /// The Git repository.
+    pub repo: PathBuf,
+    /// Where commits are exported for Kustomize and Helm (one folder per commit).
+    pub exports: PathBuf,
+    pub tools: render::Tools,
+}
+
+/// Renders the app at its revision, reads the live objects, and compares each pair.
 pub async fn compare(
     app: &Application,
-    source: PathBuf,
+    source: Source,
     client: &kube::Client,
 ) -> Result<Comparison, ReconcileError> {
-    let repo = source;
-    let (revision, path) = (app.revision.clone(), app.path.clone());
-    let snapshot =
-        tokio::task::spawn_blocking(move || repos::read_revision(&repo, &revision, &path))
+    let (snapshot, rendered) = {
+        let owned = app.clone();
+        tokio::task::spawn_blocking(move || render_app(&owned, &source))
             .await
             .map_err(|e| RepoError::Git {
                 repo: app.repo.clone(),
                 message: e.to_string(),
-            })??;
-    let rendered = render::directory(&snapshot.files)?;
+            })?
+            .map_err(ReconcileError::from)?
+    };
 
     let mut resolver = Resolver::new(client.clone());
     let mut desired: BTreeMap<ResourceKey, (Resolved, String, Value)> = BTreeMap::new();

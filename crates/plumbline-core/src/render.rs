@@ -1,10 +1,13 @@
-//! Render an application's source into Kubernetes manifests. This step: a directory of YAML
-//! and JSON files, multi-document, nested folders.
+//! Render an application's source into Kubernetes manifests: a directory of YAML and JSON
+//! files (multi-document, nested folders), a Kustomize overlay (`kubectl kustomize` or
+//! `kustomize build`) or a Helm chart (`helm template`). The source type is detected as Argo CD
+//! detects it: `Chart.yaml` means Helm, a kustomization file means Kustomize, else a directory.
 
 use crate::repos::SourceFile;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
+use ts_rs::TS;
 
 /// One Kubernetes object from the source, with where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +36,185 @@ pub enum RenderError {
     },
     #[error("could not read {path}: {message}")]
     Read { path: String, message: String },
+    #[error("{source_type} needs `{tool}`, which is not on your PATH. {install}")]
+    ToolMissing {
+        source_type: &'static str,
+        tool: &'static str,
+        install: &'static str,
+    },
+    #[error("`{command}` failed: {message}")]
+    Tool { command: String, message: String },
+}
+
+/// How an application's files become manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub enum SourceType {
+    Directory,
+    Kustomize,
+    Helm,
+}
+
+/// Helm parameters: the release is named after the application unless given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HelmOptions {
+    pub release_name: Option<String>,
+    /// Values files, relative to the chart folder.
+    pub values_files: Vec<String>,
+    /// Inline values (YAML), applied after the files.
+    pub values: String,
+}
+
+/// What an application says of its source; everything defaults to "as detected".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SourceOptions {
+    /// `None`: detected from the files.
+    #[serde(rename = "type")]
+    pub source_type: Option<SourceType>,
+    pub helm: HelmOptions,
+}
+
+/// The source type of the folder `path` holding `files` (repository-relative paths).
+pub fn detect(files: &[SourceFile], path: &str) -> SourceType {
+    let folder = path.trim_matches('/');
+    let here = |name: &str| {
+        let wanted = if folder.is_empty() || folder == "." {
+            name.to_string()
+        } else {
+            format!("{folder}/{name}")
+        };
+        files.iter().any(|f| f.path == wanted)
+    };
+    if here("Chart.yaml") {
+        SourceType::Helm
+    } else if ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+        .iter()
+        .any(|n| here(n))
+    {
+        SourceType::Kustomize
+    } else {
+        SourceType::Directory
+    }
+}
+
+/// Finds command-line tools on a search path (the login shell's PATH when known).
+#[derive(Debug, Clone, Default)]
+pub struct Tools {
+    search_path: Option<String>,
+}
+
+impl Tools {
+    pub fn new(search_path: Option<String>) -> Self {
+        Self { search_path }
+    }
+
+    fn find(&self, name: &str) -> Option<std::path::PathBuf> {
+        let path = self
+            .search_path
+            .clone()
+            .or_else(|| std::env::var("PATH").ok())?;
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    }
+
+    fn run(&self, program: &Path, args: &[&str], cwd: &Path) -> Result<String, RenderError> {
+        let command = format!(
+            "{} {}",
+            program.file_name().unwrap_or_default().to_string_lossy(),
+            args.join(" ")
+        );
+        let output = std::process::Command::new(program)
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .map_err(|e| RenderError::Tool {
+                command: command.clone(),
+                message: e.to_string(),
+            })?;
+        if !output.status.success() {
+            return Err(RenderError::Tool {
+                command,
+                message: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            });
+        }
+        String::from_utf8(output.stdout).map_err(|_| RenderError::Tool {
+            command,
+            message: "the output is not UTF-8 text".into(),
+        })
+    }
+}
+
+/// Renders the Kustomize overlay at `root/path` (the whole commit exported under `root`).
+pub fn kustomize(root: &Path, path: &str, tools: &Tools) -> Result<Rendered, RenderError> {
+    let dir = root.join(path.trim_matches('/'));
+    let dir_text = dir.to_string_lossy().to_string();
+    let output = if let Some(kustomize) = tools.find("kustomize") {
+        tools.run(&kustomize, &["build", &dir_text], root)?
+    } else if let Some(kubectl) = tools.find("kubectl") {
+        tools.run(&kubectl, &["kustomize", &dir_text], root)?
+    } else {
+        return Err(RenderError::ToolMissing {
+            source_type: "A Kustomize source",
+            tool: "kustomize",
+            install: "Install kubectl (it includes Kustomize) or kustomize, then refresh.",
+        });
+    };
+    tool_output(&format!("{} (kustomize)", path.trim_matches('/')), &output)
+}
+
+/// Renders the Helm chart at `root/path` as release `release` in `namespace`.
+pub fn helm(
+    root: &Path,
+    path: &str,
+    release: &str,
+    namespace: &str,
+    options: &HelmOptions,
+    tools: &Tools,
+) -> Result<Rendered, RenderError> {
+    let Some(helm) = tools.find("helm") else {
+        return Err(RenderError::ToolMissing {
+            source_type: "A Helm chart",
+            tool: "helm",
+            install: "Install Helm 3 (https://helm.sh/docs/intro/install/), then refresh.",
+        });
+    };
+    let chart = root.join(path.trim_matches('/'));
+    let chart_text = chart.to_string_lossy().to_string();
+    let release = options.release_name.as_deref().unwrap_or(release);
+    let mut args: Vec<String> = vec![
+        "template".into(),
+        release.into(),
+        chart_text,
+        "--namespace".into(),
+        namespace.into(),
+    ];
+    for file in &options.values_files {
+        args.push("--values".into());
+        args.push(chart.join(file).to_string_lossy().to_string());
+    }
+    let inline = root.join(format!(".plumbline-values-{release}.yaml"));
+    if !options.values.trim().is_empty() {
+        std::fs::write(&inline, &options.values).map_err(|e| RenderError::Read {
+            path: inline.display().to_string(),
+            message: e.to_string(),
+        })?;
+        args.push("--values".into());
+        args.push(inline.to_string_lossy().to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = tools.run(&helm, &args, root)?;
+    tool_output(&format!("{} (helm)", path.trim_matches('/')), &output)
+}
+
+/// The objects a tool printed, as one multi-document YAML stream.
+fn tool_output(label: &str, text: &str) -> Result<Rendered, RenderError> {
+    let mut out = Rendered::default();
+    for (index, doc) in documents(label, text)?.into_iter().enumerate() {
+        collect(label, index + 1, doc, &mut out);
+    }
+    Ok(out)
 }
 
 fn is_manifest_file(path: &str) -> bool {

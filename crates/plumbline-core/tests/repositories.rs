@@ -475,6 +475,7 @@ async fn an_app_on_a_private_repository_asks_for_credentials_then_syncs() {
                 context: "sandbox".into(),
                 namespace: "default".into(),
             },
+            source: Default::default(),
         })
         .unwrap();
 

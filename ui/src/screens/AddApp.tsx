@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useBackend } from "../backend/context";
-import { toBackendError, type ContextList, type ErrorInfo, type RepoInfo } from "../backend";
+import { toBackendError, type ContextList, type ErrorInfo, type RepoInfo, type SourceType } from "../backend";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { useLoad } from "../useLoad";
 
@@ -25,6 +25,9 @@ export function AddApp({
     path: "",
     context: current?.name ?? "",
     namespace: current?.namespace ?? "default",
+    sourceType: "",
+    valuesFiles: "",
+    values: "",
   });
   const [error, setError] = useState<ErrorInfo | null>(null);
   // The revision picker offers the branches and tags of an added, cloned repository.
@@ -55,6 +58,17 @@ export function AddApp({
         revision: form.revision.trim(),
         path: form.path.trim(),
         destination: { context: form.context, namespace: form.namespace.trim() },
+        source: {
+          type: form.sourceType === "" ? null : (form.sourceType as SourceType),
+          helm: {
+            releaseName: null,
+            valuesFiles: form.valuesFiles
+              .split(",")
+              .map((f) => f.trim())
+              .filter((f) => f !== ""),
+            values: form.values,
+          },
+        },
       });
       onAdded(form.name.trim());
     } catch (thrown) {
@@ -93,6 +107,27 @@ export function AddApp({
         Path in the repository
         <input placeholder="apps/guestbook" {...field("path")} />
       </label>
+      <label>
+        Source type
+        <select {...field("sourceType")}>
+          <option value="">Detect (Chart.yaml: Helm; kustomization.yaml: Kustomize; else a folder of YAML)</option>
+          <option value="Directory">Directory of YAML and JSON</option>
+          <option value="Kustomize">Kustomize</option>
+          <option value="Helm">Helm chart</option>
+        </select>
+      </label>
+      {form.sourceType === "Helm" && (
+        <>
+          <label>
+            Helm values files (comma-separated, in the chart folder)
+            <input placeholder="values-prod.yaml" {...field("valuesFiles")} />
+          </label>
+          <label>
+            Helm values (YAML)
+            <textarea rows={3} placeholder="replicaCount: 2" {...field("values")} />
+          </label>
+        </>
+      )}
       <label>
         Context
         <select required {...field("context")}>

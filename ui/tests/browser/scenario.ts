@@ -8,6 +8,7 @@ const app = {
   revision: "main",
   path: "guestbook",
   destination: { context: "plumbline-demo", namespace: "guestbook" },
+  source: { type: null, helm: { releaseName: null, valuesFiles: [], values: "" } },
 };
 
 const configMap: ResourceKey = { group: "", kind: "ConfigMap", namespace: "guestbook", name: "guestbook-config" };

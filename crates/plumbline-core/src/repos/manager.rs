@@ -204,6 +204,11 @@ impl Repositories {
         Ok(self.secrets.delete(&SecretKey::new(url, kind))?)
     }
 
+    /// Where commits are exported as files for tools that read folders (Kustomize, Helm).
+    pub fn exports_dir(&self) -> PathBuf {
+        self.clones.with_file_name("exports")
+    }
+
     /// Where the bare clone of `url` lives.
     pub fn clone_dir(&self, url: &str) -> PathBuf {
         self.clones.join(clone_name(url))

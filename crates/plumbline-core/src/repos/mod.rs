@@ -172,6 +172,59 @@ pub fn read_revision(repo_path: &Path, revision: &str, path: &str) -> Result<Sna
     })
 }
 
+/// Writes every file of `commit` under `dest` (created; reused when a complete export is
+/// already there), for tools that read folders: Kustomize bases and Helm charts may reach
+/// anywhere in the repository.
+pub fn export_commit(repo_path: &Path, commit: &str, dest: &Path) -> Result<(), RepoError> {
+    let name = repo_path.display().to_string();
+    let git = |e: git2::Error| RepoError::Git {
+        repo: name.clone(),
+        message: e.message().to_string(),
+    };
+    let io = |e: std::io::Error| RepoError::Git {
+        repo: name.clone(),
+        message: format!("{}: {e}", dest.display()),
+    };
+    let marker = dest.join(".plumbline-export-complete");
+    if marker.exists() {
+        return Ok(());
+    }
+    let repo = Repository::open(repo_path).map_err(git)?;
+    let commit = repo
+        .find_commit(git2::Oid::from_str(commit).map_err(git)?)
+        .map_err(git)?;
+    let tree = commit.tree().map_err(git)?;
+    if dest.exists() {
+        std::fs::remove_dir_all(dest).map_err(io)?;
+    }
+    std::fs::create_dir_all(dest).map_err(io)?;
+    let mut failure = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() != Some(ObjectType::Blob) {
+            return git2::TreeWalkResult::Ok;
+        }
+        let path = dest.join(dir).join(entry.name().unwrap_or_default());
+        let written = repo.find_blob(entry.id()).map_err(git).and_then(|blob| {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            std::fs::write(&path, blob.content()).map_err(io)
+        });
+        match written {
+            Ok(()) => git2::TreeWalkResult::Ok,
+            Err(e) => {
+                failure = Some(e);
+                git2::TreeWalkResult::Abort
+            }
+        }
+    })
+    .map_err(git)?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    std::fs::write(&marker, b"").map_err(io)
+}
+
 fn resolve<'r>(repo: &'r Repository, revision: &str) -> Option<git2::Commit<'r>> {
     // Branches first (local, then remote-tracking), then tags and anything rev-parse knows.
     let candidates = [
