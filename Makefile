@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 UI_BIN := ui/node_modules/.bin
-APP := target/debug/plumbline
+APP := target/debug/plumbline-desktop
 
 .PHONY: run test deps deps-test ui app lint rust-test ui-test browser-test e2e bindings sandbox-schema screenshot bench
 

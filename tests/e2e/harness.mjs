@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { WebDriver } from "./webdriver.mjs";
 
 export const root = resolve(import.meta.dirname, "../..");
-export const application = process.env.PLUMBLINE_BINARY ?? join(root, "target/debug/plumbline");
+export const application = process.env.PLUMBLINE_BINARY ?? join(root, "target/debug/plumbline-desktop");
 
 export class Desktop {
   constructor() {

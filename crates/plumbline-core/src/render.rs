@@ -208,6 +208,11 @@ pub fn helm(
     tool_output(&format!("{} (helm)", path.trim_matches('/')), &output)
 }
 
+/// The objects in one file's text: multi-document YAML, or JSON when the name says so.
+pub fn objects(file: &str, text: &str) -> Result<Rendered, RenderError> {
+    tool_output(file, text)
+}
+
 /// The objects a tool printed, as one multi-document YAML stream.
 fn tool_output(label: &str, text: &str) -> Result<Rendered, RenderError> {
     let mut out = Rendered::default();

@@ -1,0 +1,161 @@
+//! The `plumbline` binary as a script runs it: arguments in, lines and exit codes out.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn plumbline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plumbline"))
+        .args(args)
+        .output()
+        .expect("plumbline runs")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+const OBJECTS: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop, generation: 2}
+spec: {replicas: 2}
+status: {observedGeneration: 2, replicas: 2, updatedReplicas: 1, availableReplicas: 1}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: shop}
+status: {phase: Bound}
+";
+
+#[test]
+fn health_prints_a_line_per_object_or_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = write(dir.path(), "objects.yaml", OBJECTS);
+    let json = write(
+        dir.path(),
+        "ns.json",
+        r#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop","deletionTimestamp":"2026-01-01T00:00:00Z"}}"#,
+    );
+    let out = plumbline(&["health", &yaml, &json]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "Deployment\tshop/web\tProgressing\tWaiting for rollout to finish: 1 out of 2 new replicas have been updated...",
+            "ConfigMap\tshop/settings\t-\t",
+            "PersistentVolumeClaim\tshop/data\tHealthy\t",
+            "Namespace\t/shop\tProgressing\tPending deletion",
+        ]
+    );
+
+    let out = plumbline(&["health", "--output", "json", &yaml]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["kind"], "Deployment");
+    assert_eq!(rows[0]["namespace"], "shop");
+    assert_eq!(rows[0]["status"], "Progressing");
+    assert_eq!(rows[1]["status"], "-");
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn health_of_a_broken_file_names_it_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "bad.yaml", "kind: [oops\n");
+    let out = plumbline(&["health", &bad]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.yaml") && stderr.contains("line"),
+        "{stderr}"
+    );
+    let missing = plumbline(&["health", "/nonexistent.yaml"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn diff_exits_0_1_or_2_and_never_shows_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let desired = write(
+        dir.path(),
+        "desired.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop}\nstringData: {password: new-password}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\ndata: {mode: fast}\n",
+    );
+    let live = write(
+        dir.path(),
+        "live.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop, uid: abc, resourceVersion: '7', managedFields: []}\ndata: {password: b2xkLXBhc3N3b3Jk}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop, resourceVersion: '9'}\ndata: {mode: fast}\n",
+    );
+    let out = plumbline(&["diff", "--desired", &desired, "--live", &live]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("===== Secret shop/db"), "{text}");
+    assert!(
+        !text.contains("ConfigMap"),
+        "the ConfigMap agrees once normalized:\n{text}"
+    );
+    // Each distinct value gets its own run of `+`: the change shows, the values do not.
+    let masked = |sign: char| {
+        text.lines()
+            .find(|l| l.starts_with(sign) && l.contains("password:"))
+            .map(|l| l.split(": ").nth(1).unwrap().to_string())
+            .unwrap()
+    };
+    let (old_mask, new_mask) = (masked('-'), masked('+'));
+    assert!(
+        old_mask.chars().all(|c| c == '+') && new_mask.chars().all(|c| c == '+'),
+        "{text}"
+    );
+    assert_ne!(old_mask, new_mask);
+    for secret in [
+        "new-password",
+        "old-password",
+        "b2xkLXBhc3N3b3Jk",
+        "bmV3LXBhc3N3b3Jk",
+    ] {
+        assert!(!text.contains(secret), "{secret} shown:\n{text}");
+    }
+
+    let same = plumbline(&["diff", "--desired", &live, "--live", &live]);
+    assert_eq!(same.status.code(), Some(0));
+    assert!(same.stdout.is_empty());
+    let error = plumbline(&["diff", "--desired", "/nonexistent.yaml", "--live", &live]);
+    assert_eq!(error.status.code(), Some(2));
+}
+
+#[test]
+fn render_prints_a_folder_as_one_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("nested")).unwrap();
+    write(
+        dir.path(),
+        "a.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    );
+    write(
+        dir.path(),
+        "nested/b.json",
+        r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b"}}"#,
+    );
+    write(dir.path(), "README.md", "not a manifest\n");
+    let out = plumbline(&["render", "--path", &dir.path().display().to_string()]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("kind: ConfigMap").count(), 2, "{text}");
+    assert!(text.find("name: a").unwrap() < text.find("name: b").unwrap());
+}
