@@ -64,6 +64,7 @@ pub struct Engine {
     apps: Apps,
     repositories: Arc<Repositories>,
     settings: Arc<dyn SettingsStore>,
+    renders: Arc<crate::render::RenderCache>,
     /// The kubeconfig files every session reads (`KUBECONFIG`, `~/.kube/config`).
     default_files: Vec<std::path::PathBuf>,
     comparisons: Mutex<HashMap<String, Arc<Comparison>>>,
@@ -85,6 +86,7 @@ impl Engine {
             apps: Apps::new(store),
             repositories,
             settings,
+            renders: Arc::default(),
             default_files,
             comparisons: Mutex::new(HashMap::new()),
             syncing: Mutex::new(HashSet::new()),
@@ -344,6 +346,7 @@ impl Engine {
             repo: source,
             exports: self.repositories.exports_dir(),
             tools: crate::render::Tools::new(self.clusters.plugin_path().await),
+            cache: self.renders.clone(),
         };
         Ok(reconcile::compare(app, source, &client).await?)
     }

@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 use ts_rs::TS;
 
 /// How many requests one comparison has in flight against one cluster.
@@ -195,9 +196,22 @@ fn render_app(
     let rendered = match source_type {
         render::SourceType::Directory => render::directory(&snapshot.files)?,
         tool => {
+            // Tools are slow; their output depends only on the commit, path and parameters.
+            let key = format!(
+                "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+                source.repo.display(),
+                snapshot.commit.sha,
+                app.path,
+                app.name,
+                app.destination.namespace,
+                serde_json::to_string(&app.source).unwrap_or_default()
+            );
+            if let Some(cached) = source.cache.get(&key) {
+                return Ok((snapshot, cached));
+            }
             let root = source.exports.join(&snapshot.commit.sha);
             repos::export_commit(&source.repo, &snapshot.commit.sha, &root)?;
-            if tool == render::SourceType::Kustomize {
+            let rendered = if tool == render::SourceType::Kustomize {
                 render::kustomize(&root, &app.path, &source.tools)?
             } else {
                 render::helm(
@@ -208,7 +222,9 @@ fn render_app(
                     &app.source.helm,
                     &source.tools,
                 )?
-            }
+            };
+            source.cache.put(key, rendered.clone());
+            rendered
         }
     };
     Ok((snapshot, rendered))
@@ -249,6 +265,7 @@ pub struct Source {
     /// Where commits are exported for Kustomize and Helm (one folder per commit).
     pub exports: PathBuf,
     pub tools: render::Tools,
+    pub cache: Arc<render::RenderCache>,
 }
 
 /// Renders the app at its revision, reads the live objects, and compares each pair.

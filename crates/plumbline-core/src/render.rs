@@ -98,6 +98,34 @@ pub fn detect(files: &[SourceFile], path: &str) -> SourceType {
     }
 }
 
+/// Rendered output of the slow sources (Kustomize, Helm) by commit, path and parameters. Keeps
+/// the most recent entries only, so memory stays flat however many commits go by.
+#[derive(Default)]
+pub struct RenderCache {
+    entries: std::sync::Mutex<std::collections::VecDeque<(String, Rendered)>>,
+}
+
+const RENDER_CACHE_ENTRIES: usize = 64;
+
+impl RenderCache {
+    pub fn get(&self, key: &str) -> Option<Rendered> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| r.clone())
+    }
+
+    pub fn put(&self, key: String, rendered: Rendered) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|(k, _)| *k != key);
+        entries.push_back((key, rendered));
+        while entries.len() > RENDER_CACHE_ENTRIES {
+            entries.pop_front();
+        }
+    }
+}
+
 /// Finds command-line tools on a search path (the login shell's PATH when known).
 #[derive(Debug, Clone, Default)]
 pub struct Tools {

@@ -542,3 +542,81 @@ async fn a_missing_tool_and_a_broken_template_are_named() {
     assert!(error.message.contains("needs `helm`"), "{}", error.message);
     assert!(error.message.contains("helm.sh"), "{}", error.message);
 }
+
+#[tokio::test]
+async fn a_chart_is_rendered_once_per_commit_and_parameters() {
+    // A `helm` that logs each run, then runs the real one.
+    let wrapper_dir = tempfile::tempdir().unwrap();
+    let runs = wrapper_dir.path().join("runs.log");
+    let real = tools_path()
+        .split(':')
+        .map(|d| Path::new(d).join("helm"))
+        .find(|p| p.is_file())
+        .unwrap();
+    let wrapper = wrapper_dir.path().join("helm");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho run >> {}\nexec {} \"$@\"\n",
+            runs.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    let repo = dir.path().join("repo");
+    let chart = vec![
+        file(
+            "chart/Chart.yaml",
+            "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+        ),
+        file(
+            "chart/templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {mode: {{ .Values.mode | default \"slow\" | quote }}}\n",
+        ),
+    ];
+    repos::create_with_history(&repo, &[("chart", chart)]).unwrap();
+    let engine = Engine::new(
+        Clusters::new(Kubeconfigs::load(std::slice::from_ref(&kubeconfig))).with_plugin_path(Some(
+            format!("{}:{}", wrapper_dir.path().display(), tools_path()),
+        )),
+        Arc::new(MemoryStore::default()),
+        Arc::new(Repositories::new(
+            Arc::new(MemoryRepoStore::default()),
+            Arc::new(MemorySecrets::default()),
+            dir.path(),
+            None,
+        )),
+        Arc::new(MemorySettings::default()),
+    );
+    engine
+        .apps()
+        .add(app("c", &repo, "chart", "default"))
+        .unwrap();
+    let count = || {
+        std::fs::read_to_string(&runs)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+
+    for _ in 0..3 {
+        let status = engine.status("c").await.unwrap();
+        assert_eq!(status.sync, SyncStatus::OutOfSync, "{:?}", status.error);
+    }
+    assert_eq!(count(), 1, "three refreshes of one commit render once");
+
+    let mut changed = engine.apps().get("c").unwrap();
+    changed.source.helm.values = "mode: fast\n".into();
+    engine.apps().update(changed).unwrap();
+    engine.status("c").await.unwrap();
+    assert_eq!(count(), 2, "new parameters render again");
+}
