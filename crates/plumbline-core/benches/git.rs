@@ -71,6 +71,23 @@ fn build_upstream(bare: &Path, first_mark: usize, commits: usize, files: bool) {
     assert!(child.wait().unwrap().success());
 }
 
+/// Repositories in `data` with the public repository `url` added.
+fn public_repository(data: &Path, url: &str) -> Arc<Repositories> {
+    let repos = Arc::new(Repositories::new(
+        Arc::new(MemoryRepoStore::default()),
+        Arc::new(MemorySecrets::default()),
+        data,
+        None,
+    ));
+    repos
+        .add(RepoConfig {
+            url: url.to_string(),
+            auth: RepoAuth::None,
+        })
+        .unwrap();
+    repos
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -108,18 +125,7 @@ fn main() {
     let mut cli_clone = Vec::new();
     for run in 0..RUNS {
         let data = dir.path().join(format!("data-{run}"));
-        let repos = Arc::new(Repositories::new(
-            Arc::new(MemoryRepoStore::default()),
-            Arc::new(MemorySecrets::default()),
-            &data,
-            None,
-        ));
-        repos
-            .add(RepoConfig {
-                url: url.clone(),
-                auth: RepoAuth::None,
-            })
-            .unwrap();
+        let repos = public_repository(&data, &url);
         let t = Instant::now();
         runtime
             .block_on(repos.fetch(&url, |_| {}, Arc::new(AtomicBool::new(false))))
@@ -141,18 +147,7 @@ fn main() {
     for run in 0..RUNS {
         build_upstream(&bare, COMMITS + run * NEW_COMMITS, NEW_COMMITS, false);
         let data = dir.path().join(format!("data-{}", RUNS - 1));
-        let repos = Arc::new(Repositories::new(
-            Arc::new(MemoryRepoStore::default()),
-            Arc::new(MemorySecrets::default()),
-            &data,
-            None,
-        ));
-        repos
-            .add(RepoConfig {
-                url: url.clone(),
-                auth: RepoAuth::None,
-            })
-            .unwrap();
+        let repos = public_repository(&data, &url);
         let t = Instant::now();
         runtime
             .block_on(repos.fetch(&url, |_| {}, Arc::new(AtomicBool::new(false))))

@@ -1,5 +1,6 @@
 //! Kubeconfig contexts, merged as kubectl merges them, and lazily created clients per context.
 
+use crate::resources::error_chain;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -218,20 +219,6 @@ fn classify(error: &kube::Error) -> ContextState {
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = s.source();
-    }
-    message
-}
-
 /// Resolves a plugin named without a folder on `path`, and gives the plugin that PATH.
 fn use_plugin_path(exec: &mut kube::config::ExecConfig, path: &str) {
     if let Some(command) = exec.command.as_mut()
@@ -288,15 +275,7 @@ pub fn login_shell_path(shell: &Path, home: Option<&Path>) -> Option<String> {
 }
 
 fn describe_kubeconfig_error(e: &kube::config::KubeconfigError) -> String {
-    use std::error::Error;
-    let mut message = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    message
+    error_chain(e)
 }
 
 /// Clients per context, created on first use and shared afterwards. Nothing connects until a

@@ -144,8 +144,13 @@ pub fn kube_message(e: &kube::Error) -> String {
     if let kube::Error::Api(status) = e {
         return status.message.clone();
     }
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
+    error_chain(e)
+}
+
+/// An error and its causes in one sentence, each cause once (`a: b: c`).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
     while let Some(s) = source {
         let text = s.to_string();
         if !message.contains(&text) {

@@ -60,19 +60,7 @@ async fn world_with(
     sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
     let repo = dir.path().join("repo");
     repos::create_with_history(&repo, &[("first", files)]).unwrap();
-    let repositories = Repositories::new(
-        Arc::new(MemoryRepoStore::default()),
-        Arc::new(MemorySecrets::default()),
-        dir.path(),
-        None,
-    );
-    let engine = Engine::new(
-        Clusters::new(Kubeconfigs::load(std::slice::from_ref(&kubeconfig)))
-            .with_plugin_path(Some(tools_path())),
-        Arc::new(MemoryStore::default()),
-        Arc::new(repositories),
-        Arc::new(MemorySettings::default()),
-    );
+    let engine = engine_for(&kubeconfig, dir.path(), tools_path());
     engine
         .apps()
         .add(app(application, &repo, path, namespace))
@@ -90,6 +78,21 @@ async fn world_with(
         engine,
         client,
     }
+}
+
+/// An engine over one kubeconfig, keeping its data in `data`, finding tools on `tools`.
+fn engine_for(kubeconfig: &Path, data: &Path, tools: String) -> Engine {
+    Engine::new(
+        Clusters::new(Kubeconfigs::load(&[kubeconfig.to_path_buf()])).with_plugin_path(Some(tools)),
+        Arc::new(MemoryStore::default()),
+        Arc::new(Repositories::new(
+            Arc::new(MemoryRepoStore::default()),
+            Arc::new(MemorySecrets::default()),
+            data,
+            None,
+        )),
+        Arc::new(MemorySettings::default()),
+    )
 }
 
 /// The PATH the engine finds tools on: this process's, plus the Helm that `scripts/deps.sh
@@ -522,18 +525,7 @@ async fn a_missing_tool_and_a_broken_template_are_named() {
         )],
     )
     .unwrap();
-    let engine = Engine::new(
-        Clusters::new(Kubeconfigs::load(std::slice::from_ref(&kubeconfig)))
-            .with_plugin_path(Some("/nonexistent".into())),
-        Arc::new(MemoryStore::default()),
-        Arc::new(Repositories::new(
-            Arc::new(MemoryRepoStore::default()),
-            Arc::new(MemorySecrets::default()),
-            dir.path(),
-            None,
-        )),
-        Arc::new(MemorySettings::default()),
-    );
+    let engine = engine_for(&kubeconfig, dir.path(), "/nonexistent".into());
     engine
         .apps()
         .add(app("c", &repo, "chart", "default"))
@@ -584,18 +576,10 @@ async fn a_chart_is_rendered_once_per_commit_and_parameters() {
         ),
     ];
     repos::create_with_history(&repo, &[("chart", chart)]).unwrap();
-    let engine = Engine::new(
-        Clusters::new(Kubeconfigs::load(std::slice::from_ref(&kubeconfig))).with_plugin_path(Some(
-            format!("{}:{}", wrapper_dir.path().display(), tools_path()),
-        )),
-        Arc::new(MemoryStore::default()),
-        Arc::new(Repositories::new(
-            Arc::new(MemoryRepoStore::default()),
-            Arc::new(MemorySecrets::default()),
-            dir.path(),
-            None,
-        )),
-        Arc::new(MemorySettings::default()),
+    let engine = engine_for(
+        &kubeconfig,
+        dir.path(),
+        format!("{}:{}", wrapper_dir.path().display(), tools_path()),
     );
     engine
         .apps()
