@@ -45,6 +45,17 @@ fn app(name: &str, repo: &Path, path: &str, namespace: &str) -> Application {
     }
 }
 
+/// A sandbox, a folder for the test, and the sandbox's kubeconfig (context `sandbox`) in it.
+async fn sandbox() -> (kube_sandbox::Sandbox, tempfile::TempDir, std::path::PathBuf) {
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    (sandbox, dir, kubeconfig)
+}
+
 /// A sandbox, a repository with one commit of `files`, and an engine with one app on it.
 async fn world_with(
     application: &str,
@@ -52,12 +63,7 @@ async fn world_with(
     path: &str,
     files: Vec<repos::FileContent>,
 ) -> World {
-    let sandbox = kube_sandbox::Sandbox::start(Default::default())
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    let (sandbox, dir, kubeconfig) = sandbox().await;
     let repo = dir.path().join("repo");
     repos::create_with_history(&repo, &[("first", files)]).unwrap();
     let engine = engine_for(&kubeconfig, dir.path(), tools_path());
@@ -507,12 +513,7 @@ async fn a_missing_tool_and_a_broken_template_are_named() {
     );
 
     // Without Helm on the PATH the app says which tool and how to get it.
-    let sandbox = kube_sandbox::Sandbox::start(Default::default())
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    let (_sandbox, dir, kubeconfig) = sandbox().await;
     let repo = dir.path().join("repo");
     repos::create_with_history(
         &repo,
@@ -558,12 +559,7 @@ async fn a_chart_is_rendered_once_per_commit_and_parameters() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
 
-    let sandbox = kube_sandbox::Sandbox::start(Default::default())
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    let (_sandbox, dir, kubeconfig) = sandbox().await;
     let repo = dir.path().join("repo");
     let chart = vec![
         file(
