@@ -26,6 +26,10 @@ fn main() {
         "get_settings",
         "repo_refs",
         "repo_history",
+        "plan_sync",
+        "rollback_app",
+        "app_history",
+        "history_diff",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -4,6 +4,7 @@ use crate::Shell;
 use plumbline_core::Environment;
 use plumbline_core::apps::Application;
 use plumbline_core::clusters::{ContextList, ContextState};
+use plumbline_core::history::HistoryEntry;
 use plumbline_core::ipc::ErrorInfo;
 use plumbline_core::reconcile::ResourceDiff;
 use plumbline_core::repos::RepoError;
@@ -12,7 +13,7 @@ use plumbline_core::repos::remote::{FetchOutcome, RepoAuth, RepoConfig, Transfer
 use plumbline_core::resources::ResourceKey;
 use plumbline_core::secrets::{SecretKind, Sensitive};
 use plumbline_core::settings::Settings;
-use plumbline_core::sync::{SyncEvent, SyncResult};
+use plumbline_core::sync::{SyncEvent, SyncOptions, SyncPlan, SyncResult};
 use plumbline_core::{AppStatus, EngineError};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -59,20 +60,78 @@ pub async fn resource_diff(
     shell.engine.diff(&name, &key).await.map_err(report)
 }
 
+/// What a sync with these options would do; changes nothing.
+#[tauri::command]
+pub async fn plan_sync(
+    shell: State<'_, Shell>,
+    name: String,
+    options: SyncOptions,
+) -> Reply<SyncPlan> {
+    shell.engine.plan(&name, &options).await.map_err(report)
+}
+
+/// Forwards sync progress to the window; a closed channel means the window went away, and the
+/// sync still finishes.
+fn forward(on_event: Channel<SyncEvent>) -> impl Fn(SyncEvent) + Send + Sync {
+    move |event: SyncEvent| {
+        let _ = on_event.send(event);
+    }
+}
+
 #[tauri::command]
 pub async fn sync_app(
     shell: State<'_, Shell>,
     name: String,
+    options: Option<SyncOptions>,
     confirmation: Option<String>,
     on_event: Channel<SyncEvent>,
 ) -> Reply<SyncResult> {
-    let progress = move |event: SyncEvent| {
-        // A closed channel means the window went away; the sync still finishes.
-        let _ = on_event.send(event);
-    };
-    let engine = &shell.engine;
-    engine
-        .sync(&name, confirmation.as_deref(), &progress)
+    let options = options.unwrap_or_default();
+    shell
+        .engine
+        .sync(&name, &options, confirmation.as_deref(), &forward(on_event))
+        .await
+        .map_err(report)
+}
+
+#[tauri::command]
+pub async fn rollback_app(
+    shell: State<'_, Shell>,
+    name: String,
+    id: u32,
+    options: Option<SyncOptions>,
+    confirmation: Option<String>,
+    on_event: Channel<SyncEvent>,
+) -> Reply<SyncResult> {
+    let options = options.unwrap_or_default();
+    shell
+        .engine
+        .rollback(
+            &name,
+            id,
+            &options,
+            confirmation.as_deref(),
+            &forward(on_event),
+        )
+        .await
+        .map_err(report)
+}
+
+#[tauri::command]
+pub fn app_history(shell: State<'_, Shell>, name: String) -> Reply<Vec<HistoryEntry>> {
+    shell.engine.history(&name).map_err(report)
+}
+
+#[tauri::command]
+pub async fn history_diff(
+    shell: State<'_, Shell>,
+    name: String,
+    from: u32,
+    to: u32,
+) -> Reply<Vec<ResourceDiff>> {
+    shell
+        .engine
+        .history_diff(&name, from, to)
         .await
         .map_err(report)
 }

@@ -126,13 +126,14 @@ pub async fn start(dir: &Path) -> Result<Demo, DemoError> {
             namespace: APP.into(),
         },
         source: Default::default(),
+        ignore: Vec::new(),
     };
     // Deploy the first release, then point the app at `main`: the cluster is one commit behind.
     engine
         .apps()
         .add(app.clone())
         .map_err(plumbline_core::EngineError::from)?;
-    let first = engine.sync(APP, None, &|_| {}).await?;
+    let first = engine.sync(APP, &Default::default(), None, &|_| {}).await?;
     if first.phase != plumbline_core::sync::OperationPhase::Succeeded {
         return Err(DemoError::Seed(first.message));
     }

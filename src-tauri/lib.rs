@@ -177,6 +177,10 @@ pub fn run() {
             commands::get_settings,
             commands::repo_refs,
             commands::repo_history,
+            commands::plan_sync,
+            commands::rollback_app,
+            commands::app_history,
+            commands::history_diff,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

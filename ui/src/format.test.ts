@@ -2,8 +2,14 @@ import { describe, expect, it } from "vitest";
 import type { DiffLine, SyncResult } from "./backend";
 import { collapseUnchanged, resourceLabel, summarizeResult } from "./format";
 
-const equal = (n: number): DiffLine => ({ change: "Equal", oldLine: n, newLine: n, text: `line ${n}` });
-const insert = (n: number): DiffLine => ({ change: "Insert", oldLine: null, newLine: n, text: `new ${n}` });
+const equal = (n: number): DiffLine => ({ change: "Equal", oldLine: n, newLine: n, text: `line ${n}`, emphasis: [] });
+const insert = (n: number): DiffLine => ({
+  change: "Insert",
+  oldLine: null,
+  newLine: n,
+  text: `new ${n}`,
+  emphasis: [],
+});
 
 describe("resourceLabel", () => {
   it("reads like kubectl, with the group for non-core kinds", () => {
@@ -44,10 +50,11 @@ describe("summarizeResult", () => {
       commit: { sha: "abc", summary: "" },
       message: "",
       results: [
-        { key, status: "Synced", message: "" },
-        { key, status: "Synced", message: "" },
-        { key, status: "SyncFailed", message: "" },
+        { key, status: "Synced", message: "", phase: "Sync", wave: 0, hook: false },
+        { key, status: "Synced", message: "", phase: "Sync", wave: 0, hook: false },
+        { key, status: "SyncFailed", message: "", phase: "Sync", wave: 0, hook: false },
       ],
+      log: [],
     };
     expect(summarizeResult(result)).toBe("2 synced · 1 failed");
   });

@@ -28,6 +28,9 @@ pub struct Application {
     /// Source type and its parameters; by default detected from the files.
     #[serde(default)]
     pub source: crate::render::SourceOptions,
+    /// Differences that do not count as drift (Argo CD's `ignoreDifferences`).
+    #[serde(default)]
+    pub ignore: Vec<crate::diff::IgnoreRule>,
 }
 
 /// Why the app store could not be read or written.
@@ -199,6 +202,7 @@ pub(crate) fn sample(name: &str) -> Application {
             namespace: "default".into(),
         },
         source: Default::default(),
+        ignore: Vec::new(),
     }
 }
 

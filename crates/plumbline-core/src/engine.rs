@@ -2,6 +2,7 @@
 
 use crate::apps::{AppError, AppStore, Application, Apps};
 use crate::clusters::{ClusterError, Clusters, ContextList, ContextState};
+use crate::history::{History, HistoryEntry, OperationKind};
 use crate::ipc::ErrorInfo;
 use crate::reconcile::{
     self, Comparison, ReconcileError, ResourceDiff, ResourceStatus, SyncStatus,
@@ -10,7 +11,7 @@ use crate::repos::manager::Repositories;
 use crate::repos::{Commit, RepoError};
 use crate::resources::ResourceKey;
 use crate::settings::{Settings, SettingsStore};
-use crate::sync::{self, SyncEvent, SyncResult};
+use crate::sync::{self, OperationPhase, SyncEvent, SyncOptions, SyncPlan, SyncResult};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -50,6 +51,10 @@ pub enum EngineError {
     ConfirmationRequired { context: String, action: String },
     #[error(transparent)]
     Store(#[from] crate::apps::StoreError),
+    #[error(transparent)]
+    Plan(#[from] crate::sync::plan::PlanError),
+    #[error(transparent)]
+    History(#[from] crate::history::HistoryError),
 }
 
 impl From<ReconcileError> for EngineError {
@@ -69,6 +74,7 @@ pub struct Engine {
     default_files: Vec<std::path::PathBuf>,
     comparisons: Mutex<HashMap<String, Arc<Comparison>>>,
     syncing: Mutex<HashSet<String>>,
+    history: History,
 }
 
 impl Engine {
@@ -81,6 +87,7 @@ impl Engine {
         settings: Arc<dyn SettingsStore>,
     ) -> Self {
         let default_files = clusters.paths();
+        let history = History::new(&repositories.history_dir());
         let engine = Self {
             clusters,
             apps: Apps::new(store),
@@ -90,6 +97,7 @@ impl Engine {
             default_files,
             comparisons: Mutex::new(HashMap::new()),
             syncing: Mutex::new(HashSet::new()),
+            history,
         };
         if let Ok(settings) = engine.settings.load() {
             engine.use_kubeconfig_files(&settings);
@@ -286,38 +294,143 @@ impl Engine {
             })
     }
 
+    /// What a sync with `options` would do, from a fresh comparison. Changes nothing.
+    pub async fn plan(&self, name: &str, options: &SyncOptions) -> Result<SyncPlan, EngineError> {
+        let app = self.apps.get(name)?;
+        let comparison = self.compare(&app).await?;
+        Ok(sync::plan(&comparison, options)?)
+    }
+
     /// Syncs the application to its revision, reporting progress as it goes.
     /// `confirmation` is the context's name as the user typed it, for a protected context.
     pub async fn sync(
         &self,
         name: &str,
+        options: &SyncOptions,
         confirmation: Option<&str>,
         progress: &(dyn Fn(SyncEvent) + Send + Sync),
     ) -> Result<SyncResult, EngineError> {
         let app = self.apps.get(name)?;
-        self.check_protected(&app.destination.context, "a sync", confirmation)?;
+        let action = if options.prune {
+            "a sync with prune"
+        } else {
+            "a sync"
+        };
+        if !options.dry_run {
+            self.check_protected(&app.destination.context, action, confirmation)?;
+        }
+        self.operate(app, OperationKind::Sync, None, options, progress)
+            .await
+    }
+
+    /// Syncs the application to the commit of history entry `id`, leaving its revision as it
+    /// is (the app shows OutOfSync afterwards, as Argo CD shows it).
+    pub async fn rollback(
+        &self,
+        name: &str,
+        id: u32,
+        options: &SyncOptions,
+        confirmation: Option<&str>,
+        progress: &(dyn Fn(SyncEvent) + Send + Sync),
+    ) -> Result<SyncResult, EngineError> {
+        let mut app = self.apps.get(name)?;
+        let entry = self.history.get(name, id)?;
+        if !options.dry_run {
+            self.check_protected(&app.destination.context, "a rollback", confirmation)?;
+        }
+        app.revision = entry.result.commit.sha;
+        self.operate(app, OperationKind::Rollback, Some(id), options, progress)
+            .await
+    }
+
+    /// The sync and rollback history of an application, newest first.
+    pub fn history(&self, name: &str) -> Result<Vec<HistoryEntry>, EngineError> {
+        self.apps.get(name)?;
+        Ok(self.history.list(name)?)
+    }
+
+    /// What changed in Git between two history entries: each resource added, removed or
+    /// changed from the commit of `from` to the commit of `to`, normalized and masked.
+    pub async fn history_diff(
+        &self,
+        name: &str,
+        from: u32,
+        to: u32,
+    ) -> Result<Vec<ResourceDiff>, EngineError> {
+        let app = self.apps.get(name)?;
+        let (from, to) = (self.history.get(name, from)?, self.history.get(name, to)?);
+        let render = |sha: String| {
+            let mut at = app.clone();
+            at.revision = sha;
+            async move {
+                reconcile::manifests(&at, self.render_source(&at).await?)
+                    .await
+                    .map_err(EngineError::from)
+            }
+        };
+        let before = render(from.result.commit.sha).await?;
+        let after = render(to.result.commit.sha).await?;
+        Ok(reconcile::diff_manifests(&before, &after))
+    }
+
+    async fn operate(
+        &self,
+        app: Application,
+        kind: OperationKind,
+        rollback_of: Option<u32>,
+        options: &SyncOptions,
+        progress: &(dyn Fn(SyncEvent) + Send + Sync),
+    ) -> Result<SyncResult, EngineError> {
+        let name = app.name.clone();
         if !self
             .syncing
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_string())
+            .insert(name.clone())
         {
-            return Err(EngineError::Busy(name.to_string()));
+            return Err(EngineError::Busy(name));
         }
         let outcome = async {
             let client = self.clusters.client(&app.destination.context).await?;
             let comparison = self.compare(&app).await?;
-            let result = sync::run(&client, &comparison, progress).await;
-            tracing::info!(app = name, phase = ?result.phase, "{}", result.message);
+            let plan = sync::plan(&comparison, options)?;
+            let entry = (!options.dry_run)
+                .then(|| {
+                    self.history.start(
+                        &name,
+                        HistoryEntry {
+                            id: 0,
+                            kind,
+                            revision: app.revision.clone(),
+                            rollback_of,
+                            started_at: String::new(),
+                            finished_at: None,
+                            options: options.clone(),
+                            result: SyncResult {
+                                phase: OperationPhase::Running,
+                                commit: comparison.commit.clone(),
+                                results: Vec::new(),
+                                message: String::new(),
+                                log: Vec::new(),
+                            },
+                        },
+                    )
+                })
+                .transpose()?;
+            let result = sync::run(&client, &comparison, &plan, progress).await;
+            tracing::info!(app = %name, phase = ?result.phase, "{}", result.message);
+            if let Some(id) = entry {
+                self.history.finish(&name, id, &result)?;
+            }
             // Refresh so that the next diff shows the state after the sync.
-            let _ = self.compare(&app).await;
+            let _ = self.compare(&self.apps.get(&name)?).await;
             Ok(result)
         }
         .await;
         self.syncing
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(name);
+            .remove(&name);
         outcome
     }
 
@@ -341,13 +454,16 @@ impl Engine {
 
     async fn compare_uncached(&self, app: &Application) -> Result<Comparison, EngineError> {
         let client = self.clusters.client(&app.destination.context).await?;
-        let source = self.source(app).await?;
-        let source = reconcile::Source {
-            repo: source,
+        let source = self.render_source(app).await?;
+        Ok(reconcile::compare(app, source, &client).await?)
+    }
+
+    async fn render_source(&self, app: &Application) -> Result<reconcile::Source, EngineError> {
+        Ok(reconcile::Source {
+            repo: self.source(app).await?,
             exports: self.repositories.exports_dir(),
             tools: crate::render::Tools::new(self.clusters.plugin_path().await),
             cache: self.renders.clone(),
-        };
-        Ok(reconcile::compare(app, source, &client).await?)
+        })
     }
 }

@@ -137,6 +137,14 @@ impl From<&EngineError> for ErrorInfo {
                 ErrorCode::Store,
                 Some("Your settings were not changed. Check the disk and try again."),
             ),
+            EngineError::Plan(_) => (ErrorCode::NotFound, Some("Refresh the application.")),
+            EngineError::History(crate::history::HistoryError::NoSuchEntry { .. }) => {
+                (ErrorCode::NotFound, None)
+            }
+            EngineError::History(_) => (
+                ErrorCode::Store,
+                Some("The operation's record could not be kept. Check the disk and try again."),
+            ),
         };
         Self::new(code, message, detail)
     }
@@ -159,6 +167,7 @@ pub fn typescript_bindings() -> String {
         render::SourceType::decl(&cfg),
         render::HelmOptions::decl(&cfg),
         render::SourceOptions::decl(&cfg),
+        diff::IgnoreRule::decl(&cfg),
         apps::Application::decl(&cfg),
         repos::Commit::decl(&cfg),
         HostKeyPrompt::decl(&cfg),
@@ -176,14 +185,25 @@ pub fn typescript_bindings() -> String {
         reconcile::ResourceSync::decl(&cfg),
         reconcile::ResourceStatus::decl(&cfg),
         diff::LineChange::decl(&cfg),
+        diff::Span::decl(&cfg),
         diff::DiffLine::decl(&cfg),
+        diff::DiffRow::decl(&cfg),
+        diff::SplitRow::decl(&cfg),
         reconcile::ResourceDiff::decl(&cfg),
         engine::AppStatus::decl(&cfg),
+        sync::SyncPhase::decl(&cfg),
+        sync::HookDeletePolicy::decl(&cfg),
+        sync::SyncOptions::decl(&cfg),
+        sync::SyncAction::decl(&cfg),
+        sync::PlanStep::decl(&cfg),
+        sync::SyncPlan::decl(&cfg),
         sync::ResultStatus::decl(&cfg),
         sync::ResourceResult::decl(&cfg),
         sync::OperationPhase::decl(&cfg),
         sync::SyncResult::decl(&cfg),
         sync::SyncEvent::decl(&cfg),
+        history::OperationKind::decl(&cfg),
+        history::HistoryEntry::decl(&cfg),
         crate::Environment::decl(&cfg),
     ];
     let mut out = String::from(

@@ -6,6 +6,7 @@ pub mod clusters;
 pub mod diff;
 pub mod engine;
 pub mod health;
+pub mod history;
 pub mod ipc;
 pub mod reconcile;
 pub mod render;

@@ -1,7 +1,7 @@
 //! Compare desired state (Git, rendered) with live state (cluster) for one application.
 
 use crate::apps::Application;
-use crate::diff::{self, DiffLine};
+use crate::diff::{self, DiffLine, Ignored};
 use crate::render::{self, RenderError};
 use crate::repos::{self, Commit, RepoError};
 use crate::resources::{
@@ -65,6 +65,10 @@ pub struct Compared {
     pub predicted: Option<Value>,
     pub message: Option<String>,
     pub status: ResourceSync,
+    /// False when the cluster does not serve the kind yet: its CRD is part of this app.
+    pub served: bool,
+    /// Fields the app's ignore rules leave out of the comparison.
+    pub ignored: diff::Ignored,
 }
 
 /// A whole application compared.
@@ -73,7 +77,11 @@ pub struct Comparison {
     pub app: Application,
     pub commit: Commit,
     pub resources: Vec<Compared>,
+    /// Hook objects (PreSync, Sync, PostSync, SyncFail): run by a sync, never compared.
+    pub hooks: Vec<Compared>,
     pub notes: Vec<String>,
+    /// Whether the destination namespace exists in the cluster.
+    pub namespace_exists: bool,
 }
 
 impl Comparison {
@@ -128,6 +136,9 @@ impl Compared {
             (None, Some(d)) => Some(diff::normalize(d)),
             (None, None) => None,
         };
+        for side in [live.as_mut(), desired.as_mut()].into_iter().flatten() {
+            self.ignored.apply(side);
+        }
         let mut note = None;
         if self.predicted.is_none()
             && let (Some(l), Some(d)) = (&live, &desired)
@@ -268,52 +279,166 @@ pub struct Source {
     pub cache: Arc<render::RenderCache>,
 }
 
+/// Reads and renders the app on a blocking thread: Git and the tools are slow and synchronous.
+async fn render_off_thread(
+    app: &Application,
+    source: Source,
+) -> Result<(repos::Snapshot, render::Rendered), ReconcileError> {
+    let owned = app.clone();
+    tokio::task::spawn_blocking(move || render_app(&owned, &source))
+        .await
+        .map_err(|e| RepoError::Git {
+            repo: app.repo.clone(),
+            message: e.to_string(),
+        })?
+        .map_err(ReconcileError::from)
+}
+
+/// The app's manifests at its revision, keyed without asking a cluster (namespaced or not is
+/// not known offline: an object without a namespace gets the destination's).
+pub async fn manifests(
+    app: &Application,
+    source: Source,
+) -> Result<BTreeMap<ResourceKey, Value>, ReconcileError> {
+    let (_, rendered) = render_off_thread(app, source).await?;
+    let mut out = BTreeMap::new();
+    for manifest in rendered.manifests {
+        let text = |p: &str| {
+            manifest
+                .object
+                .pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        };
+        let key = ResourceKey {
+            group: resources::split_api_version(text("/apiVersion"))
+                .0
+                .to_string(),
+            kind: text("/kind").to_string(),
+            namespace: match text("/metadata/namespace") {
+                "" => app.destination.namespace.clone(),
+                ns => ns.to_string(),
+            },
+            name: text("/metadata/name").to_string(),
+        };
+        out.insert(key, manifest.object);
+    }
+    Ok(out)
+}
+
+/// Each resource that differs between two sets of manifests: changed (OutOfSync), only in
+/// `after` (Missing: added), only in `before` (RequiresPruning: removed); normalized, masked.
+pub fn diff_manifests(
+    before: &BTreeMap<ResourceKey, Value>,
+    after: &BTreeMap<ResourceKey, Value>,
+) -> Vec<ResourceDiff> {
+    let keys: std::collections::BTreeSet<&ResourceKey> =
+        before.keys().chain(after.keys()).collect();
+    let mut out = Vec::new();
+    for key in keys {
+        let mut old = before.get(key).map(diff::normalize);
+        let mut new = after.get(key).map(diff::normalize);
+        if old == new {
+            continue;
+        }
+        let status = match (&old, &new) {
+            (Some(_), Some(_)) => ResourceSync::OutOfSync,
+            (None, _) => ResourceSync::Missing,
+            (_, None) => ResourceSync::RequiresPruning,
+        };
+        diff::mask_secrets(old.as_mut(), new.as_mut());
+        let live = old.as_ref().map(diff::to_yaml).unwrap_or_default();
+        let desired = new.as_ref().map(diff::to_yaml).unwrap_or_default();
+        out.push(ResourceDiff {
+            key: key.clone(),
+            status,
+            lines: diff::lines(&live, &desired),
+            live,
+            desired,
+            note: None,
+        });
+    }
+    out
+}
+
 /// Renders the app at its revision, reads the live objects, and compares each pair.
 pub async fn compare(
     app: &Application,
     source: Source,
     client: &kube::Client,
 ) -> Result<Comparison, ReconcileError> {
-    let (snapshot, rendered) = {
-        let owned = app.clone();
-        tokio::task::spawn_blocking(move || render_app(&owned, &source))
-            .await
-            .map_err(|e| RepoError::Git {
-                repo: app.repo.clone(),
-                message: e.to_string(),
-            })?
-            .map_err(ReconcileError::from)?
-    };
+    let (snapshot, rendered) = render_off_thread(app, source).await?;
 
     let mut resolver = Resolver::new(client.clone());
-    let mut desired: BTreeMap<ResourceKey, (Resolved, String, Value)> = BTreeMap::new();
+    let defined = crd_kinds(rendered.manifests.iter().map(|m| &m.object));
+    let mut notes = rendered.notes;
+    let mut desired: BTreeMap<ResourceKey, Desired> = BTreeMap::new();
+    let mut hooks: BTreeMap<ResourceKey, Desired> = BTreeMap::new();
     for manifest in rendered.manifests {
-        let (key, resolved, object) = prepare(app, &mut resolver, &manifest.file, manifest.object)
-            .await
-            .map_err(|e| match e {
-                ReconcileError::Resolve(ResolveError::Discovery {
-                    api_version,
-                    message,
-                }) => ReconcileError::Cluster {
-                    context: app.destination.context.clone(),
-                    what: format!("the kinds of {api_version}"),
-                    message,
-                },
-                other => other,
-            })?;
-        if let Some((_, first_file, _)) = desired.get(&key) {
+        let role = sync::plan::hook_role(&manifest.object);
+        if role == sync::plan::HookRole::Skip {
+            notes.push(format!(
+                "{}: {} {:?} is skipped (a hook that is never run)",
+                manifest.file,
+                manifest
+                    .object
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or("object"),
+                manifest
+                    .object
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            ));
+            continue;
+        }
+        let (key, resolved, served, object) = prepare(
+            app,
+            &mut resolver,
+            &defined,
+            &manifest.file,
+            manifest.object,
+        )
+        .await
+        .map_err(|e| match e {
+            ReconcileError::Resolve(ResolveError::Discovery {
+                api_version,
+                message,
+            }) => ReconcileError::Cluster {
+                context: app.destination.context.clone(),
+                what: format!("the kinds of {api_version}"),
+                message,
+            },
+            other => other,
+        })?;
+        if let Some(first) = desired.get(&key).or(hooks.get(&key)) {
             return Err(ReconcileError::Duplicate(
                 key,
-                first_file.clone(),
+                first.file.clone(),
                 manifest.file,
             ));
         }
-        desired.insert(key, (resolved, manifest.file, object));
+        let target = if role == sync::plan::HookRole::Resource {
+            &mut desired
+        } else {
+            &mut hooks
+        };
+        target.insert(
+            key,
+            Desired {
+                resolved,
+                file: manifest.file,
+                object,
+                served,
+            },
+        );
     }
 
     // One list per (kind, namespace) finds both the desired objects and extraneous tracked ones.
     let mut scopes: HashMap<(String, String), Resolved> = HashMap::new();
-    for (key, (resolved, _, _)) in &desired {
+    for (key, d) in desired.iter().chain(&hooks).filter(|(_, d)| d.served) {
+        let resolved = &d.resolved;
         scopes
             .entry((
                 resolved.api.api_version.clone() + "/" + &resolved.api.kind,
@@ -351,38 +476,119 @@ pub async fn compare(
     }
 
     let mut resources: Vec<Compared> =
-        futures::stream::iter(desired.into_iter().map(|(key, (resolved, file, object))| {
+        futures::stream::iter(desired.into_iter().map(|(key, d)| {
             let live_obj = live.get(&key).map(|(_, v)| v.clone());
             let client = client.clone();
-            async move { compare_one(&client, key, resolved, file, object, live_obj).await }
+            async move { compare_one(&client, app, key, d, live_obj).await }
         }))
         .buffered(CONCURRENCY)
         .collect()
         .await;
+    let hooks: Vec<Compared> = hooks
+        .into_iter()
+        .map(|(key, d)| Compared {
+            live: live.get(&key).map(|(_, v)| v.clone()),
+            key,
+            resolved: d.resolved,
+            file: Some(d.file),
+            desired: Some(d.object),
+            predicted: None,
+            message: None,
+            status: ResourceSync::Synced,
+            served: d.served,
+            ignored: Default::default(),
+        })
+        .collect();
 
-    let desired_keys: std::collections::HashSet<ResourceKey> =
-        resources.iter().map(|r| r.key.clone()).collect();
-    for (key, (resolved, value)) in live {
-        if !desired_keys.contains(&key) && resources::is_tracked_by(&value, &key, &app.name) {
-            resources.push(Compared {
-                key,
-                resolved,
+    let known: std::collections::HashSet<&ResourceKey> =
+        resources.iter().chain(&hooks).map(|r| &r.key).collect();
+    let mut extraneous = Vec::new();
+    for (key, (resolved, value)) in &live {
+        if !known.contains(key)
+            && resources::is_tracked_by(value, key, &app.name)
+            && sync::plan::hook_role(value) == sync::plan::HookRole::Resource
+        {
+            extraneous.push(Compared {
+                key: key.clone(),
+                resolved: resolved.clone(),
                 file: None,
                 desired: None,
-                live: Some(value),
+                live: Some(value.clone()),
                 predicted: None,
                 message: None,
                 status: ResourceSync::RequiresPruning,
+                served: true,
+                ignored: Default::default(),
             });
         }
     }
-    resources.sort_by_key(sync::order_key);
+    resources.extend(extraneous);
+    resources.sort_by_key(|r| {
+        (
+            sync::plan::wave(r.desired.as_ref().or(r.live.as_ref())),
+            sync::plan::kind_rank(&r.key.kind),
+            r.key.clone(),
+        )
+    });
     Ok(Comparison {
         app: app.clone(),
         commit: snapshot.commit,
         resources,
-        notes: rendered.notes,
+        hooks,
+        notes,
+        namespace_exists: namespace_exists(client, &app.destination.namespace).await,
     })
+}
+
+/// A desired object, ready to apply.
+struct Desired {
+    resolved: Resolved,
+    file: String,
+    object: Value,
+    served: bool,
+}
+
+/// Whether `namespace` exists; when the cluster will not say, assume it does (a sync then
+/// reports the server's own words if it does not).
+async fn namespace_exists(client: &kube::Client, namespace: &str) -> bool {
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    !matches!(api.get_opt(namespace).await, Ok(None))
+}
+
+/// The kinds that the app's own CRDs define: (group, kind) → how to reach them.
+fn crd_kinds<'a>(objects: impl Iterator<Item = &'a Value>) -> HashMap<(String, String), Resolved> {
+    let mut kinds = HashMap::new();
+    for crd in objects
+        .filter(|o| o.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition"))
+    {
+        let text = |p: &str| crd.pointer(p).and_then(Value::as_str).map(str::to_string);
+        let (Some(group), Some(kind), Some(plural)) = (
+            text("/spec/group"),
+            text("/spec/names/kind"),
+            text("/spec/names/plural"),
+        ) else {
+            continue;
+        };
+        let versions = crd.pointer("/spec/versions").and_then(Value::as_array);
+        let version = versions
+            .into_iter()
+            .flatten()
+            .find(|v| v.get("storage") == Some(&json!(true)))
+            .or_else(|| versions.and_then(|v| v.first()))
+            .and_then(|v| v.get("name")?.as_str())
+            .unwrap_or("v1")
+            .to_string();
+        let api = kube::discovery::ApiResource {
+            api_version: format!("{group}/{version}"),
+            group: group.clone(),
+            version,
+            kind: kind.clone(),
+            plural,
+        };
+        let namespaced = text("/spec/scope").as_deref() != Some("Cluster");
+        kinds.insert((group, kind), Resolved { api, namespaced });
+    }
+    kinds
 }
 
 fn key_of(resolved: &Resolved, obj: &Value) -> ResourceKey {
@@ -406,9 +612,10 @@ fn key_of(resolved: &Resolved, obj: &Value) -> ResourceKey {
 async fn prepare(
     app: &Application,
     resolver: &mut Resolver,
+    defined: &HashMap<(String, String), Resolved>,
     file: &str,
     mut object: Value,
-) -> Result<(ResourceKey, Resolved, Value), ReconcileError> {
+) -> Result<(ResourceKey, Resolved, bool, Value), ReconcileError> {
     let text = |pointer: &str| {
         object
             .pointer(pointer)
@@ -424,7 +631,20 @@ async fn prepare(
     let name = text("/metadata/name")
         .filter(|n| !n.is_empty())
         .ok_or_else(|| missing("metadata.name"))?;
-    let resolved = resolver.resolve(file, &api_version, &kind).await?;
+    // A kind the cluster does not serve yet may come from a CRD in this same app.
+    let (resolved, served) = match resolver.resolve(file, &api_version, &kind).await {
+        Ok(resolved) => (resolved, true),
+        Err(ResolveError::UnknownKind { .. })
+            if defined.contains_key(&(
+                resources::split_api_version(&api_version).0.to_string(),
+                kind.clone(),
+            )) =>
+        {
+            let group = resources::split_api_version(&api_version).0.to_string();
+            (defined[&(group, kind.clone())].clone(), false)
+        }
+        Err(e) => return Err(e.into()),
+    };
     let namespace = if resolved.namespaced {
         text("/metadata/namespace").unwrap_or_else(|| app.destination.namespace.clone())
     } else {
@@ -449,26 +669,32 @@ async fn prepare(
         meta["annotations"] = json!({});
     }
     meta["annotations"][TRACKING_ANNOTATION] = json!(key.tracking_id(&app.name));
-    Ok((key, resolved, object))
+    Ok((key, resolved, served, object))
 }
 
 async fn compare_one(
     client: &kube::Client,
+    app: &Application,
     key: ResourceKey,
-    resolved: Resolved,
-    file: String,
-    desired: Value,
+    desired: Desired,
     live: Option<Value>,
 ) -> Compared {
+    let ignored = Ignored::for_resource(
+        &app.ignore,
+        (&key.group, &key.kind, &key.namespace, &key.name),
+        live.as_ref(),
+    );
     let mut compared = Compared {
         key,
-        resolved,
-        file: Some(file),
-        desired: Some(desired),
+        resolved: desired.resolved,
+        file: Some(desired.file),
+        desired: Some(desired.object),
         live,
         predicted: None,
         message: None,
         status: ResourceSync::Missing,
+        served: desired.served,
+        ignored,
     };
     let Some(live) = &compared.live else {
         return compared;
@@ -477,18 +703,22 @@ async fn compare_one(
         .desired
         .as_ref()
         .unwrap_or_else(|| unreachable!("set above"));
-    match dry_run_apply(client, &compared.resolved, &compared.key, desired).await {
+    // Forced, so that the prediction shows what a sync would make of fields another
+    // manager owns, rather than no prediction at all.
+    match dry_run_apply(client, &compared.resolved, &compared.key, desired, true).await {
         Ok(predicted) => compared.predicted = Some(predicted),
         Err(e) => compared.message = Some(kube_message(&e)),
     }
-    let after = match &compared.predicted {
+    let mut after = match &compared.predicted {
         Some(p) => diff::normalize(p),
         None => diff::normalize(desired),
     };
-    let before = match &compared.predicted {
+    let mut before = match &compared.predicted {
         Some(_) => diff::normalize(live),
         None => diff::project_onto(&diff::normalize(live), &after),
     };
+    compared.ignored.apply(&mut before);
+    compared.ignored.apply(&mut after);
     compared.status = if before == after {
         ResourceSync::Synced
     } else {
@@ -503,9 +733,11 @@ pub async fn dry_run_apply(
     resolved: &Resolved,
     key: &ResourceKey,
     desired: &Value,
+    force: bool,
 ) -> Result<Value, kube::Error> {
     let api = api_for(client, resolved, &key.namespace);
-    let params = PatchParams::apply(FIELD_MANAGER).dry_run();
+    let mut params = PatchParams::apply(FIELD_MANAGER).dry_run();
+    params.force = force;
     let obj = api
         .patch(&key.name, &params, &Patch::Apply(desired))
         .await?;

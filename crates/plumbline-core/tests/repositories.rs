@@ -476,6 +476,7 @@ async fn an_app_on_a_private_repository_asks_for_credentials_then_syncs() {
                 namespace: "default".into(),
             },
             source: Default::default(),
+            ignore: Vec::new(),
         })
         .unwrap();
 
@@ -488,7 +489,10 @@ async fn an_app_on_a_private_repository_asks_for_credentials_then_syncs() {
         .unwrap();
     let status = engine.status("guestbook").await.unwrap();
     assert_eq!(status.sync, SyncStatus::OutOfSync, "{:?}", status.error);
-    let result = engine.sync("guestbook", None, &|_| {}).await.unwrap();
+    let result = engine
+        .sync("guestbook", &Default::default(), None, &|_| {})
+        .await
+        .unwrap();
     assert_eq!(
         result.phase,
         plumbline_core::sync::OperationPhase::Succeeded,

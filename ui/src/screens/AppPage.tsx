@@ -41,10 +41,12 @@ export function AppPage({ name }: { name: string }) {
     setSync({ phase: "running", steps: new Map(steps) });
     try {
       const result = await backend.syncApp(name, confirmation, (event) => {
-        if (event.type === "planned") event.resources.forEach((key) => steps.set(keyId(key), { key, step: "waiting" }));
+        if (event.type === "planned")
+          event.plan.steps.forEach(({ key }) => steps.set(keyId(key), { key, step: "waiting" }));
         else if (event.type === "dryRun") steps.set(keyId(event.key), { key: event.key, step: "dry-run" });
         else if (event.type === "applying") steps.set(keyId(event.key), { key: event.key, step: "applying" });
-        else steps.set(keyId(event.result.key), { key: event.result.key, step: event.result });
+        else if (event.type === "done")
+          steps.set(keyId(event.result.key), { key: event.result.key, step: event.result });
         setSync({ phase: "running", steps: new Map(steps) });
       });
       setSync({ phase: "done", result });

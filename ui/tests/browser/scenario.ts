@@ -9,7 +9,10 @@ const app = {
   path: "guestbook",
   destination: { context: "plumbline-demo", namespace: "guestbook" },
   source: { type: null, helm: { releaseName: null, valuesFiles: [], values: "" } },
+  ignore: [],
 };
+
+const inSync = { phase: "Sync", wave: 0, hook: false } as const;
 
 const configMap: ResourceKey = { group: "", kind: "ConfigMap", namespace: "guestbook", name: "guestbook-config" };
 const service: ResourceKey = { group: "", kind: "Service", namespace: "guestbook", name: "guestbook-ui" };
@@ -23,6 +26,7 @@ function lines(spec: [DiffLine["change"], string][]): DiffLine[] {
     text,
     oldLine: change === "Insert" ? null : ++oldLine,
     newLine: change === "Delete" ? null : ++newLine,
+    emphasis: [],
   }));
 }
 
@@ -114,16 +118,31 @@ export const demoScenario: Scenario = {
     "/ConfigMap/guestbook/guestbook-config": configMapDiff,
   },
   syncEvents: [
-    { type: "planned", resources: [configMap, service, deployment] },
+    {
+      type: "planned",
+      plan: {
+        commit: before.commit ?? { sha: "", summary: "" },
+        options: { prune: false, dryRun: false, resources: [], createNamespace: false, forceConflicts: false },
+        steps: [configMap, service, deployment].map((key) => ({
+          key,
+          apiVersion: key.group ? `${key.group}/v1` : "v1",
+          action: "Update",
+          phase: "Sync",
+          wave: 0,
+          hook: null,
+          note: null,
+        })),
+      },
+    },
     { type: "dryRun", key: configMap },
     { type: "dryRun", key: service },
     { type: "dryRun", key: deployment },
     { type: "applying", key: configMap },
-    { type: "done", result: { key: configMap, status: "Synced", message: "applied (server-side)" } },
+    { type: "done", result: { key: configMap, status: "Synced", message: "created (server-side apply)", ...inSync } },
     { type: "applying", key: service },
-    { type: "done", result: { key: service, status: "Synced", message: "applied (server-side)" } },
+    { type: "done", result: { key: service, status: "Synced", message: "created (server-side apply)", ...inSync } },
     { type: "applying", key: deployment },
-    { type: "done", result: { key: deployment, status: "Synced", message: "applied (server-side)" } },
+    { type: "done", result: { key: deployment, status: "Synced", message: "created (server-side apply)", ...inSync } },
   ],
   syncResult: {
     phase: "Succeeded",
@@ -132,7 +151,9 @@ export const demoScenario: Scenario = {
     results: [configMap, service, deployment].map((key) => ({
       key,
       status: "Synced",
-      message: "applied (server-side)",
+      message: "created (server-side apply)",
+      ...inSync,
     })),
+    log: [],
   },
 };

@@ -209,6 +209,11 @@ impl Repositories {
         self.clones.with_file_name("exports")
     }
 
+    /// Where each application's sync history is kept.
+    pub fn history_dir(&self) -> PathBuf {
+        self.clones.with_file_name("history")
+    }
+
     /// Where the bare clone of `url` lives.
     pub fn clone_dir(&self, url: &str) -> PathBuf {
         self.clones.join(clone_name(url))

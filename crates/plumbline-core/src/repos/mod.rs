@@ -18,7 +18,7 @@ pub struct SourceFile {
 }
 
 /// The commit a revision resolved to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 pub struct Commit {
     pub sha: String,
     /// First line of the commit message.

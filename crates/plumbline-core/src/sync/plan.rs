@@ -1,0 +1,476 @@
+//! The sync plan: which resources a sync touches, how (create, update, prune, nothing), and in
+//! what order — phase, wave, kind, name, as Argo CD orders them — with hooks placed in their
+//! phases. Built from a comparison before anything changes, so the user can read it first.
+
+use crate::reconcile::{Compared, Comparison, ResourceSync};
+use crate::repos::Commit;
+use crate::resources::ResourceKey;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+/// Kinds in the order Argo CD applies them; unlisted kinds go after all of these.
+const KIND_ORDER: &[&str] = &[
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+];
+
+const ARGO_HOOK: &str = "argocd.argoproj.io/hook";
+const ARGO_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
+const ARGO_SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
+const HELM_HOOK: &str = "helm.sh/hook";
+const HELM_DELETE_POLICY: &str = "helm.sh/hook-delete-policy";
+const HELM_WEIGHT: &str = "helm.sh/hook-weight";
+
+/// Position of `kind` in Argo CD's kind order.
+pub fn kind_rank(kind: &str) -> usize {
+    KIND_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(KIND_ORDER.len())
+}
+
+fn annotation<'a>(obj: &'a Value, name: &str) -> Option<&'a str> {
+    obj.pointer("/metadata/annotations")?.get(name)?.as_str()
+}
+
+/// The sync wave of an object: `argocd.argoproj.io/sync-wave`, else `plumbline.dev/sync-wave`,
+/// else a Helm hook's `helm.sh/hook-weight`; 0 when none is set.
+pub fn wave(obj: Option<&Value>) -> i64 {
+    let Some(obj) = obj else { return 0 };
+    [
+        "argocd.argoproj.io/sync-wave",
+        "plumbline.dev/sync-wave",
+        HELM_WEIGHT,
+    ]
+    .iter()
+    .find_map(|a| annotation(obj, a)?.trim().parse().ok())
+    .unwrap_or(0)
+}
+
+/// The phases of a sync, in the order they run. SyncFail runs only when the sync failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+pub enum SyncPhase {
+    PreSync,
+    Sync,
+    PostSync,
+    SyncFail,
+}
+
+/// When a hook object is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub enum HookDeletePolicy {
+    /// Before the hook is created again (the default): the previous run is removed first.
+    BeforeHookCreation,
+    HookSucceeded,
+    HookFailed,
+}
+
+/// What an object's hook annotations make of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookRole {
+    /// An ordinary resource: applied in the Sync phase and compared for drift.
+    Resource,
+    /// Never applied: Argo CD's `Skip`, or only Helm hooks that Argo CD does not run (tests,
+    /// deletes, rollbacks).
+    Skip,
+    /// Run in each of `phases`, then deleted as `delete_policies` say.
+    Hook {
+        phases: Vec<SyncPhase>,
+        delete_policies: Vec<HookDeletePolicy>,
+    },
+}
+
+/// Reads `argocd.argoproj.io/hook` (and its delete policy), or, when that is absent, Helm's
+/// `helm.sh/hook` mapped as Argo CD maps it: pre-install and pre-upgrade → PreSync,
+/// post-install and post-upgrade → PostSync. Unknown values are ignored, as Argo CD ignores them.
+pub fn hook_role(obj: &Value) -> HookRole {
+    let list = |name| {
+        annotation(obj, name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let (phases, skip, policies) = if annotation(obj, ARGO_HOOK).is_some() {
+        let values = list(ARGO_HOOK);
+        let phases: Vec<SyncPhase> = values
+            .iter()
+            .filter_map(|v| match *v {
+                "PreSync" => Some(SyncPhase::PreSync),
+                "Sync" => Some(SyncPhase::Sync),
+                "PostSync" => Some(SyncPhase::PostSync),
+                "SyncFail" => Some(SyncPhase::SyncFail),
+                _ => None,
+            })
+            .collect();
+        let policies = list(ARGO_DELETE_POLICY)
+            .iter()
+            .filter_map(|v| match *v {
+                "BeforeHookCreation" => Some(HookDeletePolicy::BeforeHookCreation),
+                "HookSucceeded" => Some(HookDeletePolicy::HookSucceeded),
+                "HookFailed" => Some(HookDeletePolicy::HookFailed),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        (phases, values.contains(&"Skip"), policies)
+    } else if annotation(obj, HELM_HOOK).is_some() {
+        let mut phases = Vec::new();
+        for value in list(HELM_HOOK) {
+            let phase = match value {
+                "pre-install" | "pre-upgrade" => SyncPhase::PreSync,
+                "post-install" | "post-upgrade" => SyncPhase::PostSync,
+                _ => continue,
+            };
+            if !phases.contains(&phase) {
+                phases.push(phase);
+            }
+        }
+        let policies = list(HELM_DELETE_POLICY)
+            .iter()
+            .filter_map(|v| match *v {
+                "before-hook-creation" => Some(HookDeletePolicy::BeforeHookCreation),
+                "hook-succeeded" => Some(HookDeletePolicy::HookSucceeded),
+                "hook-failed" => Some(HookDeletePolicy::HookFailed),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        // A Helm hook none of whose events Argo CD runs is not applied at all.
+        let skip = phases.is_empty();
+        (phases, skip, policies)
+    } else {
+        return HookRole::Resource;
+    };
+    if skip && phases.is_empty() {
+        return HookRole::Skip;
+    }
+    if phases.is_empty() {
+        return HookRole::Resource;
+    }
+    HookRole::Hook {
+        phases,
+        delete_policies: if policies.is_empty() {
+            vec![HookDeletePolicy::BeforeHookCreation]
+        } else {
+            policies
+        },
+    }
+}
+
+/// True when the object opts out of pruning (`argocd.argoproj.io/sync-options: Prune=false`).
+fn prune_disabled(obj: &Value) -> bool {
+    annotation(obj, ARGO_SYNC_OPTIONS).is_some_and(|options| {
+        options
+            .split(',')
+            .any(|o| o.trim().eq_ignore_ascii_case("Prune=false"))
+    })
+}
+
+/// How a sync is run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SyncOptions {
+    /// Delete resources the app tracks that are no longer in Git.
+    pub prune: bool,
+    /// Dry-run every step on the server and stop: nothing changes.
+    pub dry_run: bool,
+    /// Sync only these resources (all when empty). Hooks do not run in a selective sync.
+    pub resources: Vec<ResourceKey>,
+    /// Create the destination namespace when it does not exist.
+    pub create_namespace: bool,
+    /// Take fields that another field manager owns (server-side apply `force`).
+    pub force_conflicts: bool,
+}
+
+/// What a sync does to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub enum SyncAction {
+    Create,
+    Update,
+    /// In sync already: not applied, but its health still gates the next group.
+    NoOp,
+    Prune,
+    /// Needs pruning, but prune was not asked for (or the object opts out).
+    PruneSkipped,
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanStep {
+    pub key: ResourceKey,
+    pub api_version: String,
+    pub action: SyncAction,
+    pub phase: SyncPhase,
+    /// Small integers in practice; a number in TypeScript.
+    #[ts(type = "number")]
+    pub wave: i64,
+    /// Set for hooks, with their delete policies.
+    pub hook: Option<Vec<HookDeletePolicy>>,
+    /// Why the step is as it is, when that is not obvious (a skipped prune, a moved namespace).
+    pub note: Option<String>,
+}
+
+impl PlanStep {
+    /// Steps in one group are applied together; the next group waits for their health.
+    pub fn group(&self) -> (SyncPhase, bool, i64) {
+        (self.phase, self.is_prune(), self.wave)
+    }
+
+    pub fn is_prune(&self) -> bool {
+        matches!(self.action, SyncAction::Prune | SyncAction::PruneSkipped)
+    }
+}
+
+/// Everything a sync will do, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SyncPlan {
+    pub commit: Commit,
+    pub options: SyncOptions,
+    pub steps: Vec<PlanStep>,
+}
+
+impl SyncPlan {
+    /// How many steps change something (create, update, prune).
+    pub fn changes(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.action,
+                    SyncAction::Create | SyncAction::Update | SyncAction::Prune
+                )
+            })
+            .count()
+    }
+}
+
+/// A CRD's group and the kind it defines.
+type Defines = Option<(String, String)>;
+
+fn defines(obj: Option<&Value>) -> Defines {
+    let obj = obj?;
+    if obj.get("kind")?.as_str()? != "CustomResourceDefinition" {
+        return None;
+    }
+    Some((
+        obj.pointer("/spec/group")?.as_str()?.to_string(),
+        obj.pointer("/spec/names/kind")?.as_str()?.to_string(),
+    ))
+}
+
+/// Why a plan could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("application {app:?} has no resource {key}; nothing was synced")]
+    NoSuchResource { app: String, key: ResourceKey },
+}
+
+/// The plan for syncing `comparison` with `options`.
+pub fn plan(comparison: &Comparison, options: &SyncOptions) -> Result<SyncPlan, PlanError> {
+    for key in &options.resources {
+        if !comparison.resources.iter().any(|r| &r.key == key) {
+            return Err(PlanError::NoSuchResource {
+                app: comparison.app.name.clone(),
+                key: key.clone(),
+            });
+        }
+    }
+    let selected =
+        |key: &ResourceKey| options.resources.is_empty() || options.resources.contains(key);
+    let mut steps: Vec<(PlanStep, Defines)> = Vec::new();
+    for r in comparison.resources.iter().filter(|r| selected(&r.key)) {
+        let (action, note) = match r.status {
+            ResourceSync::Missing => (SyncAction::Create, None),
+            ResourceSync::OutOfSync => (SyncAction::Update, None),
+            ResourceSync::Synced => (SyncAction::NoOp, None),
+            ResourceSync::RequiresPruning => {
+                let live = r.live.as_ref().unwrap_or(&Value::Null);
+                if prune_disabled(live) {
+                    (
+                        SyncAction::PruneSkipped,
+                        Some("not pruned: the object says Prune=false".to_string()),
+                    )
+                } else if options.prune {
+                    (SyncAction::Prune, None)
+                } else {
+                    (
+                        SyncAction::PruneSkipped,
+                        Some("no longer in Git; prune was not asked for".to_string()),
+                    )
+                }
+            }
+        };
+        steps.push((
+            step(r, action, SyncPhase::Sync, None, note),
+            defines(r.desired.as_ref()),
+        ));
+    }
+    // Argo CD runs no hooks in a selective sync.
+    if options.resources.is_empty() {
+        for hook in &comparison.hooks {
+            let HookRole::Hook {
+                phases,
+                delete_policies,
+            } = hook_role(hook.desired.as_ref().unwrap_or(&Value::Null))
+            else {
+                continue;
+            };
+            let action = if hook.live.is_none()
+                || delete_policies.contains(&HookDeletePolicy::BeforeHookCreation)
+            {
+                SyncAction::Create
+            } else {
+                SyncAction::Update
+            };
+            for phase in phases {
+                steps.push((
+                    step(hook, action, phase, Some(delete_policies.clone()), None),
+                    None,
+                ));
+            }
+        }
+    }
+    let mut ordered = order(steps);
+    if options.create_namespace && !comparison.namespace_exists {
+        let namespace = &comparison.app.destination.namespace;
+        let declared = ordered.iter().any(|s| {
+            s.key.kind == "Namespace" && s.key.group.is_empty() && &s.key.name == namespace
+        });
+        if !declared && !namespace.is_empty() {
+            let (phase, wave) = ordered
+                .first()
+                .map(|s| (s.phase, s.wave))
+                .unwrap_or((SyncPhase::Sync, 0));
+            ordered.insert(
+                0,
+                PlanStep {
+                    key: ResourceKey {
+                        group: String::new(),
+                        kind: "Namespace".into(),
+                        namespace: String::new(),
+                        name: namespace.clone(),
+                    },
+                    api_version: "v1".into(),
+                    action: SyncAction::Create,
+                    phase,
+                    wave,
+                    hook: None,
+                    note: Some(
+                        "the destination namespace, created because it was asked for".into(),
+                    ),
+                },
+            );
+        }
+    }
+    Ok(SyncPlan {
+        commit: comparison.commit.clone(),
+        options: options.clone(),
+        steps: ordered,
+    })
+}
+
+fn step(
+    r: &Compared,
+    action: SyncAction,
+    phase: SyncPhase,
+    hook: Option<Vec<HookDeletePolicy>>,
+    note: Option<String>,
+) -> PlanStep {
+    PlanStep {
+        key: r.key.clone(),
+        api_version: r.resolved.api.api_version.clone(),
+        action,
+        phase,
+        wave: wave(r.desired.as_ref().or(r.live.as_ref())),
+        hook,
+        note,
+    }
+}
+
+/// Puts steps in Argo CD's order: phase, wave, kind, name (then namespace). Prunes come after
+/// the Sync phase's applies, in reverse. Then a Namespace moves before the first resource inside
+/// it and a CRD before its first custom resource, joining that resource's group.
+pub fn order(mut steps: Vec<(PlanStep, Defines)>) -> Vec<PlanStep> {
+    steps.sort_by_key(|(s, _)| {
+        let prune = s.is_prune();
+        let rank = kind_rank(&s.key.kind) as i64;
+        (
+            s.phase,
+            prune,
+            if prune { -s.wave } else { s.wave },
+            if prune { -rank } else { rank },
+            s.key.kind.clone(),
+            s.key.name.clone(),
+            s.key.namespace.clone(),
+        )
+    });
+    let mut i = 0;
+    while i < steps.len() {
+        let (candidate, crd) = &steps[i];
+        let is_namespace = candidate.key.kind == "Namespace" && candidate.key.group.is_empty();
+        let first_user = if candidate.is_prune() {
+            None
+        } else if is_namespace {
+            let name = &candidate.key.name;
+            steps[..i]
+                .iter()
+                .position(|(s, _)| !s.is_prune() && &s.key.namespace == name)
+        } else if let Some((group, kind)) = crd {
+            steps[..i]
+                .iter()
+                .position(|(s, _)| !s.is_prune() && &s.key.group == group && &s.key.kind == kind)
+        } else {
+            None
+        };
+        if let Some(j) = first_user {
+            let (mut moved, defines) = steps.remove(i);
+            moved.phase = steps[j].0.phase;
+            moved.wave = steps[j].0.wave;
+            moved.note = Some(format!("moved before {}, which needs it", steps[j].0.key));
+            steps.insert(j, (moved, defines));
+        }
+        // After a move, position i holds a step that was already looked at.
+        i += 1;
+    }
+    steps.into_iter().map(|(s, _)| s).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,616 @@
+//! The sample apps in `tests/apps/` against the sandbox: sync waves, hooks, prune, and a CRD
+//! with its custom resources — each synced, drifted by hand, seen OutOfSync with the exact
+//! diff, and synced back. Also selective sync, dry run, creating the namespace, history and
+//! rollback.
+
+mod world;
+
+use plumbline_core::history::OperationKind;
+use plumbline_core::reconcile::{ResourceSync, SyncStatus};
+use plumbline_core::resources::ResourceKey;
+use plumbline_core::sync::{
+    OperationPhase, ResultStatus, SyncAction, SyncEvent, SyncOptions, SyncPhase,
+};
+use serde_json::json;
+use std::sync::Mutex;
+use world::{api, drift_and_sync_back, file, sample_app, world_with, world_with_history};
+
+fn key(group: &str, kind: &str, namespace: &str, name: &str) -> ResourceKey {
+    ResourceKey {
+        group: group.into(),
+        kind: kind.into(),
+        namespace: namespace.into(),
+        name: name.into(),
+    }
+}
+
+/// The label of an event, for checking the order of what a sync did.
+fn label(event: &SyncEvent) -> Option<String> {
+    match event {
+        SyncEvent::Applying { key } => Some(format!("apply {}/{}", key.kind, key.name)),
+        SyncEvent::Waiting { keys } => Some(format!(
+            "wait {}",
+            keys.iter()
+                .map(|k| format!("{}/{}", k.kind, k.name))
+                .collect::<Vec<_>>()
+                .join(",")
+        )),
+        _ => None,
+    }
+}
+
+fn position(labels: &[String], wanted: &str) -> usize {
+    labels
+        .iter()
+        .position(|l| l == wanted)
+        .unwrap_or_else(|| panic!("no {wanted:?} in {labels:?}"))
+}
+
+#[tokio::test]
+async fn waves_are_applied_in_order_each_after_the_last_is_healthy() {
+    let w = world_with("waves", "default", "waves", sample_app("waves")).await;
+    let plan = w
+        .engine
+        .plan("waves", &SyncOptions::default())
+        .await
+        .unwrap();
+    let steps: Vec<_> = plan
+        .steps
+        .iter()
+        .map(|s| (s.key.kind.as_str(), s.key.name.as_str(), s.wave, s.action))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("ConfigMap", "settings", -1, SyncAction::Create),
+            ("Deployment", "db", 0, SyncAction::Create),
+            ("Service", "web", 1, SyncAction::Create),
+            ("Deployment", "web", 1, SyncAction::Create),
+        ]
+    );
+
+    let events = Mutex::new(Vec::new());
+    let result = w
+        .engine
+        .sync("waves", &SyncOptions::default(), None, &|e| {
+            events.lock().unwrap().extend(label(&e))
+        })
+        .await
+        .unwrap();
+    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    let labels = events.into_inner().unwrap();
+    assert!(
+        position(&labels, "apply ConfigMap/settings")
+            < position(&labels, "wait ConfigMap/settings")
+    );
+    assert!(
+        position(&labels, "wait ConfigMap/settings") < position(&labels, "apply Deployment/db")
+    );
+    // The web tier starts only once the database Deployment is healthy.
+    assert!(position(&labels, "wait Deployment/db") < position(&labels, "apply Deployment/web"));
+    let db = result.results.iter().find(|r| r.key.name == "db").unwrap();
+    assert!(db.message.contains("healthy"), "{db:?}");
+    assert!(
+        !labels
+            .iter()
+            .any(|l| l.contains("wait") && l.contains("Deployment/web")),
+        "the last wave is not waited for: {labels:?}"
+    );
+
+    let deployments = api(&w.client, "apps", "v1", "Deployment", "default");
+    drift_and_sync_back(
+        &w,
+        "waves",
+        &key("apps", "Deployment", "default", "web"),
+        &deployments,
+        json!({"spec": {"replicas": 5}}),
+        &["-replicas: 5", "+replicas: 2"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn hooks_run_in_their_phases_and_are_deleted_by_their_policies() {
+    let w = world_with("hooks", "default", "hooks", sample_app("hooks")).await;
+    let plan = w
+        .engine
+        .plan("hooks", &SyncOptions::default())
+        .await
+        .unwrap();
+    let steps: Vec<_> = plan
+        .steps
+        .iter()
+        .map(|s| (s.phase, s.key.name.as_str(), s.hook.is_some()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (SyncPhase::PreSync, "migrate", true),
+            (SyncPhase::Sync, "settings", false),
+            (SyncPhase::Sync, "web", false),
+            (SyncPhase::PostSync, "smoke", true),
+            (SyncPhase::SyncFail, "sync-failed", true),
+        ]
+    );
+    let status = w.engine.status("hooks").await.unwrap();
+    assert_eq!(
+        status.resources.len(),
+        2,
+        "hooks are not compared: {:?}",
+        status.resources
+    );
+
+    let events = Mutex::new(Vec::new());
+    let result = w
+        .engine
+        .sync("hooks", &SyncOptions::default(), None, &|e| {
+            events.lock().unwrap().extend(label(&e))
+        })
+        .await
+        .unwrap();
+    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    let labels = events.into_inner().unwrap();
+    assert!(position(&labels, "wait Job/migrate") < position(&labels, "apply ConfigMap/settings"));
+    assert!(
+        position(&labels, "wait ConfigMap/settings,Deployment/web")
+            < position(&labels, "apply Job/smoke")
+    );
+    let outcome = |name: &str| {
+        result
+            .results
+            .iter()
+            .find(|r| r.key.name == name)
+            .unwrap()
+            .clone()
+    };
+    assert!(
+        outcome("migrate").message.contains("hook finished"),
+        "{:?}",
+        outcome("migrate")
+    );
+    assert_eq!(outcome("sync-failed").status, ResultStatus::Skipped);
+
+    let jobs = api(&w.client, "batch", "v1", "Job", "default");
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    assert!(
+        jobs.get_opt("migrate").await.unwrap().is_none(),
+        "HookSucceeded deletes it"
+    );
+    let smoke = jobs.get("smoke").await.unwrap();
+    assert!(configmaps.get_opt("sync-failed").await.unwrap().is_none());
+    assert_eq!(
+        w.engine.status("hooks").await.unwrap().sync,
+        SyncStatus::Synced
+    );
+
+    drift_and_sync_back(
+        &w,
+        "hooks",
+        &key("", "ConfigMap", "default", "settings"),
+        &configmaps,
+        json!({"data": {"greeting": "changed by hand"}}),
+        &["-greeting: changed by hand", "+greeting: hello"],
+    )
+    .await;
+    let again = jobs.get("smoke").await.unwrap();
+    assert_ne!(
+        smoke.metadata.uid, again.metadata.uid,
+        "BeforeHookCreation replaces the hook"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_hook_stops_the_sync_and_runs_the_sync_fail_hooks() {
+    let mut files = sample_app("hooks");
+    for (path, content) in &mut files {
+        if path.ends_with("migrate.yaml") {
+            *content = String::from_utf8(content.clone())
+                .unwrap()
+                .replace("busybox:1.36", "busybox:fail")
+                .into_bytes();
+        }
+    }
+    let w = world_with("hooks", "default", "hooks", files).await;
+    let result = w
+        .engine
+        .sync("hooks", &SyncOptions::default(), None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(result.phase, OperationPhase::Failed);
+    let outcome = |name: &str| {
+        result
+            .results
+            .iter()
+            .find(|r| r.key.name == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(outcome("migrate").status, ResultStatus::SyncFailed);
+    assert!(
+        outcome("migrate").message.contains("Degraded"),
+        "{:?}",
+        outcome("migrate")
+    );
+    for later in ["settings", "web", "smoke"] {
+        assert_eq!(outcome(later).status, ResultStatus::Skipped, "{later}");
+    }
+    assert_eq!(outcome("sync-failed").status, ResultStatus::Synced);
+    assert!(
+        result.message.contains("Job.batch default/migrate"),
+        "{}",
+        result.message
+    );
+
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    assert!(configmaps.get_opt("sync-failed").await.unwrap().is_some());
+    assert!(configmaps.get_opt("settings").await.unwrap().is_none());
+    let jobs = api(&w.client, "batch", "v1", "Job", "default");
+    assert!(
+        jobs.get_opt("migrate").await.unwrap().is_some(),
+        "no HookFailed policy: kept to look at"
+    );
+}
+
+#[tokio::test]
+async fn prune_only_when_asked_then_history_diff_and_rollback() {
+    let files = sample_app("prune");
+    let kept: Vec<_> = files
+        .iter()
+        .filter(|(p, _)| p.ends_with("keep.yaml"))
+        .cloned()
+        .collect();
+    let (w, ids) = world_with_history(
+        "prune",
+        "default",
+        "prune",
+        &[("both", files), ("drop old", kept)],
+    )
+    .await;
+    let mut app = w.engine.apps().get("prune").unwrap();
+    app.revision = ids[0].clone();
+    w.engine.apps().update(app.clone()).unwrap();
+    let first = w
+        .engine
+        .sync("prune", &SyncOptions::default(), None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(first.phase, OperationPhase::Succeeded, "{first:?}");
+
+    app.revision = "main".into();
+    w.engine.apps().update(app).unwrap();
+    let status = w.engine.status("prune").await.unwrap();
+    assert_eq!(status.sync, SyncStatus::OutOfSync);
+    let old = key("", "ConfigMap", "default", "old");
+    let state =
+        |s: &plumbline_core::AppStatus| s.resources.iter().find(|r| r.key == old).map(|r| r.status);
+    assert_eq!(state(&status), Some(ResourceSync::RequiresPruning));
+
+    let skipped = w
+        .engine
+        .sync("prune", &SyncOptions::default(), None, &|_| {})
+        .await
+        .unwrap();
+    let old_result = skipped.results.iter().find(|r| r.key == old).unwrap();
+    assert_eq!(old_result.status, ResultStatus::PruneSkipped);
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    assert!(configmaps.get_opt("old").await.unwrap().is_some());
+    assert_eq!(
+        w.engine.status("prune").await.unwrap().sync,
+        SyncStatus::OutOfSync
+    );
+
+    let prune = SyncOptions {
+        prune: true,
+        ..Default::default()
+    };
+    let pruned = w.engine.sync("prune", &prune, None, &|_| {}).await.unwrap();
+    assert_eq!(
+        pruned.results.iter().find(|r| r.key == old).unwrap().status,
+        ResultStatus::Pruned
+    );
+    assert!(configmaps.get_opt("old").await.unwrap().is_none());
+    assert_eq!(
+        w.engine.status("prune").await.unwrap().sync,
+        SyncStatus::Synced
+    );
+
+    // Drift by hand: someone deletes what Git still has.
+    configmaps
+        .delete("keep", &Default::default())
+        .await
+        .unwrap();
+    let status = w.engine.status("prune").await.unwrap();
+    let keep = key("", "ConfigMap", "default", "keep");
+    assert_eq!(
+        status
+            .resources
+            .iter()
+            .find(|r| r.key == keep)
+            .unwrap()
+            .status,
+        ResourceSync::Missing
+    );
+    w.engine
+        .sync("prune", &SyncOptions::default(), None, &|_| {})
+        .await
+        .unwrap();
+    assert!(configmaps.get_opt("keep").await.unwrap().is_some());
+
+    let history = w.engine.history("prune").unwrap();
+    let summary: Vec<_> = history
+        .iter()
+        .map(|e| (e.id, e.result.phase, e.options.prune))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (4, OperationPhase::Succeeded, false),
+            (3, OperationPhase::Succeeded, true),
+            (2, OperationPhase::Succeeded, false),
+            (1, OperationPhase::Succeeded, false),
+        ]
+    );
+    assert_eq!(history[3].result.commit.sha, ids[0]);
+    assert_eq!(history[0].result.commit.sha, ids[1]);
+
+    let changes = w.engine.history_diff("prune", 1, 4).await.unwrap();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(
+        (&changes[0].key, changes[0].status),
+        (&old, ResourceSync::RequiresPruning)
+    );
+    assert!(changes[0].desired.is_empty() && changes[0].live.contains("goodbye"));
+
+    let rollback = w
+        .engine
+        .rollback("prune", 1, &SyncOptions::default(), None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(rollback.phase, OperationPhase::Succeeded, "{rollback:?}");
+    assert_eq!(rollback.commit.sha, ids[0]);
+    assert!(
+        configmaps.get_opt("old").await.unwrap().is_some(),
+        "the old commit's ConfigMap is back"
+    );
+    let newest = &w.engine.history("prune").unwrap()[0];
+    assert_eq!(
+        (newest.kind, newest.rollback_of),
+        (OperationKind::Rollback, Some(1))
+    );
+    assert_eq!(
+        w.engine.apps().get("prune").unwrap().revision,
+        "main",
+        "the app still follows main"
+    );
+    assert_eq!(
+        w.engine.status("prune").await.unwrap().sync,
+        SyncStatus::OutOfSync
+    );
+}
+
+#[tokio::test]
+async fn a_crd_and_its_custom_resources_sync_together() {
+    let w = world_with("widgets", "default", "crd", sample_app("crd")).await;
+    let status = w.engine.status("widgets").await.unwrap();
+    assert!(
+        status.error.is_none(),
+        "the kind comes from the app's own CRD: {:?}",
+        status.error
+    );
+    let states: Vec<_> = status
+        .resources
+        .iter()
+        .map(|r| (r.key.kind.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("CustomResourceDefinition", ResourceSync::Missing),
+            ("Widget", ResourceSync::Missing),
+            ("Widget", ResourceSync::Missing)
+        ]
+    );
+    let result = w
+        .engine
+        .sync("widgets", &SyncOptions::default(), None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    let widgets = api(&w.client, "example.com", "v1", "Widget", "default");
+    let sprocket = widgets.get("sprocket").await.unwrap();
+    assert_eq!(sprocket.data["spec"]["size"], 3);
+    assert_eq!(
+        w.engine.status("widgets").await.unwrap().sync,
+        SyncStatus::Synced
+    );
+
+    drift_and_sync_back(
+        &w,
+        "widgets",
+        &key("example.com", "Widget", "default", "sprocket"),
+        &widgets,
+        json!({"spec": {"size": 4}}),
+        &["-size: 4", "+size: 3"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn selective_sync_applies_only_the_chosen_resources_and_runs_no_hooks() {
+    let w = world_with("hooks", "default", "hooks", sample_app("hooks")).await;
+    let settings = key("", "ConfigMap", "default", "settings");
+    let only = SyncOptions {
+        resources: vec![settings.clone()],
+        ..Default::default()
+    };
+    let result = w.engine.sync("hooks", &only, None, &|_| {}).await.unwrap();
+    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    let touched: Vec<_> = result.results.iter().map(|r| &r.key).collect();
+    assert_eq!(touched, [&settings]);
+    assert!(
+        api(&w.client, "", "v1", "ConfigMap", "default")
+            .get_opt("settings")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        api(&w.client, "apps", "v1", "Deployment", "default")
+            .get_opt("web")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        api(&w.client, "batch", "v1", "Job", "default")
+            .get_opt("migrate")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let unknown = SyncOptions {
+        resources: vec![key("", "ConfigMap", "default", "nope")],
+        ..Default::default()
+    };
+    let e = w
+        .engine
+        .sync("hooks", &unknown, None, &|_| {})
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("ConfigMap default/nope"), "{e}");
+}
+
+#[tokio::test]
+async fn a_dry_run_changes_nothing_and_keeps_no_history() {
+    let w = world_with("waves", "default", "waves", sample_app("waves")).await;
+    let dry = SyncOptions {
+        dry_run: true,
+        ..Default::default()
+    };
+    let result = w.engine.sync("waves", &dry, None, &|_| {}).await.unwrap();
+    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    assert!(
+        result.message.contains("4 of 4 resources would change"),
+        "{}",
+        result.message
+    );
+    assert!(
+        api(&w.client, "", "v1", "ConfigMap", "default")
+            .get_opt("settings")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(w.engine.history("waves").unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_destination_namespace_is_created_only_when_asked() {
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n";
+    let w = world_with("fresh", "fresh", "", vec![file("cm.yaml", cm)]).await;
+    let refused = w
+        .engine
+        .sync("fresh", &SyncOptions::default(), None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(refused.phase, OperationPhase::Failed);
+    assert!(refused.results[0].message.contains("fresh"), "{refused:?}");
+
+    let create = SyncOptions {
+        create_namespace: true,
+        ..Default::default()
+    };
+    let plan = w.engine.plan("fresh", &create).await.unwrap();
+    assert_eq!(
+        plan.steps
+            .iter()
+            .map(|s| (s.key.kind.as_str(), s.action))
+            .collect::<Vec<_>>(),
+        [
+            ("Namespace", SyncAction::Create),
+            ("ConfigMap", SyncAction::Create)
+        ]
+    );
+    let result = w
+        .engine
+        .sync("fresh", &create, None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    assert!(
+        api(&w.client, "", "v1", "ConfigMap", "fresh")
+            .get_opt("settings")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        w.engine.status("fresh").await.unwrap().sync,
+        SyncStatus::Synced
+    );
+}
+
+#[tokio::test]
+async fn ignore_rules_keep_hand_edits_by_a_named_manager_out_of_the_status() {
+    let w = world_with("waves", "default", "waves", sample_app("waves")).await;
+    let mut app = w.engine.apps().get("waves").unwrap();
+    app.ignore = vec![
+        plumbline_core::diff::IgnoreRule {
+            group: "apps".into(),
+            kind: "Deployment".into(),
+            managed_fields_managers: vec!["kubectl-patch".into()],
+            ..Default::default()
+        },
+        plumbline_core::diff::IgnoreRule {
+            kind: "ConfigMap".into(),
+            json_pointers: vec!["/data/greeting".into()],
+            ..Default::default()
+        },
+    ];
+    w.engine.apps().update(app).unwrap();
+    let result = w
+        .engine
+        .sync("waves", &SyncOptions::default(), None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+
+    let deployments = api(&w.client, "apps", "v1", "Deployment", "default");
+    world::patch_by_hand(&deployments, "web", json!({"spec": {"replicas": 5}})).await;
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    world::patch_by_hand(&configmaps, "settings", json!({"data": {"greeting": "hi"}})).await;
+    let status = w.engine.status("waves").await.unwrap();
+    assert_eq!(status.sync, SyncStatus::Synced, "{:?}", status.resources);
+    let diff = w
+        .engine
+        .diff("waves", &key("apps", "Deployment", "default", "web"))
+        .await
+        .unwrap();
+    assert!(
+        !diff.live.contains("replicas") && !diff.desired.contains("replicas"),
+        "{}",
+        diff.live
+    );
+
+    // A change by another manager still shows.
+    let params = kube::api::PatchParams {
+        field_manager: Some("kubectl-edit".into()),
+        ..Default::default()
+    };
+    deployments
+        .patch(
+            "db",
+            &params,
+            &kube::api::Patch::Merge(json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .unwrap();
+    let status = w.engine.status("waves").await.unwrap();
+    let db = status
+        .resources
+        .iter()
+        .find(|r| r.key.name == "db")
+        .unwrap();
+    assert_eq!(db.status, ResourceSync::OutOfSync);
+}

