@@ -4,20 +4,82 @@ use clap::{Parser, Subcommand, ValueEnum};
 use plumbline_core::diff;
 use plumbline_core::health;
 use plumbline_core::render;
+use plumbline_core::resources::ResourceKey;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+mod engine;
 
 #[derive(Parser)]
 #[command(name = "plumbline", version, about = "Plumbline on the command line")]
 struct Cli {
+    /// Where applications, clones and history live; the desktop app's folder by default.
+    #[arg(long, global = true, env = "PLUMBLINE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Kubeconfig files to read instead of KUBECONFIG and ~/.kube/config (like kubectl).
+    #[arg(long, global = true)]
+    kubeconfig: Vec<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Lists the applications.
+    Apps,
+    /// Adds or removes an application.
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+    /// Compares applications with their clusters: one line per app, or per resource of APP.
+    Status { app: Option<String> },
+    /// Prints the manifests an application (at its revision) or a folder renders to.
+    Render {
+        app: Option<String>,
+        #[arg(long, conflicts_with = "app")]
+        path: Option<PathBuf>,
+    },
+    /// Diffs an application with its cluster, a folder with a cluster (--local), or two files
+    /// offline (--desired, --live). Exits 0 when they agree, 1 when they differ, 2 on an error
+    /// (like `argocd app diff`). Secret values are masked.
+    Diff {
+        app: Option<String>,
+        #[arg(long, conflicts_with_all = ["app", "desired"], requires_all = ["context", "namespace"])]
+        local: Option<PathBuf>,
+        #[arg(long)]
+        context: Option<String>,
+        #[arg(long)]
+        namespace: Option<String>,
+        #[arg(long, conflicts_with = "app", requires = "live")]
+        desired: Option<PathBuf>,
+        #[arg(long, requires = "desired")]
+        live: Option<PathBuf>,
+        /// Live on the left, desired on the right.
+        #[arg(long)]
+        side_by_side: bool,
+    },
+    /// Syncs an application. Exits 0 when it succeeded, 1 when it failed, 2 on an error.
+    Sync {
+        app: String,
+        #[command(flatten)]
+        options: SyncFlags,
+        /// Sync only this resource (GROUP/KIND/NAMESPACE/NAME; empty group and namespace allowed).
+        #[arg(long = "resource", value_name = "GROUP/KIND/NAMESPACE/NAME")]
+        resources: Vec<String>,
+    },
+    /// Lists an application's syncs and rollbacks, newest first.
+    History { app: String },
+    /// Syncs an application to the commit of history entry ID.
+    Rollback {
+        app: String,
+        id: u32,
+        #[command(flatten)]
+        options: SyncFlags,
+    },
     /// Prints the health of each object in the files (YAML or JSON, multi-document):
     /// KIND, NAMESPACE/NAME, STATUS and MESSAGE, tab-separated; `-` where no rule applies.
     Health {
@@ -26,19 +88,46 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
-    /// Diffs desired against live objects offline, normalized and with Secret values masked.
-    /// Exits 0 when they agree, 1 when they differ, 2 on an error (like `argocd app diff`).
-    Diff {
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Adds an application.
+    Add {
+        name: String,
+        /// An added repository's URL, or a local Git repository's folder.
         #[arg(long)]
-        desired: PathBuf,
+        repo: String,
+        #[arg(long, default_value = ".")]
+        path: String,
+        #[arg(long, default_value = "HEAD")]
+        revision: String,
         #[arg(long)]
-        live: PathBuf,
+        context: String,
+        #[arg(long)]
+        namespace: String,
     },
-    /// Prints the manifests a folder of YAML and JSON files renders to.
-    Render {
-        #[arg(long)]
-        path: PathBuf,
-    },
+    /// Removes an application and its history; its resources stay in the cluster.
+    Remove { name: String },
+}
+
+#[derive(clap::Args)]
+struct SyncFlags {
+    /// Delete tracked resources that are no longer in Git.
+    #[arg(long)]
+    prune: bool,
+    /// Dry-run every step on the server and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Create the destination namespace if it does not exist.
+    #[arg(long)]
+    create_namespace: bool,
+    /// Take fields another field manager owns.
+    #[arg(long)]
+    force_conflicts: bool,
+    /// The context's name, required when the context is protected.
+    #[arg(long, value_name = "CONTEXT")]
+    confirm: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -60,8 +149,25 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Health { files, output } => health_command(&files, output),
-        Command::Diff { desired, live } => diff_command(&desired, &live),
-        Command::Render { path } => render_command(&path),
+        Command::Diff {
+            app: None,
+            local: None,
+            desired: Some(desired),
+            live: Some(live),
+            ..
+        } => diff_command(&desired, &live),
+        Command::Render {
+            app: None,
+            path: Some(path),
+        } => render_command(&path),
+        command => match tokio::runtime::Runtime::new() {
+            Ok(runtime) => runtime.block_on(engine::run(
+                command,
+                cli.data_dir.as_deref(),
+                &cli.kubeconfig,
+            )),
+            Err(e) => Err(Failure(format!("could not start: {e}"))),
+        },
     };
     match result {
         Ok(code) => code,
@@ -130,62 +236,30 @@ fn health_command(files: &[PathBuf], output: Output) -> Result<ExitCode, Failure
     Ok(ExitCode::SUCCESS)
 }
 
-/// (group, kind, namespace, name), to pair desired and live objects.
-fn key_of(obj: &Value) -> (String, String, String, String) {
-    let api_version = text(obj, "/apiVersion");
-    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    (
-        group.to_string(),
-        text(obj, "/kind").to_string(),
-        text(obj, "/metadata/namespace").to_string(),
-        text(obj, "/metadata/name").to_string(),
-    )
+/// Desired and live objects paired by (group, kind, namespace, name).
+fn keyed(objects: Vec<Value>) -> BTreeMap<ResourceKey, Value> {
+    objects
+        .into_iter()
+        .map(|obj| {
+            let group = text(&obj, "/apiVersion")
+                .rsplit_once('/')
+                .map_or("", |(g, _)| g);
+            let key = ResourceKey {
+                group: group.to_string(),
+                kind: text(&obj, "/kind").to_string(),
+                namespace: text(&obj, "/metadata/namespace").to_string(),
+                name: text(&obj, "/metadata/name").to_string(),
+            };
+            (key, obj)
+        })
+        .collect()
 }
 
 fn diff_command(desired: &Path, live: &Path) -> Result<ExitCode, Failure> {
-    let desired = read_objects(desired)?;
-    let live = read_objects(live)?;
-    let mut keys: Vec<_> = desired.iter().chain(&live).map(key_of).collect();
-    keys.sort();
-    keys.dedup();
-    let mut differs = false;
-    for key in keys {
-        let find = |objects: &[Value]| {
-            objects
-                .iter()
-                .find(|o| key_of(o) == key)
-                .map(diff::normalize)
-        };
-        let (mut want, mut have) = (find(&desired), find(&live));
-        diff::mask_secrets(want.as_mut(), have.as_mut());
-        let show = |o: &Option<Value>| o.as_ref().map(diff::to_yaml).unwrap_or_default();
-        let (old, new) = (show(&have), show(&want));
-        if old == new {
-            continue;
-        }
-        differs = true;
-        let (group, kind, namespace, name) = &key;
-        let kind = if group.is_empty() {
-            kind.clone()
-        } else {
-            format!("{kind}.{group}")
-        };
-        println!("===== {kind} {namespace}/{name} ======");
-        println!("--- live\n+++ desired");
-        for line in diff::lines(&old, &new) {
-            let sign = match line.change {
-                diff::LineChange::Equal => ' ',
-                diff::LineChange::Delete => '-',
-                diff::LineChange::Insert => '+',
-            };
-            println!("{sign}{}", line.text);
-        }
-    }
-    Ok(if differs {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let desired = keyed(read_objects(desired)?);
+    let live = keyed(read_objects(live)?);
+    let diffs = plumbline_core::reconcile::diff_manifests(&live, &desired);
+    Ok(engine::print_diffs(&diffs, false))
 }
 
 fn render_command(path: &Path) -> Result<ExitCode, Failure> {

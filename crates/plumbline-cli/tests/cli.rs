@@ -159,3 +159,155 @@ fn render_prints_a_folder_as_one_stream() {
     assert_eq!(text.matches("kind: ConfigMap").count(), 2, "{text}");
     assert!(text.find("name: a").unwrap() < text.find("name: b").unwrap());
 }
+
+/// Runs the binary off the async runtime, so the sandbox in this process keeps serving.
+async fn run(data: &Path, kubeconfig: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plumbline"));
+    command
+        .args(["--data-dir", &data.display().to_string()])
+        .args(["--kubeconfig", &kubeconfig.display().to_string()])
+        .args(args);
+    let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const APP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  greeting: hello\n  colour: blue\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apps_are_added_diffed_synced_and_rolled_back_from_the_command_line() {
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
+    let repo = dir.path().join("repo");
+    plumbline_core::repos::create_with_history(
+        &repo,
+        &[(
+            "first",
+            vec![("app/settings.yaml".into(), APP.as_bytes().to_vec())],
+        )],
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let cli = |args: Vec<String>| {
+        let (data, kubeconfig) = (data.clone(), kubeconfig.clone());
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run(&data, &kubeconfig, &args).await
+        }
+    };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    let repo_arg = repo.display().to_string();
+    let (code, out, err) = cli(args(&[
+        "app",
+        "add",
+        "web",
+        "--repo",
+        &repo_arg,
+        "--path",
+        "app",
+        "--revision",
+        "main",
+        "--context",
+        "sandbox",
+        "--namespace",
+        "default",
+    ]))
+    .await;
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, out, _) = cli(args(&["apps"])).await;
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("web\tsandbox\tdefault\t")),
+        "{out}"
+    );
+    assert!(
+        data.join("applications.json").is_file(),
+        "the app's own store file"
+    );
+
+    let (code, out, err) = cli(args(&["status", "web"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("web: OutOfSync") && out.contains("ConfigMap\tdefault/settings\tMissing"),
+        "{out}"
+    );
+    let (code, out, _) = cli(args(&["diff", "web"])).await;
+    assert_eq!(code, 1, "a diff exits 1: {out}");
+    assert!(
+        out.contains("===== ConfigMap default/settings (missing from the cluster)")
+            && out.contains("+  greeting: hello"),
+        "{out}"
+    );
+
+    let (code, out, err) = cli(args(&["sync", "web", "--dry-run"])).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("nothing was changed"), "{out}");
+    let (code, out, err) = cli(args(&["sync", "web"])).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("Synced\tConfigMap default/settings"), "{err}");
+    let (code, out, _) = cli(args(&["diff", "web"])).await;
+    assert_eq!((code, out.as_str()), (0, ""), "in sync: no output, exit 0");
+
+    // The working copy differs from the cluster: --local shows it before any commit.
+    let local = dir.path().join("local");
+    std::fs::create_dir(&local).unwrap();
+    std::fs::write(local.join("settings.yaml"), APP.replace("blue", "green")).unwrap();
+    let local_arg = local.display().to_string();
+    let (code, out, err) = cli(args(&[
+        "diff",
+        "--local",
+        &local_arg,
+        "--context",
+        "sandbox",
+        "--namespace",
+        "default",
+        "--side-by-side",
+    ]))
+    .await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("colour: blue") && l.contains('|') && l.ends_with("colour: green")),
+        "{out}"
+    );
+
+    let (code, out, _) = cli(args(&["history", "web"])).await;
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.lines().count(),
+        2,
+        "a header and one sync (the dry run is not kept): {out}"
+    );
+    assert!(
+        out.lines().nth(1).unwrap().starts_with("1\tSync\tmain\t"),
+        "{out}"
+    );
+    let (code, out, err) = cli(args(&["rollback", "web", "1"])).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, out, _) = cli(args(&["history", "web"])).await;
+    assert!(
+        out.lines().nth(1).unwrap().starts_with("2\tRollback\t"),
+        "{out}"
+    );
+
+    let (code, _, err) = cli(args(&["sync", "web", "--resource", "ConfigMap/settings"])).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("GROUP/KIND/NAMESPACE/NAME"), "{err}");
+    let (code, _, err) = cli(args(&["status", "nope"])).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("no application named \"nope\""), "{err}");
+    let (code, out, _) = cli(args(&["app", "remove", "web"])).await;
+    assert_eq!(code, 0, "{out}");
+    let (_, out, _) = cli(args(&["apps"])).await;
+    assert_eq!(out.lines().count(), 1, "{out}");
+}

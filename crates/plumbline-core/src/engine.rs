@@ -373,6 +373,73 @@ impl Engine {
         Ok(reconcile::diff_manifests(&before, &after))
     }
 
+    /// Diffs the manifests in a folder on disk against `context`/`namespace`, as if they were
+    /// an application's: what a sync of the working copy would change. Only the resources in
+    /// the folder are compared (nothing is tracked, so nothing needs pruning).
+    pub async fn diff_local(
+        &self,
+        dir: &std::path::Path,
+        context: &str,
+        namespace: &str,
+    ) -> Result<Vec<ResourceDiff>, EngineError> {
+        let app = Application {
+            name: "local".into(),
+            repo: dir.display().to_string(),
+            revision: "working copy".into(),
+            path: String::new(),
+            destination: crate::apps::Destination {
+                context: context.into(),
+                namespace: namespace.into(),
+            },
+            source: Default::default(),
+            ignore: Vec::new(),
+        };
+        let client = self.clusters.client(context).await?;
+        let tools = crate::render::Tools::new(self.clusters.plugin_path().await);
+        let rendered = reconcile::render_local(dir, &app, &tools)
+            .map_err(|e| EngineError::from(ReconcileError::from(e)))?;
+        let commit = Commit {
+            sha: "local".into(),
+            summary: dir.display().to_string(),
+        };
+        let comparison = reconcile::compare_rendered(&app, commit, rendered, &client).await?;
+        Ok(comparison
+            .resources
+            .iter()
+            .filter(|r| r.desired.is_some())
+            .map(|r| r.diff())
+            .collect())
+    }
+
+    /// The diff of every resource of the app that is not Synced, from a fresh comparison.
+    pub async fn diffs(&self, name: &str) -> Result<Vec<ResourceDiff>, EngineError> {
+        let comparison = self.compare(&self.apps.get(name)?).await?;
+        Ok(comparison
+            .resources
+            .iter()
+            .filter(|r| r.status != reconcile::ResourceSync::Synced)
+            .map(|r| r.diff())
+            .collect())
+    }
+
+    /// The app's rendered manifests at its revision (no cluster needed).
+    pub async fn render(&self, name: &str) -> Result<Vec<serde_json::Value>, EngineError> {
+        let app = self.apps.get(name)?;
+        let manifests = reconcile::manifests(&app, self.render_source(&app).await?).await?;
+        Ok(manifests.into_values().collect())
+    }
+
+    /// Removes an application and its history (its resources stay in the cluster).
+    pub fn remove_app(&self, name: &str) -> Result<(), EngineError> {
+        self.apps.remove(name)?;
+        self.history.remove(name)?;
+        self.comparisons
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        Ok(())
+    }
+
     async fn operate(
         &self,
         app: Application,

@@ -14,6 +14,7 @@ pub mod repos;
 pub mod resources;
 pub mod secrets;
 pub mod settings;
+pub mod store;
 pub mod sync;
 
 pub use engine::{AppStatus, Engine, EngineError};

@@ -368,7 +368,37 @@ pub async fn compare(
     client: &kube::Client,
 ) -> Result<Comparison, ReconcileError> {
     let (snapshot, rendered) = render_off_thread(app, source).await?;
+    compare_rendered(app, snapshot.commit, rendered, client).await
+}
 
+/// Renders a folder on disk (not a commit) by its detected source type, for `diff --local`.
+pub fn render_local(
+    dir: &std::path::Path,
+    app: &Application,
+    tools: &render::Tools,
+) -> Result<render::Rendered, RenderError> {
+    let files = render::read_directory(dir)?;
+    match render::detect(&files, "") {
+        render::SourceType::Directory => render::directory(&files),
+        render::SourceType::Kustomize => render::kustomize(dir, "", tools),
+        render::SourceType::Helm => render::helm(
+            dir,
+            "",
+            &app.name,
+            &app.destination.namespace,
+            &app.source.helm,
+            tools,
+        ),
+    }
+}
+
+/// Compares manifests already rendered (from `commit`) with the live objects.
+pub async fn compare_rendered(
+    app: &Application,
+    commit: Commit,
+    rendered: render::Rendered,
+    client: &kube::Client,
+) -> Result<Comparison, ReconcileError> {
     let mut resolver = Resolver::new(client.clone());
     let defined = crd_kinds(rendered.manifests.iter().map(|m| &m.object));
     let mut notes = rendered.notes;
@@ -532,7 +562,7 @@ pub async fn compare(
     });
     Ok(Comparison {
         app: app.clone(),
-        commit: snapshot.commit,
+        commit,
         resources,
         hooks,
         notes,

@@ -1,0 +1,404 @@
+//! The commands that need the engine: applications, clusters, sync and history. The engine is
+//! the desktop app's own, over the same store file, clones, history and keyring.
+
+use crate::{AppCommand, Command, Failure, SyncFlags};
+use plumbline_core::apps::{Application, Destination};
+use plumbline_core::clusters::{Clusters, default_kubeconfig_paths};
+use plumbline_core::diff::{self, DiffRow, LineChange, SplitRow};
+use plumbline_core::reconcile::{ResourceDiff, ResourceSync};
+use plumbline_core::repos::manager::Repositories;
+use plumbline_core::resources::ResourceKey;
+use plumbline_core::secrets::Keyring;
+use plumbline_core::store::FileStore;
+use plumbline_core::sync::{OperationPhase, SyncEvent, SyncOptions, SyncResult};
+use plumbline_core::{Engine, EngineError};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// How many unchanged lines a diff shows around each change.
+const CONTEXT_LINES: usize = 3;
+
+/// The desktop app's data folder (`dev.plumbline.desktop` under the platform's data folder).
+fn default_data_dir() -> Result<PathBuf, Failure> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let base = if cfg!(target_os = "macos") {
+        home.map(|h| h.join("Library/Application Support"))
+    } else {
+        std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| home.map(|h| h.join(".local/share")))
+    };
+    base.map(|b| b.join("dev.plumbline.desktop"))
+        .ok_or_else(|| Failure("no HOME: pass --data-dir or set PLUMBLINE_DATA_DIR".into()))
+}
+
+fn engine(data_dir: Option<&Path>, kubeconfig: &[PathBuf]) -> Result<Engine, Failure> {
+    let data = match data_dir {
+        Some(d) => d.to_path_buf(),
+        None => default_data_dir()?,
+    };
+    let files = if kubeconfig.is_empty() {
+        default_kubeconfig_paths()
+    } else {
+        kubeconfig.to_vec()
+    };
+    let store = Arc::new(FileStore::new(&data.join("applications.json")));
+    let repositories = Repositories::new(
+        store.clone(),
+        Arc::new(Keyring::for_this_build()),
+        &data,
+        std::env::var_os("HOME").as_deref().map(Path::new),
+    );
+    Ok(Engine::new(
+        Clusters::from_paths(files),
+        store.clone(),
+        Arc::new(repositories),
+        store,
+    ))
+}
+
+pub async fn run(
+    command: Command,
+    data_dir: Option<&Path>,
+    kubeconfig: &[PathBuf],
+) -> Result<ExitCode, Failure> {
+    let engine = engine(data_dir, kubeconfig)?;
+    match command {
+        Command::Apps => {
+            println!("NAME\tCONTEXT\tNAMESPACE\tREPOSITORY\tPATH\tREVISION");
+            for app in engine.apps().list().map_err(EngineError::from)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    app.name,
+                    app.destination.context,
+                    app.destination.namespace,
+                    app.repo,
+                    app.path,
+                    app.revision
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::App {
+            command:
+                AppCommand::Add {
+                    name,
+                    repo,
+                    path,
+                    revision,
+                    context,
+                    namespace,
+                },
+        } => {
+            // A local folder is stored as an absolute path, so the app finds it from anywhere.
+            let repo = match std::fs::canonicalize(&repo) {
+                Ok(dir) if Path::new(&repo).exists() => dir.display().to_string(),
+                _ => repo,
+            };
+            engine
+                .apps()
+                .add(Application {
+                    name: name.clone(),
+                    repo,
+                    revision,
+                    path,
+                    destination: Destination { context, namespace },
+                    source: Default::default(),
+                    ignore: Vec::new(),
+                })
+                .map_err(EngineError::from)?;
+            println!("application {name} added");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::App {
+            command: AppCommand::Remove { name },
+        } => {
+            engine.remove_app(&name)?;
+            println!("application {name} removed; its resources stay in the cluster");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { app: None } => {
+            println!("NAME\tSYNC\tREVISION\tMESSAGE");
+            let mut trouble = false;
+            for app in engine.apps().list().map_err(EngineError::from)? {
+                let status = engine.status(&app.name).await?;
+                trouble |= status.error.is_some();
+                println!(
+                    "{}\t{:?}\t{}\t{}",
+                    app.name,
+                    status.sync,
+                    status.commit.map(|c| short(&c.sha)).unwrap_or_default(),
+                    status.error.map(|e| e.message).unwrap_or_default()
+                );
+            }
+            Ok(if trouble {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Status { app: Some(name) } => {
+            let status = engine.status(&name).await?;
+            if let Some(error) = status.error {
+                return Err(Failure(error.message));
+            }
+            println!(
+                "{name}: {:?} at {}",
+                status.sync,
+                status.commit.map(|c| short(&c.sha)).unwrap_or_default()
+            );
+            for note in status.notes {
+                println!("note: {note}");
+            }
+            println!("KIND\tNAMESPACE/NAME\tSTATUS\tMESSAGE");
+            for r in status.resources {
+                println!(
+                    "{}\t{}/{}\t{:?}\t{}",
+                    kind_of(&r.key),
+                    r.key.namespace,
+                    r.key.name,
+                    r.status,
+                    r.message.unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Render {
+            app: Some(name), ..
+        } => {
+            for object in engine.render(&name).await? {
+                println!("---\n{}", diff::to_yaml(&object).trim_end());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff {
+            app: Some(name),
+            side_by_side,
+            ..
+        } => {
+            let status = engine.status(&name).await?;
+            if let Some(error) = status.error {
+                return Err(Failure(error.message));
+            }
+            Ok(print_diffs(&engine.diffs(&name).await?, side_by_side))
+        }
+        Command::Diff {
+            local: Some(dir),
+            context: Some(context),
+            namespace: Some(namespace),
+            side_by_side,
+            ..
+        } => {
+            let diffs = engine.diff_local(&dir, &context, &namespace).await?;
+            let changed: Vec<_> = diffs
+                .into_iter()
+                .filter(|d| d.status != ResourceSync::Synced)
+                .collect();
+            Ok(print_diffs(&changed, side_by_side))
+        }
+        Command::Sync {
+            app,
+            options,
+            resources,
+        } => {
+            let resources = resources
+                .iter()
+                .map(|r| parse_resource(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let (sync_options, confirm) = options.into_options(resources);
+            let result = engine
+                .sync(&app, &sync_options, confirm.as_deref(), &print_progress)
+                .await?;
+            Ok(report(&result))
+        }
+        Command::Rollback { app, id, options } => {
+            let (sync_options, confirm) = options.into_options(Vec::new());
+            let result = engine
+                .rollback(&app, id, &sync_options, confirm.as_deref(), &print_progress)
+                .await?;
+            Ok(report(&result))
+        }
+        Command::History { app } => {
+            println!("ID\tKIND\tREVISION\tCOMMIT\tSTARTED\tPHASE\tMESSAGE");
+            for entry in engine.history(&app)? {
+                println!(
+                    "{}\t{:?}\t{}\t{}\t{}\t{:?}\t{}",
+                    entry.id,
+                    entry.kind,
+                    entry.revision,
+                    short(&entry.result.commit.sha),
+                    entry.started_at,
+                    entry.result.phase,
+                    entry.result.message
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Health { .. } | Command::Render { .. } | Command::Diff { .. } => Err(Failure(
+            "say what to use: an application, --path/--local DIR, or --desired and --live".into(),
+        )),
+    }
+}
+
+impl SyncFlags {
+    fn into_options(self, resources: Vec<ResourceKey>) -> (SyncOptions, Option<String>) {
+        (
+            SyncOptions {
+                prune: self.prune,
+                dry_run: self.dry_run,
+                resources,
+                create_namespace: self.create_namespace,
+                force_conflicts: self.force_conflicts,
+            },
+            self.confirm,
+        )
+    }
+}
+
+/// `GROUP/KIND/NAMESPACE/NAME`, as `argocd app sync --resource` takes it.
+fn parse_resource(text: &str) -> Result<ResourceKey, Failure> {
+    match text.split('/').collect::<Vec<_>>().as_slice() {
+        [group, kind, namespace, name] if !kind.is_empty() && !name.is_empty() => Ok(ResourceKey {
+            group: group.to_string(),
+            kind: kind.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }),
+        _ => Err(Failure(format!(
+            "--resource {text:?}: expected GROUP/KIND/NAMESPACE/NAME, e.g. apps/Deployment/web/api or /ConfigMap/web/settings"
+        ))),
+    }
+}
+
+fn print_progress(event: SyncEvent) {
+    match event {
+        SyncEvent::Planned { plan } => {
+            eprintln!(
+                "plan: {} steps, {} changes",
+                plan.steps.len(),
+                plan.changes()
+            );
+            for s in &plan.steps {
+                eprintln!(
+                    "  {:?}\twave {}\t{:?}\t{}{}",
+                    s.phase,
+                    s.wave,
+                    s.action,
+                    s.key,
+                    if s.hook.is_some() { " (hook)" } else { "" }
+                );
+            }
+        }
+        SyncEvent::Done { result } => {
+            eprintln!("{:?}\t{}\t{}", result.status, result.key, result.message)
+        }
+        SyncEvent::Waiting { keys } => {
+            eprintln!("waiting for {} resources to be healthy", keys.len())
+        }
+        SyncEvent::DryRun { .. } | SyncEvent::Applying { .. } => {}
+    }
+}
+
+fn report(result: &SyncResult) -> ExitCode {
+    println!("{:?}: {}", result.phase, result.message);
+    if result.phase == OperationPhase::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn short(sha: &str) -> String {
+    sha.chars().take(7).collect()
+}
+
+fn kind_of(key: &ResourceKey) -> String {
+    if key.group.is_empty() {
+        key.kind.clone()
+    } else {
+        format!("{}.{}", key.kind, key.group)
+    }
+}
+
+/// Prints each diff (unified, or side by side) with long unchanged runs collapsed; exit code
+/// 1 when there is any, else 0.
+pub fn print_diffs(diffs: &[ResourceDiff], side_by_side: bool) -> ExitCode {
+    for d in diffs {
+        let what = match d.status {
+            ResourceSync::Missing => " (missing from the cluster)",
+            ResourceSync::RequiresPruning => " (no longer in Git: requires pruning)",
+            _ => "",
+        };
+        println!(
+            "===== {} {}/{}{what} ======",
+            kind_of(&d.key),
+            d.key.namespace,
+            d.key.name
+        );
+        if let Some(note) = &d.note {
+            println!("# {note}");
+        }
+        let rows = diff::collapse(&d.lines, CONTEXT_LINES);
+        if side_by_side {
+            print_side_by_side(&rows);
+        } else {
+            println!("--- live\n+++ desired");
+            for row in rows {
+                match row {
+                    DiffRow::Line { line } => println!("{}{}", sign(line.change), line.text),
+                    DiffRow::Gap { hidden, .. } => println!("@@ {hidden} unchanged lines @@"),
+                }
+            }
+        }
+    }
+    if diffs.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn sign(change: LineChange) -> char {
+    match change {
+        LineChange::Equal => ' ',
+        LineChange::Delete => '-',
+        LineChange::Insert => '+',
+    }
+}
+
+fn print_side_by_side(rows: &[DiffRow]) {
+    let split = diff::side_by_side(rows);
+    let width = split
+        .iter()
+        .filter_map(|r| match r {
+            SplitRow::Pair { left: Some(l), .. } => Some(l.text.chars().count()),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+        .clamp(20, 60);
+    println!("{:<width$}   desired", "live");
+    for row in split {
+        match row {
+            SplitRow::Pair { left, right } => {
+                let marker = match (&left, &right) {
+                    (Some(l), Some(r))
+                        if l.change == LineChange::Equal && r.change == LineChange::Equal =>
+                    {
+                        ' '
+                    }
+                    (Some(_), None) => '<',
+                    (None, Some(_)) => '>',
+                    _ => '|',
+                };
+                let text = |l: &Option<diff::DiffLine>| {
+                    l.as_ref().map(|l| l.text.clone()).unwrap_or_default()
+                };
+                let left: String = text(&left).chars().take(width).collect();
+                println!("{left:<width$} {marker} {}", text(&right));
+            }
+            SplitRow::Gap { hidden, .. } => println!("@@ {hidden} unchanged lines @@"),
+        }
+    }
+}
