@@ -47,10 +47,12 @@ e2e: app
 	scripts/with-keyring.sh node --test tests/e2e/
 
 ## bench: the figures, release build: the sandbox (memory at 10,000 objects, list latency, SSA
-## throughput) and Git (clone and fetch of 5,000 commits through git2 beside the git command line)
+## throughput), Git (clone and fetch of 5,000 commits through git2 beside the git command line) and
+## the engine (offline diff per resource, server-side diff of 500 resources beside kubectl, sync)
 bench: deps-test
 	cargo bench -p kube-sandbox --bench api --locked
 	cargo bench -p plumbline-core --bench git --locked
+	cargo bench -p plumbline-core --bench engine --locked
 
 ## bindings: regenerate ui/src/backend/bindings.ts from the Rust types
 bindings:
