@@ -89,6 +89,9 @@ pub async fn run(
                     revision,
                     context,
                     namespace,
+                    include,
+                    exclude,
+                    no_recurse,
                 },
         } => {
             // A local folder is stored as an absolute path, so the app finds it from anywhere.
@@ -104,7 +107,14 @@ pub async fn run(
                     revision,
                     path,
                     destination: Destination { context, namespace },
-                    source: Default::default(),
+                    source: plumbline_core::render::SourceOptions {
+                        directory: plumbline_core::render::DirectoryOptions {
+                            recurse: !no_recurse,
+                            include: include.unwrap_or_default(),
+                            exclude: exclude.unwrap_or_default(),
+                        },
+                        ..Default::default()
+                    },
                     ignore: Vec::new(),
                 })
                 .map_err(EngineError::from)?;

@@ -106,6 +106,15 @@ enum AppCommand {
         context: String,
         #[arg(long)]
         namespace: String,
+        /// For a plain folder: only files matching this glob (`*.yaml`, `{a,b}.yaml`, `prod/**`).
+        #[arg(long, value_name = "GLOB")]
+        include: Option<String>,
+        /// For a plain folder: leave out files matching this glob.
+        #[arg(long, value_name = "GLOB")]
+        exclude: Option<String>,
+        /// For a plain folder: read only its top level, not its subfolders.
+        #[arg(long)]
+        no_recurse: bool,
     },
     /// Removes an application and its history; its resources stay in the cluster.
     Remove { name: String },

@@ -306,6 +306,33 @@ async fn apps_are_added_diffed_synced_and_rolled_back_from_the_command_line() {
     let (code, _, err) = cli(args(&["status", "nope"])).await;
     assert_eq!(code, 2);
     assert!(err.contains("no application named \"nope\""), "{err}");
+    // A plain folder's files can be chosen by glob.
+    let (code, out, err) = cli(args(&[
+        "app",
+        "add",
+        "some",
+        "--repo",
+        &repo_arg,
+        "--path",
+        "app",
+        "--revision",
+        "main",
+        "--context",
+        "sandbox",
+        "--namespace",
+        "default",
+        "--exclude",
+        "settings.*",
+    ]))
+    .await;
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = cli(args(&["render", "some"])).await;
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let (code, out, _) = cli(args(&["render", "web"])).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("greeting: hello"), "{out}");
+    cli(args(&["app", "remove", "some"])).await;
+
     let (code, out, _) = cli(args(&["app", "remove", "web"])).await;
     assert_eq!(code, 0, "{out}");
     let (_, out, _) = cli(args(&["apps"])).await;

@@ -75,6 +75,7 @@ pub struct Engine {
     comparisons: Mutex<HashMap<String, Arc<Comparison>>>,
     syncing: Mutex<HashSet<String>>,
     history: History,
+    predictions: reconcile::Predictions,
 }
 
 impl Engine {
@@ -98,6 +99,7 @@ impl Engine {
             comparisons: Mutex::new(HashMap::new()),
             syncing: Mutex::new(HashSet::new()),
             history,
+            predictions: Default::default(),
         };
         if let Ok(settings) = engine.settings.load() {
             engine.use_kubeconfig_files(&settings);
@@ -402,7 +404,8 @@ impl Engine {
             sha: "local".into(),
             summary: dir.display().to_string(),
         };
-        let comparison = reconcile::compare_rendered(&app, commit, rendered, &client).await?;
+        let comparison =
+            reconcile::compare_rendered(&app, commit, rendered, &client, &self.predictions).await?;
         Ok(comparison
             .resources
             .iter()
@@ -522,7 +525,7 @@ impl Engine {
     async fn compare_uncached(&self, app: &Application) -> Result<Comparison, EngineError> {
         let client = self.clusters.client(&app.destination.context).await?;
         let source = self.render_source(app).await?;
-        Ok(reconcile::compare(app, source, &client).await?)
+        Ok(reconcile::compare(app, source, &client, &self.predictions).await?)
     }
 
     async fn render_source(&self, app: &Application) -> Result<reconcile::Source, EngineError> {

@@ -166,6 +166,7 @@ pub fn typescript_bindings() -> String {
         apps::Destination::decl(&cfg),
         render::SourceType::decl(&cfg),
         render::HelmOptions::decl(&cfg),
+        render::DirectoryOptions::decl(&cfg),
         render::SourceOptions::decl(&cfg),
         diff::IgnoreRule::decl(&cfg),
         apps::Application::decl(&cfg),

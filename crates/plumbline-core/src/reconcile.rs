@@ -205,7 +205,11 @@ fn render_app(
         .source_type
         .unwrap_or_else(|| render::detect(&snapshot.files, &app.path));
     let rendered = match source_type {
-        render::SourceType::Directory => render::directory(&snapshot.files)?,
+        render::SourceType::Directory => render::directory(&render::select(
+            &snapshot.files,
+            &app.path,
+            &app.source.directory,
+        )?)?,
         tool => {
             // Tools are slow; their output depends only on the commit, path and parameters.
             let key = format!(
@@ -366,9 +370,61 @@ pub async fn compare(
     app: &Application,
     source: Source,
     client: &kube::Client,
+    predictions: &Predictions,
 ) -> Result<Comparison, ReconcileError> {
     let (snapshot, rendered) = render_off_thread(app, source).await?;
-    compare_rendered(app, snapshot.commit, rendered, client).await
+    compare_rendered(app, snapshot.commit, rendered, client, predictions).await
+}
+
+/// Server-side dry-run results by (context, resource), with the live resourceVersion and a
+/// hash of the desired object they answered: while neither changes, neither does the answer,
+/// so a refresh of an unchanged app sends no dry run at all.
+#[derive(Default)]
+pub struct Predictions {
+    entries: std::sync::Mutex<HashMap<(String, ResourceKey), Prediction>>,
+}
+
+/// (live resourceVersion, hash of the desired object, the server's answer).
+type Prediction = (String, u64, Value);
+
+/// Past this many entries the cache starts over (a few MiB for typical objects).
+const PREDICTIONS_KEPT: usize = 20_000;
+
+impl Predictions {
+    fn get(&self, context: &str, key: &ResourceKey, version: &str, desired: u64) -> Option<Value> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        match entries.get(&(context.to_string(), key.clone())) {
+            Some((v, d, predicted)) if v == version && *d == desired => Some(predicted.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(
+        &self,
+        context: &str,
+        key: &ResourceKey,
+        version: String,
+        desired: u64,
+        predicted: Value,
+    ) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= PREDICTIONS_KEPT {
+            entries.clear();
+        }
+        entries.insert(
+            (context.to_string(), key.clone()),
+            (version, desired, predicted),
+        );
+    }
+}
+
+fn content_hash(value: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_vec(value)
+        .unwrap_or_default()
+        .hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Renders a folder on disk (not a commit) by its detected source type, for `diff --local`.
@@ -379,7 +435,9 @@ pub fn render_local(
 ) -> Result<render::Rendered, RenderError> {
     let files = render::read_directory(dir)?;
     match render::detect(&files, "") {
-        render::SourceType::Directory => render::directory(&files),
+        render::SourceType::Directory => {
+            render::directory(&render::select(&files, "", &app.source.directory)?)
+        }
         render::SourceType::Kustomize => render::kustomize(dir, "", tools),
         render::SourceType::Helm => render::helm(
             dir,
@@ -398,6 +456,7 @@ pub async fn compare_rendered(
     commit: Commit,
     rendered: render::Rendered,
     client: &kube::Client,
+    predictions: &Predictions,
 ) -> Result<Comparison, ReconcileError> {
     let mut resolver = Resolver::new(client.clone());
     let defined = crd_kinds(rendered.manifests.iter().map(|m| &m.object));
@@ -509,7 +568,7 @@ pub async fn compare_rendered(
         futures::stream::iter(desired.into_iter().map(|(key, d)| {
             let live_obj = live.get(&key).map(|(_, v)| v.clone());
             let client = client.clone();
-            async move { compare_one(&client, app, key, d, live_obj).await }
+            async move { compare_one(&client, app, key, d, live_obj, predictions).await }
         }))
         .buffered(CONCURRENCY)
         .collect()
@@ -708,6 +767,7 @@ async fn compare_one(
     key: ResourceKey,
     desired: Desired,
     live: Option<Value>,
+    predictions: &Predictions,
 ) -> Compared {
     let ignored = Ignored::for_resource(
         &app.ignore,
@@ -735,9 +795,25 @@ async fn compare_one(
         .unwrap_or_else(|| unreachable!("set above"));
     // Forced, so that the prediction shows what a sync would make of fields another
     // manager owns, rather than no prediction at all.
-    match dry_run_apply(client, &compared.resolved, &compared.key, desired, true).await {
-        Ok(predicted) => compared.predicted = Some(predicted),
-        Err(e) => compared.message = Some(kube_message(&e)),
+    let version = live
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let hash = content_hash(desired);
+    let context = &app.destination.context;
+    match predictions.get(context, &compared.key, &version, hash) {
+        Some(predicted) => compared.predicted = Some(predicted),
+        None => match dry_run_apply(client, &compared.resolved, &compared.key, desired, true).await
+        {
+            Ok(predicted) => {
+                if !version.is_empty() {
+                    predictions.put(context, &compared.key, version, hash, predicted.clone());
+                }
+                compared.predicted = Some(predicted);
+            }
+            Err(e) => compared.message = Some(kube_message(&e)),
+        },
     }
     let mut after = match &compared.predicted {
         Some(p) => diff::normalize(p),
@@ -772,4 +848,44 @@ pub async fn dry_run_apply(
         .patch(&key.name, &params, &Patch::Apply(desired))
         .await?;
     Ok(serde_json::to_value(obj).unwrap_or(Value::Null))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prediction_holds_only_for_the_same_live_version_and_desired_object() {
+        let predictions = Predictions::default();
+        let key = ResourceKey {
+            group: String::new(),
+            kind: "ConfigMap".into(),
+            namespace: "web".into(),
+            name: "settings".into(),
+        };
+        let desired = json!({"data": {"a": "1"}});
+        let hash = content_hash(&desired);
+        predictions.put("dev", &key, "41".into(), hash, json!({"predicted": true}));
+        assert_eq!(
+            predictions.get("dev", &key, "41", hash),
+            Some(json!({"predicted": true}))
+        );
+        assert_eq!(
+            predictions.get("dev", &key, "42", hash),
+            None,
+            "live changed"
+        );
+        let other = content_hash(&json!({"data": {"a": "2"}}));
+        assert_ne!(hash, other);
+        assert_eq!(
+            predictions.get("dev", &key, "41", other),
+            None,
+            "Git changed"
+        );
+        assert_eq!(
+            predictions.get("prod", &key, "41", hash),
+            None,
+            "another cluster"
+        );
+    }
 }

@@ -73,6 +73,73 @@ pub struct SourceOptions {
     #[serde(rename = "type")]
     pub source_type: Option<SourceType>,
     pub helm: HelmOptions,
+    pub directory: DirectoryOptions,
+}
+
+/// Which files of a plain folder are manifests (Argo CD's `directory` options).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DirectoryOptions {
+    /// Read subfolders too (the default here; Argo CD's default is off).
+    pub recurse: bool,
+    /// Only files matching this glob, relative to the app's path (`*.yaml`, `{a.yaml,b.yaml}`,
+    /// `prod/**`); empty: every file.
+    pub include: String,
+    /// Leave out files matching this glob.
+    pub exclude: String,
+}
+
+impl Default for DirectoryOptions {
+    fn default() -> Self {
+        Self {
+            recurse: true,
+            include: String::new(),
+            exclude: String::new(),
+        }
+    }
+}
+
+/// The files of the folder `path` that `options` select. `*` does not cross `/`; `**` does.
+pub fn select(
+    files: &[SourceFile],
+    path: &str,
+    options: &DirectoryOptions,
+) -> Result<Vec<SourceFile>, RenderError> {
+    let glob = |pattern: &str, what: &str| {
+        globset::GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()
+            .map(|g| g.compile_matcher())
+            .map_err(|e| RenderError::Parse {
+                file: format!("the directory {what} pattern {pattern:?}"),
+                line: None,
+                message: e.kind().to_string(),
+            })
+    };
+    let include = (!options.include.is_empty())
+        .then(|| glob(&options.include, "include"))
+        .transpose()?;
+    let exclude = (!options.exclude.is_empty())
+        .then(|| glob(&options.exclude, "exclude"))
+        .transpose()?;
+    let folder = path.trim_matches('/');
+    let prefix = if folder.is_empty() || folder == "." {
+        String::new()
+    } else {
+        format!("{folder}/")
+    };
+    Ok(files
+        .iter()
+        .filter(|f| {
+            let Some(relative) = f.path.strip_prefix(&prefix) else {
+                return false;
+            };
+            (options.recurse || !relative.contains('/'))
+                && include.as_ref().is_none_or(|g| g.is_match(relative))
+                && !exclude.as_ref().is_some_and(|g| g.is_match(relative))
+        })
+        .cloned()
+        .collect())
 }
 
 /// The source type of the folder `path` holding `files` (repository-relative paths).
@@ -360,6 +427,68 @@ pub fn read_directory(dir: &Path) -> Result<Vec<SourceFile>, RenderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn include_exclude_and_recurse_select_files_as_argo_cd_does() {
+        let files: Vec<SourceFile> = [
+            "app/a.yaml",
+            "app/b.yaml",
+            "app/config.json",
+            "app/prod/c.yaml",
+            "other/d.yaml",
+        ]
+        .iter()
+        .map(|p| SourceFile {
+            path: p.to_string(),
+            content: Vec::new(),
+        })
+        .collect();
+        let pick = |recurse: bool, include: &str, exclude: &str| -> Vec<String> {
+            let options = DirectoryOptions {
+                recurse,
+                include: include.into(),
+                exclude: exclude.into(),
+            };
+            select(&files, "app", &options)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.path)
+                .collect()
+        };
+        assert_eq!(
+            pick(true, "", ""),
+            [
+                "app/a.yaml",
+                "app/b.yaml",
+                "app/config.json",
+                "app/prod/c.yaml"
+            ]
+        );
+        assert_eq!(
+            pick(false, "", ""),
+            ["app/a.yaml", "app/b.yaml", "app/config.json"]
+        );
+        assert_eq!(
+            pick(true, "*.yaml", ""),
+            ["app/a.yaml", "app/b.yaml"],
+            "* stays in one folder"
+        );
+        assert_eq!(
+            pick(true, "**/*.yaml", ""),
+            ["app/a.yaml", "app/b.yaml", "app/prod/c.yaml"]
+        );
+        assert_eq!(
+            pick(true, "", "{config.json,prod/*}"),
+            ["app/a.yaml", "app/b.yaml"]
+        );
+        assert_eq!(pick(true, "{a,b}.yaml", "b.yaml"), ["app/a.yaml"]);
+        let broken = DirectoryOptions {
+            include: "{a.yaml".into(),
+            ..Default::default()
+        };
+        let e = select(&files, "app", &broken).unwrap_err().to_string();
+        assert!(e.contains("include pattern \"{a.yaml\""), "{e}");
+    }
 
     fn file(path: &str, text: &str) -> SourceFile {
         SourceFile {

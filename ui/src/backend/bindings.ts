@@ -64,11 +64,26 @@ valuesFiles: Array<string>,
  */
 values: string, };
 
+export type DirectoryOptions = { 
+/**
+ * Read subfolders too (the default here; Argo CD's default is off).
+ */
+recurse: boolean, 
+/**
+ * Only files matching this glob, relative to the app's path (`*.yaml`, `{a.yaml,b.yaml}`,
+ * `prod/**`); empty: every file.
+ */
+include: string, 
+/**
+ * Leave out files matching this glob.
+ */
+exclude: string, };
+
 export type SourceOptions = { 
 /**
  * `None`: detected from the files.
  */
-type: SourceType | null, helm: HelmOptions, };
+type: SourceType | null, helm: HelmOptions, directory: DirectoryOptions, };
 
 export type IgnoreRule = { 
 /**

@@ -69,6 +69,7 @@ export function AddApp({
               .filter((f) => f !== ""),
             values: form.values,
           },
+          directory: { recurse: true, include: "", exclude: "" },
         },
       });
       onAdded(form.name.trim());

@@ -8,7 +8,11 @@ const app = {
   revision: "main",
   path: "guestbook",
   destination: { context: "plumbline-demo", namespace: "guestbook" },
-  source: { type: null, helm: { releaseName: null, valuesFiles: [], values: "" } },
+  source: {
+    type: null,
+    helm: { releaseName: null, valuesFiles: [], values: "" },
+    directory: { recurse: true, include: "", exclude: "" },
+  },
   ignore: [],
 };
 
