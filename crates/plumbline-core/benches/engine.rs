@@ -7,19 +7,16 @@
 //! The sandbox runs in a child process (this binary again, with `BENCH_SANDBOX_KUBECONFIG`
 //! set), so the memory figures are the engine's own.
 
-use plumbline_core::apps::{Application, Destination, MemoryStore};
-use plumbline_core::clusters::{Clusters, Kubeconfigs};
+#[path = "../tests/world/mod.rs"]
+mod world;
+
 use plumbline_core::diff;
 use plumbline_core::reconcile::SyncStatus;
-use plumbline_core::repos::manager::{MemoryRepoStore, Repositories};
-use plumbline_core::secrets::MemorySecrets;
-use plumbline_core::settings::MemorySettings;
 use plumbline_core::sync::{OperationPhase, SyncOptions};
 use plumbline_core::{Engine, repos};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const APP_RESOURCES: usize = 500;
@@ -156,32 +153,10 @@ fn serve_sandbox(kubeconfig: &str) {
 
 /// An engine with the one app "bench" on `repo`, synced to context "bench".
 fn engine_for(kubeconfig: &Path, data: &Path, repo: &Path) -> Engine {
-    let engine = Engine::new(
-        Clusters::new(Kubeconfigs::load(&[kubeconfig.to_path_buf()])),
-        Arc::new(MemoryStore::default()),
-        Arc::new(Repositories::new(
-            Arc::new(MemoryRepoStore::default()),
-            Arc::new(MemorySecrets::default()),
-            data,
-            None,
-        )),
-        Arc::new(MemorySettings::default()),
-    );
-    engine
-        .apps()
-        .add(Application {
-            name: "bench".into(),
-            repo: repo.display().to_string(),
-            revision: "main".into(),
-            path: "app".into(),
-            destination: Destination {
-                context: "bench".into(),
-                namespace: "bench".into(),
-            },
-            source: Default::default(),
-            ignore: Vec::new(),
-        })
-        .unwrap();
+    let engine = world::engine_for(kubeconfig, data, std::env::var("PATH").unwrap_or_default());
+    let mut app = world::app("bench", repo, "app", "bench");
+    app.destination.context = "bench".into();
+    engine.apps().add(app).unwrap();
     engine
 }
 
