@@ -48,6 +48,12 @@ test("demo app shows OutOfSync, Sync makes it Synced, and the cluster has the De
   const syncButton = await driver.waitFor(".app-actions button.primary", "the Sync button");
   assert.equal(await driver.text(syncButton), "Sync");
   await driver.click(syncButton);
+  // The plan comes first: what will change, in order, before anything does.
+  await driver.waitFor('[aria-label="Plan steps"] tbody', "the sync plan", {
+    accept: async (e) => (await driver.text(e)).includes("Deployment.apps guestbook/guestbook-ui"),
+  });
+  desktop.screenshot("sync-plan");
+  await driver.click(await driver.waitFor('[aria-label="Sync plan"] button.primary', "Sync now"));
   const result = await driver.waitFor('[aria-label="Sync result"]', "the sync result", { timeout: 30_000 });
   assert.match(await driver.text(result), /Sync succeeded: 4 synced/);
   await driver.waitFor(".app-actions [data-status]", "the status Synced", {

@@ -145,6 +145,8 @@ test("a private repository: wrong password, right password, clone, sync; no secr
       accept: async (e) => (await driver.text(e)).includes("web-settings"),
     });
     await driver.click(await driver.waitFor(".app-actions button.primary", "the Sync button"));
+    await driver.waitFor('[aria-label="Plan steps"] tbody tr', "the sync plan");
+    await driver.click(await driver.waitFor('[aria-label="Sync plan"] button.primary', "Sync now"));
     await driver.waitFor('[aria-label="Sync result"]', "the sync result", { timeout: 30_000 });
     await driver.waitFor(".app-actions [data-status]", "the status Synced", {
       timeout: 30_000,

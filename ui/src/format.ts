@@ -16,14 +16,22 @@ export function shortSha(sha: string): string {
   return sha.slice(0, 7);
 }
 
-/** "3 synced · 1 failed · 2 skipped", leaving out zero counts. */
+const RESULT_WORDS: Record<SyncResult["results"][number]["status"], string> = {
+  Synced: "synced",
+  Pruned: "pruned",
+  SyncFailed: "failed",
+  PruneSkipped: "prune skipped",
+  Skipped: "skipped",
+};
+
+/** "3 synced · 1 pruned · 1 failed · 2 skipped", leaving out zero counts. */
 export function summarizeResult(result: SyncResult): string {
   const counts = new Map<string, number>();
   for (const r of result.results) {
-    const word = r.status === "Synced" ? "synced" : r.status === "SyncFailed" ? "failed" : "skipped";
+    const word = RESULT_WORDS[r.status];
     counts.set(word, (counts.get(word) ?? 0) + 1);
   }
-  return ["synced", "failed", "skipped"]
+  return ["synced", "pruned", "failed", "prune skipped", "skipped"]
     .filter((w) => counts.has(w))
     .map((w) => `${counts.get(w)} ${w}`)
     .join(" · ");

@@ -20,7 +20,10 @@ import type {
   TransferProgress,
   ResourceKey,
   SyncEvent,
+  SyncOptions,
+  SyncPlan,
   SyncResult,
+  HistoryEntry,
 } from "./bindings";
 
 export type * from "./bindings";
@@ -32,8 +35,25 @@ export interface Backend {
   addApp(app: Application): Promise<void>;
   appStatus(name: string): Promise<AppStatus>;
   resourceDiff(name: string, key: ResourceKey): Promise<ResourceDiff>;
+  /** What a sync with `options` would do; changes nothing. */
+  planSync(name: string, options: SyncOptions): Promise<SyncPlan>;
   /** `confirmation` is the context's name as typed, for a protected context. */
-  syncApp(name: string, confirmation: string | null, onEvent: (event: SyncEvent) => void): Promise<SyncResult>;
+  syncApp(
+    name: string,
+    options: SyncOptions,
+    confirmation: string | null,
+    onEvent: (event: SyncEvent) => void,
+  ): Promise<SyncResult>;
+  /** Syncs the commit of history entry `id`. */
+  rollbackApp(
+    name: string,
+    id: number,
+    confirmation: string | null,
+    onEvent: (event: SyncEvent) => void,
+  ): Promise<SyncResult>;
+  appHistory(name: string): Promise<HistoryEntry[]>;
+  /** What changed in Git between two history entries. */
+  historyDiff(name: string, from: number, to: number): Promise<ResourceDiff[]>;
   probeContext(name: string): Promise<ContextState>;
   listNamespaces(context: string): Promise<string[]>;
   protectContext(name: string, isProtected: boolean): Promise<void>;
@@ -94,11 +114,19 @@ export const tauriBackend: Backend = {
   addApp: (app) => call("add_app", { app }),
   appStatus: (name) => call("app_status", { name }),
   resourceDiff: (name, key) => call("resource_diff", { name, key }),
-  syncApp: (name, confirmation, onEvent) => {
+  planSync: (name, options) => call("plan_sync", { name, options }),
+  syncApp: (name, options, confirmation, onEvent) => {
     const channel = new Channel<SyncEvent>();
     channel.onmessage = onEvent;
-    return call("sync_app", { name, confirmation, onEvent: channel });
+    return call("sync_app", { name, options, confirmation, onEvent: channel });
   },
+  rollbackApp: (name, id, confirmation, onEvent) => {
+    const channel = new Channel<SyncEvent>();
+    channel.onmessage = onEvent;
+    return call("rollback_app", { name, id, confirmation, onEvent: channel });
+  },
+  appHistory: (name) => call("app_history", { name }),
+  historyDiff: (name, from, to) => call("history_diff", { name, from, to }),
   probeContext: (name) => call("probe_context", { name }),
   listNamespaces: (context) => call("list_namespaces", { context }),
   protectContext: (name, isProtected) => call("protect_context", { name, protected: isProtected }),

@@ -1,16 +1,25 @@
 import { useState } from "react";
 import { useBackend } from "../backend/context";
-import { toBackendError, type ErrorInfo, type ResourceKey, type ResourceResult, type SyncResult } from "../backend";
+import {
+  toBackendError,
+  type ErrorInfo,
+  type ResourceKey,
+  type ResourceResult,
+  type SyncOptions,
+  type SyncResult,
+} from "../backend";
 import { StatusBadge } from "../components/StatusBadge";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { keyId, resourceLabel, shortSha, summarizeResult } from "../format";
 import { useLoad } from "../useLoad";
 import { DiffView } from "./DiffView";
+import { SyncPlan } from "./SyncPlan";
 
 type Step = "waiting" | "dry-run" | "applying" | ResourceResult;
 
 type SyncState =
   | { phase: "idle" }
+  | { phase: "planning" }
   | { phase: "running"; steps: Map<string, { key: ResourceKey; step: Step }> }
   | { phase: "done"; result: SyncResult }
   | { phase: "error"; error: ErrorInfo };
@@ -35,12 +44,14 @@ export function AppPage({ name }: { name: string }) {
     `${name}:${selected ? keyId(selected) : ""}:${refreshes}:${statusReady}`,
   );
   const [sync, setSync] = useState<SyncState>({ phase: "idle" });
+  const [options, setOptions] = useState<SyncOptions | null>(null);
 
-  const startSync = async (confirmation: string | null = null) => {
+  const startSync = async (chosen: SyncOptions, confirmation: string | null = null) => {
+    setOptions(chosen);
     const steps = new Map<string, { key: ResourceKey; step: Step }>();
     setSync({ phase: "running", steps: new Map(steps) });
     try {
-      const result = await backend.syncApp(name, confirmation, (event) => {
+      const result = await backend.syncApp(name, chosen, confirmation, (event) => {
         if (event.type === "planned")
           event.plan.steps.forEach(({ key }) => steps.set(keyId(key), { key, step: "waiting" }));
         else if (event.type === "dryRun") steps.set(keyId(event.key), { key: event.key, step: "dry-run" });
@@ -84,8 +95,8 @@ export function AppPage({ name }: { name: string }) {
           <button
             type="button"
             className="primary"
-            onClick={() => void startSync()}
-            disabled={running || !app || app.sync === "Unknown"}
+            onClick={() => setSync({ phase: "planning" })}
+            disabled={running || sync.phase === "planning" || !app || app.sync === "Unknown"}
           >
             {running ? "Syncing…" : "Sync"}
           </button>
@@ -100,6 +111,13 @@ export function AppPage({ name }: { name: string }) {
         </p>
       ))}
 
+      {sync.phase === "planning" && (
+        <SyncPlan
+          name={name}
+          onStart={(chosen) => void startSync(chosen)}
+          onCancel={() => setSync({ phase: "idle" })}
+        />
+      )}
       {sync.phase === "running" && (
         <div className="sync-progress" role="status" aria-label="Sync progress">
           <h2>Syncing…</h2>
@@ -141,7 +159,7 @@ export function AppPage({ name }: { name: string }) {
       {sync.phase === "error" && sync.error.code === "ConfirmationRequired" && app && (
         <ConfirmSync
           context={app.app.destination.context}
-          onConfirm={(typed) => void startSync(typed)}
+          onConfirm={(typed) => options && void startSync(options, typed)}
           onCancel={() => setSync({ phase: "idle" })}
         />
       )}

@@ -42,17 +42,63 @@ test("diff view shows removed and added lines and folds unchanged runs", async (
   await expect(diff.getByText("extra-2: b")).toBeVisible();
 });
 
-test("sync shows progress, then the result, then the refreshed status", async ({ page }) => {
+test("sync shows the plan first, then progress, then the result, then the refreshed status", async ({ page }) => {
   await page.getByRole("button", { name: "Open guestbook" }).click();
   await page.getByRole("button", { name: "Sync", exact: true }).click();
-  await expect(page.getByRole("button", { name: "Syncing…" })).toBeDisabled();
+  const plan = page.getByRole("region", { name: "Sync plan" });
+  const rows = plan.getByRole("table", { name: "Plan steps" }).locator("tbody tr");
+  await expect(rows).toHaveCount(5);
+  await expect(rows.nth(0)).toContainText("update");
+  await expect(rows.nth(1)).toContainText("create");
+  await expect(rows.nth(2)).toContainText("no change");
+  await expect(rows.nth(3)).toContainText("prune skipped");
+  await expect(rows.nth(3)).toContainText("prune was not asked for");
+  await expect(rows.nth(4)).toContainText("PostSync");
+  await expect(rows.nth(4)).toContainText("hook (BeforeHookCreation)");
+  await expect(plan).toContainText("3 changes to 4f2a9c1");
+
+  await plan.getByRole("button", { name: "Sync now" }).click();
   await expect(page.getByRole("status", { name: "Sync progress" })).toBeVisible();
   const result = page.getByRole("status", { name: "Sync result" });
   await expect(result).toContainText("Sync succeeded: 3 synced");
   await expect(page.locator(".app-actions [data-status]")).toHaveAttribute("data-status", "Synced");
-  const rows = page.getByRole("table", { name: "Resources" }).locator("tbody [data-status]");
-  await expect(rows).toHaveCount(3);
-  for (const badge of await rows.all()) await expect(badge).toHaveAttribute("data-status", "Synced");
+  const badges = page.getByRole("table", { name: "Resources" }).locator("tbody [data-status]");
+  await expect(badges).toHaveCount(3);
+  for (const badge of await badges.all()) await expect(badge).toHaveAttribute("data-status", "Synced");
+  const sent = await page.evaluate(() => (window as unknown as { __syncOptions: unknown }).__syncOptions);
+  expect(sent).toEqual({ prune: false, dryRun: false, forceConflicts: false, createNamespace: false, resources: [] });
+});
+
+test("prune and a selective sync are chosen in the plan and sent with the sync", async ({ page }) => {
+  await page.getByRole("button", { name: "Open guestbook" }).click();
+  await page.getByRole("button", { name: "Sync", exact: true }).click();
+  const plan = page.getByRole("region", { name: "Sync plan" });
+  await plan.getByRole("checkbox", { name: "Prune" }).check();
+  const prune = plan.locator("tbody tr", { hasText: "old-config" });
+  await expect(prune).toContainText("prune");
+  await expect(prune).not.toContainText("prune skipped");
+  await expect(plan).toContainText("4 changes");
+
+  await plan.getByRole("checkbox", { name: "Include Deployment.apps guestbook/guestbook-ui" }).uncheck();
+  await expect(plan).toContainText("only 3 chosen resources, no hooks");
+  await expect(plan.getByRole("checkbox", { name: /Include Job/ })).toHaveCount(0);
+  await plan.getByRole("button", { name: "Sync 3 resources" }).click();
+  await expect(page.getByRole("status", { name: "Sync result" })).toBeVisible();
+  const sent = (await page.evaluate(() => (window as unknown as { __syncOptions: unknown }).__syncOptions)) as {
+    prune: boolean;
+    resources: { name: string }[];
+  };
+  expect(sent.prune).toBe(true);
+  expect(sent.resources.map((r) => r.name)).toEqual(["guestbook-config", "guestbook-ui", "old-config"]);
+});
+
+test("cancel leaves the plan without syncing", async ({ page }) => {
+  await page.getByRole("button", { name: "Open guestbook" }).click();
+  await page.getByRole("button", { name: "Sync", exact: true }).click();
+  await page.getByRole("region", { name: "Sync plan" }).getByRole("button", { name: "Cancel" }).click();
+  await expect(page.getByRole("region", { name: "Sync plan" })).toHaveCount(0);
+  const calls = await page.evaluate(() => (window as unknown as { __calls: string[] }).__calls);
+  expect(calls).not.toContain("sync_app");
 });
 
 test("an app that cannot be compared shows the reason in words, not a blank page", async ({ page }) => {

@@ -50,6 +50,7 @@ test("a protected context: Sync asks for its name and runs only with it", async 
 
   await rail(page).getByRole("button", { name: "guestbook" }).click();
   await page.getByRole("button", { name: "Sync", exact: true }).click();
+  await page.getByRole("region", { name: "Sync plan" }).getByRole("button", { name: "Sync now" }).click();
   const confirm = page.getByRole("form", { name: "Confirm sync" });
   await expect(confirm).toContainText("plumbline-demo is a protected context.");
   const go = confirm.getByRole("button", { name: "Sync plumbline-demo" });

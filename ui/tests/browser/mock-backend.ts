@@ -7,6 +7,7 @@ import type {
   Environment,
   ResourceDiff,
   SyncEvent,
+  SyncPlan,
   SyncResult,
 } from "../../src/backend/bindings";
 
@@ -16,6 +17,7 @@ export interface Scenario {
   before: AppStatus;
   after: AppStatus;
   diffs: Record<string, ResourceDiff>;
+  plan: SyncPlan;
   syncEvents: SyncEvent[];
   syncResult: SyncResult;
 }
@@ -224,7 +226,15 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           if (!diff) throw { code: "NotFound", message: "no such resource", detail: "Refresh the application." };
           return synced ? { ...diff, lines: diff.lines.map((l) => ({ ...l, change: "Equal" })) } : diff;
         }
+        case "plan_sync": {
+          const options = args.options as SyncPlan["options"];
+          const steps = s.plan.steps.map((step) =>
+            step.action === "PruneSkipped" && options.prune ? { ...step, action: "Prune", note: null } : step,
+          );
+          return { ...s.plan, options, steps };
+        }
         case "sync_app": {
+          (window as unknown as { __syncOptions: unknown }).__syncOptions = args.options;
           const target = contextNamed(s.before.app.destination.context);
           if (target?.protected && args.confirmation !== target.name)
             throw {

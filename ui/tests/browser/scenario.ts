@@ -1,5 +1,5 @@
 // A demo-like application: a ConfigMap that drifted, a Deployment in sync, a missing Service.
-import type { AppStatus, DiffLine, ResourceDiff, ResourceKey } from "../../src/backend/bindings";
+import type { AppStatus, DiffLine, PlanStep, ResourceDiff, ResourceKey, SyncPlan } from "../../src/backend/bindings";
 import type { Scenario } from "./mock-backend";
 
 const app = {
@@ -87,6 +87,33 @@ const after: AppStatus = {
   resources: before.resources.map((r) => ({ ...r, status: "Synced" })),
 };
 
+const oldConfig: ResourceKey = { group: "", kind: "ConfigMap", namespace: "guestbook", name: "old-config" };
+const smokeTest: ResourceKey = { group: "batch", kind: "Job", namespace: "guestbook", name: "smoke-test" };
+const step = (key: ResourceKey, action: PlanStep["action"], extra: Partial<PlanStep> = {}): PlanStep => ({
+  key,
+  apiVersion: key.group ? `${key.group}/v1` : "v1",
+  action,
+  phase: "Sync",
+  wave: 0,
+  hook: null,
+  note: null,
+  ...extra,
+});
+
+/** The engine's plan for the demo app: an update, a create, a resource in sync, a prune the
+ * user has not asked for, and a PostSync hook. */
+const plan: SyncPlan = {
+  commit: before.commit ?? { sha: "", summary: "" },
+  options: { prune: false, dryRun: false, resources: [], createNamespace: false, forceConflicts: false },
+  steps: [
+    step(configMap, "Update"),
+    step(service, "Create"),
+    step(deployment, "NoOp", { wave: 1 }),
+    step(oldConfig, "PruneSkipped", { note: "no longer in Git; prune was not asked for" }),
+    step(smokeTest, "Create", { phase: "PostSync", hook: ["BeforeHookCreation"] }),
+  ],
+};
+
 export const demoScenario: Scenario = {
   environment: { demo: true, dataDir: "/data", logDir: "/data/logs", version: "0.1.0" },
   contexts: {
@@ -121,23 +148,9 @@ export const demoScenario: Scenario = {
   diffs: {
     "/ConfigMap/guestbook/guestbook-config": configMapDiff,
   },
+  plan,
   syncEvents: [
-    {
-      type: "planned",
-      plan: {
-        commit: before.commit ?? { sha: "", summary: "" },
-        options: { prune: false, dryRun: false, resources: [], createNamespace: false, forceConflicts: false },
-        steps: [configMap, service, deployment].map((key) => ({
-          key,
-          apiVersion: key.group ? `${key.group}/v1` : "v1",
-          action: "Update",
-          phase: "Sync",
-          wave: 0,
-          hook: null,
-          note: null,
-        })),
-      },
-    },
+    { type: "planned", plan },
     { type: "dryRun", key: configMap },
     { type: "dryRun", key: service },
     { type: "dryRun", key: deployment },
