@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DiffLine, SyncResult } from "./backend";
-import { collapseUnchanged, resourceLabel, summarizeResult } from "./format";
+import { collapseUnchanged, emphasised, resourceLabel, splitRows, summarizeResult } from "./format";
 
 const equal = (n: number): DiffLine => ({ change: "Equal", oldLine: n, newLine: n, text: `line ${n}`, emphasis: [] });
 const insert = (n: number): DiffLine => ({
@@ -57,5 +57,49 @@ describe("summarizeResult", () => {
       log: [],
     };
     expect(summarizeResult(result)).toBe("2 synced · 1 failed");
+  });
+});
+
+describe("splitRows", () => {
+  const line = (change: DiffLine["change"], text: string): DiffLine => ({
+    change,
+    oldLine: change === "Insert" ? null : 1,
+    newLine: change === "Delete" ? null : 1,
+    text,
+    emphasis: [],
+  });
+  it("pairs each deleted line with the inserted line at the same place", () => {
+    const rows = collapseUnchanged([
+      line("Equal", "a"),
+      line("Delete", "b"),
+      line("Delete", "c"),
+      line("Insert", "B"),
+      line("Equal", "d"),
+    ]);
+    const pairs = splitRows(rows).map((r) =>
+      r.type === "pair" ? [r.left?.text ?? null, r.right?.text ?? null] : "gap",
+    );
+    expect(pairs).toEqual([
+      ["a", "a"],
+      ["b", "B"],
+      ["c", null],
+      ["d", "d"],
+    ]);
+  });
+});
+
+describe("emphasised", () => {
+  it("cuts a line at its emphasis, counting UTF-16 units", () => {
+    const l: DiffLine = {
+      change: "Insert",
+      oldLine: null,
+      newLine: 1,
+      text: "image: café:1.27",
+      emphasis: [{ start: 14, end: 16 }],
+    };
+    expect(emphasised(l)).toEqual([
+      { text: "image: café:1.", mark: false },
+      { text: "27", mark: true },
+    ]);
   });
 });

@@ -68,3 +68,52 @@ export function collapseUnchanged(lines: DiffLine[], context = 3): DiffRow[] {
   }
   return rows;
 }
+
+/** One row of a split diff: live on the left, desired on the right; or a fold. */
+export type SplitRow =
+  { type: "pair"; left: DiffLine | null; right: DiffLine | null } | { type: "gap"; hidden: DiffLine[] };
+
+/**
+ * Side by side: unchanged lines on both sides; each run of deletions paired line by line with
+ * the insertions that follow it, so a changed line sits next to what it becomes.
+ */
+export function splitRows(rows: DiffRow[]): SplitRow[] {
+  const out: SplitRow[] = [];
+  let deleted: DiffLine[] = [];
+  let inserted: DiffLine[] = [];
+  const flush = () => {
+    for (let i = 0; i < Math.max(deleted.length, inserted.length); i += 1)
+      out.push({ type: "pair", left: deleted[i] ?? null, right: inserted[i] ?? null });
+    deleted = [];
+    inserted = [];
+  };
+  for (const row of rows) {
+    if (row.type === "gap") {
+      flush();
+      out.push(row);
+    } else if (row.line.change === "Delete") {
+      if (inserted.length > 0) flush();
+      deleted.push(row.line);
+    } else if (row.line.change === "Insert") {
+      inserted.push(row.line);
+    } else {
+      flush();
+      out.push({ type: "pair", left: row.line, right: row.line });
+    }
+  }
+  flush();
+  return out;
+}
+
+/** A line's text cut into plain and emphasised parts (emphasis is in UTF-16 offsets, as JS strings are). */
+export function emphasised(line: DiffLine): { text: string; mark: boolean }[] {
+  const parts: { text: string; mark: boolean }[] = [];
+  let at = 0;
+  for (const span of line.emphasis) {
+    if (span.start > at) parts.push({ text: line.text.slice(at, span.start), mark: false });
+    parts.push({ text: line.text.slice(span.start, span.end), mark: true });
+    at = span.end;
+  }
+  if (at < line.text.length || parts.length === 0) parts.push({ text: line.text.slice(at), mark: false });
+  return parts;
+}

@@ -42,6 +42,22 @@ test("diff view shows removed and added lines and folds unchanged runs", async (
   await expect(diff.getByText("extra-2: b")).toBeVisible();
 });
 
+test("the diff splits live and desired side by side and marks the changed words", async ({ page }) => {
+  await page.getByRole("button", { name: "Open guestbook" }).click();
+  await page.getByRole("button", { name: "Diff ConfigMap guestbook/guestbook-config" }).click();
+  const diff = page.getByRole("region", { name: "Diff of ConfigMap guestbook/guestbook-config" });
+  await expect(diff.locator("tr.diff-insert mark")).toHaveText(["dark"]);
+  await expect(diff.locator("tr.diff-delete mark")).toHaveText(["light"]);
+  await diff.getByRole("button", { name: "Split" }).click();
+  await expect(diff.getByRole("button", { name: "Split" })).toHaveAttribute("aria-pressed", "true");
+  const pair = diff.locator("table.diff-split tr", { hasText: "theme: light" });
+  await expect(pair.locator("td.diff-delete")).toContainText("theme: light");
+  await expect(pair.locator("td.diff-insert")).toContainText("theme: dark");
+  const gap = diff.getByRole("button", { name: "Show 6 unchanged lines" });
+  await gap.click();
+  await expect(diff.locator("table.diff-split tr", { hasText: "extra-2: b" }).locator("td.diff-equal")).toHaveCount(2);
+});
+
 test("sync shows the plan first, then progress, then the result, then the refreshed status", async ({ page }) => {
   await page.getByRole("button", { name: "Open guestbook" }).click();
   await page.getByRole("button", { name: "Sync", exact: true }).click();

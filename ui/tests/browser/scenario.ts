@@ -22,16 +22,20 @@ const configMap: ResourceKey = { group: "", kind: "ConfigMap", namespace: "guest
 const service: ResourceKey = { group: "", kind: "Service", namespace: "guestbook", name: "guestbook-ui" };
 const deployment: ResourceKey = { group: "apps", kind: "Deployment", namespace: "guestbook", name: "guestbook-ui" };
 
-function lines(spec: [DiffLine["change"], string][]): DiffLine[] {
+/** Diff lines; a third element marks the changed part of a line, as the engine does. */
+function lines(spec: [DiffLine["change"], string, string?][]): DiffLine[] {
   let oldLine = 0;
   let newLine = 0;
-  return spec.map(([change, text]) => ({
-    change,
-    text,
-    oldLine: change === "Insert" ? null : ++oldLine,
-    newLine: change === "Delete" ? null : ++newLine,
-    emphasis: [],
-  }));
+  return spec.map(([change, text, changedPart]) => {
+    const start = changedPart ? text.indexOf(changedPart) : -1;
+    return {
+      change,
+      text,
+      oldLine: change === "Insert" ? null : ++oldLine,
+      newLine: change === "Delete" ? null : ++newLine,
+      emphasis: start >= 0 && changedPart ? [{ start, end: start + changedPart.length }] : [],
+    };
+  });
 }
 
 const configMapDiff: ResourceDiff = {
@@ -57,8 +61,8 @@ const configMapDiff: ResourceDiff = {
     ["Equal", "  extra-2: b"],
     ["Equal", "  extra-3: c"],
     ["Equal", "  extra-4: d"],
-    ["Delete", "  theme: light"],
-    ["Insert", "  theme: dark"],
+    ["Delete", "  theme: light", "light"],
+    ["Insert", "  theme: dark", "dark"],
   ]),
 };
 
