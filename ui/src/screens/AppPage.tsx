@@ -5,6 +5,7 @@ import {
   type ErrorInfo,
   type ResourceKey,
   type ResourceResult,
+  type SyncEvent,
   type SyncOptions,
   type SyncResult,
 } from "../backend";
@@ -14,8 +15,12 @@ import { keyId, resourceLabel, shortSha, summarizeResult } from "../format";
 import { useLoad } from "../useLoad";
 import { DiffView } from "./DiffView";
 import { SyncPlan } from "./SyncPlan";
+import { History } from "./History";
 
 type Step = "waiting" | "dry-run" | "applying" | ResourceResult;
+
+/** A sync or a rollback, run with the typed confirmation when the context asks for one. */
+type Operation = (confirmation: string | null, onEvent: (event: SyncEvent) => void) => Promise<SyncResult>;
 
 type SyncState =
   | { phase: "idle" }
@@ -44,14 +49,17 @@ export function AppPage({ name }: { name: string }) {
     `${name}:${selected ? keyId(selected) : ""}:${refreshes}:${statusReady}`,
   );
   const [sync, setSync] = useState<SyncState>({ phase: "idle" });
-  const [options, setOptions] = useState<SyncOptions | null>(null);
+  const [showHistory, setShowHistory] = useState(false);
+  // The operation waiting for a protected context's name, to run again with it.
+  const [pending, setPending] = useState<Operation | null>(null);
 
-  const startSync = async (chosen: SyncOptions, confirmation: string | null = null) => {
-    setOptions(chosen);
+  const run = async (operation: Operation, confirmation: string | null = null) => {
+    // Wrapped: a function given to a state setter would be called as an updater.
+    setPending(() => operation);
     const steps = new Map<string, { key: ResourceKey; step: Step }>();
     setSync({ phase: "running", steps: new Map(steps) });
     try {
-      const result = await backend.syncApp(name, chosen, confirmation, (event) => {
+      const result = await operation(confirmation, (event) => {
         if (event.type === "planned")
           event.plan.steps.forEach(({ key }) => steps.set(keyId(key), { key, step: "waiting" }));
         else if (event.type === "dryRun") steps.set(keyId(event.key), { key: event.key, step: "dry-run" });
@@ -66,6 +74,9 @@ export function AppPage({ name }: { name: string }) {
     }
     reload();
   };
+  const startSync = (chosen: SyncOptions) =>
+    run((confirmation, onEvent) => backend.syncApp(name, chosen, confirmation, onEvent));
+  const rollback = (id: number) => run((confirmation, onEvent) => backend.rollbackApp(name, id, confirmation, onEvent));
 
   const app = status.value;
   const running = sync.phase === "running";
@@ -89,6 +100,9 @@ export function AppPage({ name }: { name: string }) {
         </div>
         <div className="app-actions">
           {app ? <StatusBadge status={app.sync} /> : <span className="skeleton">checking…</span>}
+          <button type="button" aria-pressed={showHistory} onClick={() => setShowHistory(!showHistory)}>
+            History
+          </button>
           <button type="button" onClick={reload} disabled={status.state === "loading" || running}>
             {status.state === "loading" ? "Refreshing…" : "Refresh"}
           </button>
@@ -111,6 +125,14 @@ export function AppPage({ name }: { name: string }) {
         </p>
       ))}
 
+      {showHistory && (
+        <History
+          name={name}
+          refreshKey={String(refreshes)}
+          busy={running}
+          onRollback={(entry) => void rollback(entry.id)}
+        />
+      )}
       {sync.phase === "planning" && (
         <SyncPlan
           name={name}
@@ -159,7 +181,7 @@ export function AppPage({ name }: { name: string }) {
       {sync.phase === "error" && sync.error.code === "ConfirmationRequired" && app && (
         <ConfirmSync
           context={app.app.destination.context}
-          onConfirm={(typed) => options && void startSync(options, typed)}
+          onConfirm={(typed) => pending && void run(pending, typed)}
           onCancel={() => setSync({ phase: "idle" })}
         />
       )}

@@ -117,6 +117,27 @@ test("cancel leaves the plan without syncing", async ({ page }) => {
   expect(calls).not.toContain("sync_app");
 });
 
+test("history lists the syncs, diffs two of them, and rolls back to an earlier one", async ({ page }) => {
+  await page.getByRole("button", { name: "Open guestbook" }).click();
+  await page.getByRole("button", { name: "History" }).click();
+  const history = page.getByRole("region", { name: "History" });
+  const rows = history.getByRole("table", { name: "Operations" }).locator("tbody tr");
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toContainText("4f2a9c1");
+  await expect(rows.nth(1)).toContainText("1a2b3c4");
+  await expect(rows.nth(0).getByRole("button", { name: /Roll back/ })).toHaveCount(0);
+
+  await history.getByRole("checkbox", { name: "Compare #2" }).check();
+  await history.getByRole("checkbox", { name: "Compare #1" }).check();
+  const changes = history.getByRole("region", { name: "Changes from #1 to #2" });
+  await expect(changes.getByRole("heading", { name: "ConfigMap guestbook/guestbook-config (changed)" })).toBeVisible();
+  await expect(changes.locator("tr.diff-insert").first()).toContainText("greeting: Hello from Git");
+
+  await history.getByRole("button", { name: "Roll back to #1" }).click();
+  await expect(page.getByRole("status", { name: "Sync result" })).toContainText("synced to 1a2b3c4");
+  expect(await page.evaluate(() => (window as unknown as { __rollback: unknown }).__rollback)).toBe(1);
+});
+
 test("an app that cannot be compared shows the reason in words, not a blank page", async ({ page }) => {
   await installMockBackend(page, {
     ...demoScenario,

@@ -9,6 +9,7 @@ import type {
   SyncEvent,
   SyncPlan,
   SyncResult,
+  HistoryEntry,
 } from "../../src/backend/bindings";
 
 export interface Scenario {
@@ -18,6 +19,7 @@ export interface Scenario {
   after: AppStatus;
   diffs: Record<string, ResourceDiff>;
   plan: SyncPlan;
+  history: HistoryEntry[];
   syncEvents: SyncEvent[];
   syncResult: SyncResult;
 }
@@ -232,6 +234,18 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
             step.action === "PruneSkipped" && options.prune ? { ...step, action: "Prune", note: null } : step,
           );
           return { ...s.plan, options, steps };
+        }
+        case "app_history":
+          return s.history;
+        case "history_diff":
+          return args.from === 1 && args.to === 2 ? [s.diffs["/ConfigMap/guestbook/guestbook-config"]] : [];
+        case "rollback_app": {
+          (window as unknown as { __rollback: unknown }).__rollback = args.id;
+          const channel = args.onEvent as { id: number };
+          callbacks.get(channel.id)?.({ message: s.syncEvents[0], index: 0 });
+          await wait(60);
+          synced = true;
+          return { ...s.syncResult, message: "3 of 3 resources synced to 1a2b3c4" };
         }
         case "sync_app": {
           (window as unknown as { __syncOptions: unknown }).__syncOptions = args.options;

@@ -153,6 +153,22 @@ export const demoScenario: Scenario = {
     "/ConfigMap/guestbook/guestbook-config": configMapDiff,
   },
   plan,
+  history: [2, 1].map((id) => ({
+    id,
+    kind: "Sync" as const,
+    revision: "main",
+    rollbackOf: null,
+    startedAt: `2026-11-2${id}T10:00:00Z`,
+    finishedAt: `2026-11-2${id}T10:00:02Z`,
+    options: plan.options,
+    result: {
+      phase: "Succeeded" as const,
+      commit: { sha: id === 2 ? "4f2a9c1d0e" : "1a2b3c4d5e", summary: id === 2 ? "new greeting" : "first version" },
+      results: [],
+      message: "3 of 3 resources synced",
+      log: [],
+    },
+  })),
   syncEvents: [
     { type: "planned", plan },
     { type: "dryRun", key: configMap },
