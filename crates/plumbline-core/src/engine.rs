@@ -23,6 +23,8 @@ use ts_rs::TS;
 pub struct AppStatus {
     pub app: Application,
     pub sync: SyncStatus,
+    /// The worst health of the app's live resources; none when no rule applies (or unknown).
+    pub health: Option<crate::health::HealthStatus>,
     pub commit: Option<Commit>,
     pub resources: Vec<ResourceStatus>,
     pub notes: Vec<String>,
@@ -253,6 +255,7 @@ impl Engine {
         match self.compare(&app).await {
             Ok(comparison) => Ok(AppStatus {
                 sync: comparison.sync_status(),
+                health: comparison.health(),
                 commit: Some(comparison.commit.clone()),
                 resources: comparison.statuses(),
                 notes: comparison.notes.clone(),
@@ -264,6 +267,7 @@ impl Engine {
                 Ok(AppStatus {
                     app,
                     sync: SyncStatus::Unknown,
+                    health: None,
                     commit: None,
                     resources: Vec::new(),
                     notes: Vec::new(),

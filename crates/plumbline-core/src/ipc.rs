@@ -184,6 +184,8 @@ pub fn typescript_bindings() -> String {
         resources::ResourceKey::decl(&cfg),
         reconcile::SyncStatus::decl(&cfg),
         reconcile::ResourceSync::decl(&cfg),
+        health::HealthStatus::decl(&cfg),
+        health::Health::decl(&cfg),
         reconcile::ResourceStatus::decl(&cfg),
         diff::LineChange::decl(&cfg),
         diff::Span::decl(&cfg),

@@ -51,6 +51,8 @@ pub struct ResourceStatus {
     pub file: Option<String>,
     /// Why the comparison fell back or what the server said.
     pub message: Option<String>,
+    /// The live object's health (Missing when it is not in the cluster; none when no rule applies).
+    pub health: Option<crate::health::Health>,
 }
 
 /// One resource compared: desired (as it will be applied), live, and the server's prediction.
@@ -108,8 +110,30 @@ impl Comparison {
                 status: r.status,
                 file: r.file.clone(),
                 message: r.message.clone(),
+                health: r.health(),
             })
             .collect()
+    }
+
+    /// The app's health: the worst of its resources' (missing ones aside); Missing when it has
+    /// resources but none is live, none when nothing has a health rule.
+    pub fn health(&self) -> Option<crate::health::HealthStatus> {
+        use crate::health::HealthStatus;
+        let desired: Vec<&Compared> = self
+            .resources
+            .iter()
+            .filter(|r| r.desired.is_some())
+            .collect();
+        if !desired.is_empty() && desired.iter().all(|r| r.live.is_none()) {
+            return Some(HealthStatus::Missing);
+        }
+        crate::health::worst(
+            desired
+                .iter()
+                .filter(|r| r.live.is_some())
+                .filter_map(|r| r.health())
+                .map(|h| h.status),
+        )
     }
 }
 
@@ -128,6 +152,18 @@ pub struct ResourceDiff {
 }
 
 impl Compared {
+    /// Health of the live object; Missing when a desired object is not live.
+    pub fn health(&self) -> Option<crate::health::Health> {
+        match &self.live {
+            Some(live) => crate::health::assess(live),
+            None if self.desired.is_some() => Some(crate::health::Health {
+                status: crate::health::HealthStatus::Missing,
+                message: "not in the cluster".into(),
+            }),
+            None => None,
+        }
+    }
+
     /// The masked YAML diff of live against desired.
     pub fn diff(&self) -> ResourceDiff {
         let mut live = self.live.as_ref().map(diff::normalize);

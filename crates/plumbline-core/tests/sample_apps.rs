@@ -5,6 +5,7 @@
 
 mod world;
 
+use plumbline_core::health::HealthStatus;
 use plumbline_core::history::OperationKind;
 use plumbline_core::reconcile::{ResourceSync, SyncStatus};
 use plumbline_core::resources::ResourceKey;
@@ -226,6 +227,13 @@ async fn a_failing_hook_stops_the_sync_and_runs_the_sync_fail_hooks() {
             .clone()
     };
     assert_eq!(outcome("migrate").status, ResultStatus::SyncFailed);
+    let status = w.engine.status("hooks").await.unwrap();
+    assert_eq!(
+        status.health,
+        Some(HealthStatus::Missing),
+        "hooks do not count: {:?}",
+        status.resources
+    );
     assert!(
         outcome("migrate").message.contains("Degraded"),
         "{:?}",
@@ -410,6 +418,11 @@ async fn a_crd_and_its_custom_resources_sync_together() {
             ("Widget", ResourceSync::Missing)
         ]
     );
+    assert_eq!(
+        status.health,
+        Some(HealthStatus::Missing),
+        "nothing is live yet"
+    );
     let result = w
         .engine
         .sync("widgets", &SyncOptions::default(), None, &|_| {})
@@ -419,9 +432,22 @@ async fn a_crd_and_its_custom_resources_sync_together() {
     let widgets = api(&w.client, "example.com", "v1", "Widget", "default");
     let sprocket = widgets.get("sprocket").await.unwrap();
     assert_eq!(sprocket.data["spec"]["size"], 3);
+    let synced = w.engine.status("widgets").await.unwrap();
+    assert_eq!(synced.sync, SyncStatus::Synced);
     assert_eq!(
-        w.engine.status("widgets").await.unwrap().sync,
-        SyncStatus::Synced
+        synced.health,
+        Some(HealthStatus::Healthy),
+        "{:?}",
+        synced.resources
+    );
+    let crd = &synced.resources[0];
+    assert_eq!(
+        crd.health.as_ref().map(|h| h.status),
+        Some(HealthStatus::Healthy)
+    );
+    assert_eq!(
+        synced.resources[1].health, None,
+        "a Widget has no health rule"
     );
 
     drift_and_sync_back(

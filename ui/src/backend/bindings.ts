@@ -173,6 +173,10 @@ export type SyncStatus = "Synced" | "OutOfSync" | "Unknown";
 
 export type ResourceSync = "Synced" | "OutOfSync" | "Missing" | "RequiresPruning";
 
+export type HealthStatus = "Healthy" | "Suspended" | "Progressing" | "Missing" | "Degraded" | "Unknown";
+
+export type Health = { status: HealthStatus, message: string, };
+
 export type ResourceStatus = { key: ResourceKey, apiVersion: string, status: ResourceSync, 
 /**
  * The file in the repository that defines it, when desired.
@@ -181,7 +185,11 @@ file: string | null,
 /**
  * Why the comparison fell back or what the server said.
  */
-message: string | null, };
+message: string | null, 
+/**
+ * The live object's health (Missing when it is not in the cluster; none when no rule applies).
+ */
+health: Health | null, };
 
 export type LineChange = "Equal" | "Delete" | "Insert";
 
@@ -212,7 +220,11 @@ desired: string, lines: Array<DiffLine>,
  */
 note: string | null, };
 
-export type AppStatus = { app: Application, sync: SyncStatus, commit: Commit | null, resources: Array<ResourceStatus>, notes: Array<string>, error: ErrorInfo | null, };
+export type AppStatus = { app: Application, sync: SyncStatus, 
+/**
+ * The worst health of the app's live resources; none when no rule applies (or unknown).
+ */
+health: HealthStatus | null, commit: Commit | null, resources: Array<ResourceStatus>, notes: Array<string>, error: ErrorInfo | null, };
 
 export type SyncPhase = "PreSync" | "Sync" | "PostSync" | "SyncFail";
 

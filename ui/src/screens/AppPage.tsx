@@ -10,6 +10,7 @@ import {
   type SyncResult,
 } from "../backend";
 import { StatusBadge } from "../components/StatusBadge";
+import { HealthBadge } from "../components/HealthBadge";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { keyId, resourceLabel, shortSha, summarizeResult } from "../format";
 import { useLoad } from "../useLoad";
@@ -100,6 +101,7 @@ export function AppPage({ name }: { name: string }) {
         </div>
         <div className="app-actions">
           {app ? <StatusBadge status={app.sync} /> : <span className="skeleton">checking…</span>}
+          {app?.health && <HealthBadge status={app.health} />}
           <button type="button" aria-pressed={showHistory} onClick={() => setShowHistory(!showHistory)}>
             History
           </button>
@@ -197,6 +199,7 @@ export function AppPage({ name }: { name: string }) {
               <th>Namespace</th>
               <th>Name</th>
               <th>Status</th>
+              <th>Health</th>
             </tr>
           </thead>
           <tbody>
@@ -225,12 +228,13 @@ export function AppPage({ name }: { name: string }) {
                     <StatusBadge status={r.status} />
                     {r.message && <div className="resource-message">{r.message}</div>}
                   </td>
+                  <td>{r.health ? <HealthBadge status={r.health.status} message={r.health.message} /> : "—"}</td>
                 </tr>
               );
             })}
             {app && app.resources.length === 0 && !app.error && (
               <tr>
-                <td colSpan={4} className="empty">
+                <td colSpan={5} className="empty">
                   This application renders no resources.
                 </td>
               </tr>

@@ -22,7 +22,16 @@ test("application page lists resources with their status", async ({ page }) => {
   await expect(page.getByRole("heading", { level: 1, name: "guestbook" })).toBeVisible();
   const rows = page.getByRole("table", { name: "Resources" }).getByRole("row");
   await expect(rows).toHaveCount(4);
-  await expect(rows.nth(1).getByRole("cell")).toHaveText(["ConfigMap", "guestbook", "guestbook-config", /OutOfSync/]);
+  await expect(rows.nth(1).getByRole("cell")).toHaveText([
+    "ConfigMap",
+    "guestbook",
+    "guestbook-config",
+    /OutOfSync/,
+    "—",
+  ]);
+  await expect(rows.nth(3).locator("[data-health]")).toHaveAttribute("data-health", "Progressing");
+  await expect(rows.nth(3).locator("[data-health]")).toHaveAttribute("title", /1 of 2 updated replicas/);
+  await expect(page.locator(".app-actions [data-health]")).toHaveAttribute("data-health", "Progressing");
   await expect(rows.nth(2)).toContainText("Missing");
   await expect(rows.nth(3)).toContainText("Synced");
   await expect(rows.nth(3)).toContainText('conflict with "kubectl-edit"');

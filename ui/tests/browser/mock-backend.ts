@@ -19,6 +19,8 @@ export interface Scenario {
   after: AppStatus;
   diffs: Record<string, ResourceDiff>;
   plan: SyncPlan;
+  /** More applications, each with its own status (for the overview and the fleet). */
+  fleet?: AppStatus[];
   history: HistoryEntry[];
   syncEvents: SyncEvent[];
   syncResult: SyncResult;
@@ -30,7 +32,7 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
     const callbacks = new Map<number, Callback>();
     let nextId = 1;
     let synced = false;
-    const apps = [s.before.app];
+    const apps = [s.before.app, ...(s.fleet ?? []).map((f) => f.app)];
     const calls: string[] = [];
     (window as unknown as { __calls: string[] }).__calls = calls;
     const keyOf = (k: { group: string; kind: string; namespace: string; name: string }) =>
@@ -217,7 +219,10 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           return null;
         }
         case "app_status": {
+          const other = (s.fleet ?? []).find((f) => f.app.name === args.name);
+          if (other) return other;
           const added = apps.find((a) => a.name === args.name && a !== s.before.app);
+          // (apps from the fleet answered above)
           if (added) return { ...s.after, app: added, resources: [] };
           if (args.name !== s.before.app.name)
             throw { code: "NotFound", message: `no application named "${String(args.name)}"`, detail: null };

@@ -69,18 +69,37 @@ const configMapDiff: ResourceDiff = {
 const before: AppStatus = {
   app,
   sync: "OutOfSync",
+  health: "Progressing",
   commit: { sha: "4f2a9c1d0e", summary: "Guestbook: add a Service, scale to 2, new greeting" },
   notes: [],
   error: null,
   resources: [
-    { key: configMap, apiVersion: "v1", status: "OutOfSync", file: "guestbook/configmap.yaml", message: null },
-    { key: service, apiVersion: "v1", status: "Missing", file: "guestbook/service.yaml", message: null },
+    {
+      key: configMap,
+      apiVersion: "v1",
+      status: "OutOfSync",
+      file: "guestbook/configmap.yaml",
+      message: null,
+      health: null,
+    },
+    {
+      key: service,
+      apiVersion: "v1",
+      status: "Missing",
+      file: "guestbook/service.yaml",
+      message: null,
+      health: { status: "Missing", message: "not in the cluster" },
+    },
     {
       key: deployment,
       apiVersion: "apps/v1",
       status: "Synced",
       file: "guestbook/deployment.yaml",
       message: 'Apply failed with 1 conflict: conflict with "kubectl-edit": .spec.replicas',
+      health: {
+        status: "Progressing",
+        message: "Waiting for rollout to finish: 1 of 2 updated replicas are available",
+      },
     },
   ],
 };
@@ -88,7 +107,8 @@ const before: AppStatus = {
 const after: AppStatus = {
   ...before,
   sync: "Synced",
-  resources: before.resources.map((r) => ({ ...r, status: "Synced" })),
+  health: "Healthy",
+  resources: before.resources.map((r) => ({ ...r, status: "Synced", health: { status: "Healthy", message: "" } })),
 };
 
 const oldConfig: ResourceKey = { group: "", kind: "ConfigMap", namespace: "guestbook", name: "old-config" };
