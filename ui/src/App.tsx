@@ -7,8 +7,21 @@ import { Overview } from "./screens/Overview";
 import { Rail } from "./screens/Rail";
 import { Contexts } from "./screens/Contexts";
 import { Repositories } from "./screens/Repositories";
+import { CommandPalette, type Command } from "./components/CommandPalette";
 
-type View = { screen: "overview" } | { screen: "app"; name: string } | { screen: "repos" } | { screen: "contexts" };
+/** `action` asks the app page to open the sync plan or refresh, once per `nonce`. */
+type View =
+  | { screen: "overview" }
+  | { screen: "app"; name: string; action?: { kind: "sync" | "refresh"; nonce: number } }
+  | { screen: "repos" }
+  | { screen: "contexts" };
+
+/** True when a key press is typing into a field, not a shortcut. */
+function typing(target: EventTarget | null): boolean {
+  return (
+    target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))
+  );
+}
 
 export function App() {
   const backend = useBackend();
@@ -32,6 +45,53 @@ export function App() {
   const [apps, reloadApps] = useLoad(() => backend.listApps(), "apps");
   const [repos, reloadRepos] = useLoad(() => backend.listRepos(), "repos");
   const [view, setView] = useState<View>({ screen: "overview" });
+  const [palette, setPalette] = useState(false);
+  const act = (kind: "sync" | "refresh", name: string) =>
+    setView({ screen: "app", name, action: { kind, nonce: Date.now() } });
+
+  // Ctrl/Cmd+K opens the palette; `g o` goes to the overview; on an app, `s` plans a sync and
+  // `r` refreshes. Keys typed into fields are left alone.
+  useEffect(() => {
+    let pendingG = false;
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setPalette(true);
+        return;
+      }
+      if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (pendingG && e.key === "o") setView({ screen: "overview" });
+      pendingG = e.key === "g";
+      if (view.screen === "app" && (e.key === "s" || e.key === "r")) act(e.key === "s" ? "sync" : "refresh", view.name);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [view]);
+
+  const commands: Command[] = [
+    { id: "go-overview", group: "go to", label: "Applications", run: () => setView({ screen: "overview" }) },
+    { id: "go-repos", group: "go to", label: "Repositories", run: () => setView({ screen: "repos" }) },
+    { id: "go-contexts", group: "go to", label: "Contexts", run: () => setView({ screen: "contexts" }) },
+    ...(apps.value ?? []).flatMap((a) => [
+      {
+        id: `app-${a.name}`,
+        group: "app",
+        label: `${a.name} (${a.destination.context})`,
+        run: () => setView({ screen: "app", name: a.name }),
+      },
+      { id: `sync-${a.name}`, group: "action", label: `Sync ${a.name}…`, run: () => act("sync", a.name) },
+      { id: `refresh-${a.name}`, group: "action", label: `Refresh ${a.name}`, run: () => act("refresh", a.name) },
+    ]),
+    ...(contexts.value?.contexts ?? []).map((c) => ({
+      id: `context-${c.name}`,
+      group: "context",
+      label: `Connect to ${c.name}`,
+      run: () => {
+        setView({ screen: "contexts" });
+        void backend.probeContext(c.name).then(reloadContexts, reloadContexts);
+      },
+    })),
+  ];
 
   return (
     <div className="frame">
@@ -52,6 +112,7 @@ export function App() {
             application. Nothing here touches your real clusters.
           </div>
         )}
+        {palette && <CommandPalette commands={commands} onClose={() => setPalette(false)} />}
         <nav className="breadcrumb" aria-label="Breadcrumb">
           <button type="button" className="link" onClick={() => setView({ screen: "overview" })}>
             Applications
@@ -59,6 +120,9 @@ export function App() {
           {view.screen === "app" && <span> › {view.name}</span>}
           {view.screen === "repos" && <span> › Repositories</span>}
           {view.screen === "contexts" && <span> › Contexts</span>}
+          <button type="button" className="palette-open" onClick={() => setPalette(true)} aria-keyshortcuts="Control+K">
+            Search… <kbd>Ctrl K</kbd>
+          </button>
         </nav>
         {environment.state === "failed" && (
           <ErrorNotice title="Plumbline's backend did not answer." error={environment.error} />
@@ -74,7 +138,7 @@ export function App() {
               onAppsChanged={reloadApps}
             />
           )}
-          {view.screen === "app" && <AppPage name={view.name} />}
+          {view.screen === "app" && <AppPage name={view.name} action={view.action} />}
           {view.screen === "repos" && <Repositories repos={repos} onChanged={reloadRepos} />}
           {view.screen === "contexts" && <Contexts contexts={contexts.value} onChanged={reloadContexts} />}
         </ErrorBoundary>

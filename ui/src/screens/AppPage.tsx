@@ -37,7 +37,14 @@ function stepLabel(step: Step): string {
   return step.message;
 }
 
-export function AppPage({ name }: { name: string }) {
+export function AppPage({
+  name,
+  action,
+}: {
+  name: string;
+  /** Asked from the palette or a shortcut: open the sync plan or refresh (once per nonce). */
+  action?: { kind: "sync" | "refresh"; nonce: number };
+}) {
   const backend = useBackend();
   // Each refresh reloads the status and, after it, the open diff.
   const [refreshes, setRefreshes] = useState(0);
@@ -51,6 +58,14 @@ export function AppPage({ name }: { name: string }) {
   );
   const [sync, setSync] = useState<SyncState>({ phase: "idle" });
   const [showHistory, setShowHistory] = useState(false);
+  // A request from the palette or a shortcut is handled once, while rendering (React's way of
+  // adjusting state to a new prop).
+  const [handled, setHandled] = useState<number | undefined>(undefined);
+  if (action && action.nonce !== handled) {
+    setHandled(action.nonce);
+    if (action.kind === "sync" && sync.phase !== "running") setSync({ phase: "planning" });
+    if (action.kind === "refresh") reload();
+  }
   // The operation waiting for a protected context's name, to run again with it.
   const [pending, setPending] = useState<Operation | null>(null);
 
