@@ -30,6 +30,7 @@ fn main() {
         "rollback_app",
         "app_history",
         "history_diff",
+        "resource_events",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -4,6 +4,7 @@ use crate::Shell;
 use plumbline_core::Environment;
 use plumbline_core::apps::Application;
 use plumbline_core::clusters::{ContextList, ContextState};
+use plumbline_core::events::EventInfo;
 use plumbline_core::history::HistoryEntry;
 use plumbline_core::ipc::ErrorInfo;
 use plumbline_core::reconcile::ResourceDiff;
@@ -134,6 +135,15 @@ pub async fn history_diff(
         .history_diff(&name, from, to)
         .await
         .map_err(report)
+}
+
+#[tauri::command]
+pub async fn resource_events(
+    shell: State<'_, Shell>,
+    name: String,
+    key: ResourceKey,
+) -> Reply<Vec<EventInfo>> {
+    shell.engine.events(&name, &key).await.map_err(report)
 }
 
 /// Connects to a context (if needed) and reports its state.

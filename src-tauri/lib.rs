@@ -181,6 +181,7 @@ pub fn run() {
             commands::rollback_app,
             commands::app_history,
             commands::history_diff,
+            commands::resource_events,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -307,6 +307,24 @@ impl Engine {
         Ok(sync::plan(&comparison, options)?)
     }
 
+    /// The Kubernetes Events about one resource of the app, newest first.
+    pub async fn events(
+        &self,
+        name: &str,
+        key: &ResourceKey,
+    ) -> Result<Vec<crate::events::EventInfo>, EngineError> {
+        let app = self.apps.get(name)?;
+        let context = &app.destination.context;
+        let client = self.clusters.client(context).await?;
+        crate::events::about(&client, key).await.map_err(|e| {
+            EngineError::from(ReconcileError::Cluster {
+                context: context.clone(),
+                what: format!("the events of {key}"),
+                message: crate::resources::kube_message(&e),
+            })
+        })
+    }
+
     /// Syncs the application to its revision, reporting progress as it goes.
     /// `confirmation` is the context's name as the user typed it, for a protected context.
     pub async fn sync(

@@ -207,6 +207,7 @@ pub fn typescript_bindings() -> String {
         sync::SyncEvent::decl(&cfg),
         history::OperationKind::decl(&cfg),
         history::HistoryEntry::decl(&cfg),
+        events::EventInfo::decl(&cfg),
         crate::Environment::decl(&cfg),
     ];
     let mut out = String::from(

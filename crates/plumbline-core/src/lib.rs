@@ -5,6 +5,7 @@ pub mod apps;
 pub mod clusters;
 pub mod diff;
 pub mod engine;
+pub mod events;
 pub mod health;
 pub mod history;
 pub mod ipc;

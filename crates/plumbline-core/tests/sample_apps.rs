@@ -91,6 +91,21 @@ async fn waves_are_applied_in_order_each_after_the_last_is_healthy() {
     assert!(position(&labels, "wait Deployment/db") < position(&labels, "apply Deployment/web"));
     let db = result.results.iter().find(|r| r.key.name == "db").unwrap();
     assert!(db.message.contains("healthy"), "{db:?}");
+    let events = w
+        .engine
+        .events("waves", &key("apps", "Deployment", "default", "db"))
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.reason == "ScalingReplicaSet" && e.message.contains("db-")),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().all(|e| !e.message.contains("web-")),
+        "only db's own: {events:?}"
+    );
     assert!(
         !labels
             .iter()

@@ -304,6 +304,20 @@ rollbackOf: number | null,
  */
 startedAt: string, finishedAt: string | null, options: SyncOptions, result: SyncResult, };
 
+export type EventInfo = { 
+/**
+ * Normal or Warning.
+ */
+type: string, reason: string, message: string, count: number, 
+/**
+ * RFC 3339; the last time it happened.
+ */
+lastSeen: string | null, 
+/**
+ * Who reported it (a controller, the kubelet).
+ */
+source: string, };
+
 export type Environment = { 
 /**
  * True when the app runs against the built-in demo sandbox.

@@ -24,6 +24,7 @@ import type {
   SyncPlan,
   SyncResult,
   HistoryEntry,
+  EventInfo,
 } from "./bindings";
 
 export type * from "./bindings";
@@ -52,6 +53,8 @@ export interface Backend {
     onEvent: (event: SyncEvent) => void,
   ): Promise<SyncResult>;
   appHistory(name: string): Promise<HistoryEntry[]>;
+  /** The cluster's Events about one resource of the app, newest first. */
+  resourceEvents(name: string, key: ResourceKey): Promise<EventInfo[]>;
   /** What changed in Git between two history entries. */
   historyDiff(name: string, from: number, to: number): Promise<ResourceDiff[]>;
   probeContext(name: string): Promise<ContextState>;
@@ -126,6 +129,7 @@ export const tauriBackend: Backend = {
     return call("rollback_app", { name, id, confirmation, onEvent: channel });
   },
   appHistory: (name) => call("app_history", { name }),
+  resourceEvents: (name, key) => call("resource_events", { name, key }),
   historyDiff: (name, from, to) => call("history_diff", { name, from, to }),
   probeContext: (name) => call("probe_context", { name }),
   listNamespaces: (context) => call("list_namespaces", { context }),

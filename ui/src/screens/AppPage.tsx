@@ -14,7 +14,7 @@ import { HealthBadge } from "../components/HealthBadge";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { keyId, resourceLabel, shortSha, summarizeResult } from "../format";
 import { useLoad } from "../useLoad";
-import { DiffView } from "./DiffView";
+import { ResourcePanel } from "./ResourcePanel";
 import { SyncPlan } from "./SyncPlan";
 import { History } from "./History";
 
@@ -95,6 +95,7 @@ export function AppPage({
   const rollback = (id: number) => run((confirmation, onEvent) => backend.rollbackApp(name, id, confirmation, onEvent));
 
   const app = status.value;
+  const selectedStatus = selected ? app?.resources.find((r) => keyId(r.key) === keyId(selected)) : undefined;
   const running = sync.phase === "running";
   return (
     <section className="screen app-page" aria-labelledby="app-title">
@@ -259,7 +260,7 @@ export function AppPage({
         <div className="diff-panel">
           {!selected && <p className="empty">Select a resource to see its diff.</p>}
           {diff.state === "failed" && <ErrorNotice title="Diff could not be computed." error={diff.error} />}
-          {selected && diff.value && <DiffView diff={diff.value} />}
+          {selectedStatus && <ResourcePanel app={name} resource={selectedStatus} diff={diff.value ?? undefined} />}
         </div>
       </div>
     </section>

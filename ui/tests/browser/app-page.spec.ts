@@ -170,3 +170,25 @@ test("an app that cannot be compared shows the reason in words, not a blank page
   await expect(alert).toContainText("Fix the manifest in Git");
   await expect(page.getByRole("button", { name: "Sync", exact: true })).toBeDisabled();
 });
+
+test("the resource panel shows the summary, both manifests and the resource's events", async ({ page }) => {
+  await page.getByRole("button", { name: "Open guestbook" }).click();
+  await page.getByRole("button", { name: "Diff Deployment.apps guestbook/guestbook-ui" }).click();
+  const panel = page.getByRole("region", { name: "Resource Deployment.apps guestbook/guestbook-ui" });
+  await expect(panel.getByRole("tab", { name: "Diff" })).toHaveAttribute("aria-selected", "true");
+  await panel.getByRole("tab", { name: "Summary" }).click();
+  await expect(panel.getByRole("tabpanel")).toContainText("guestbook/deployment.yaml");
+  await expect(panel.getByRole("tabpanel")).toContainText("1 of 2 updated replicas are available");
+  await panel.getByRole("tab", { name: "Events" }).click();
+  const events = panel.getByRole("table", { name: "Events" }).locator("tbody tr");
+  await expect(events).toHaveCount(2);
+  await expect(events.nth(1)).toHaveClass("event-warning");
+  await expect(events.nth(1)).toContainText("ReplicaSet has timed out progressing");
+
+  await page.getByRole("button", { name: "Diff ConfigMap guestbook/guestbook-config" }).click();
+  const configMap = page.getByRole("region", { name: "Resource ConfigMap guestbook/guestbook-config" });
+  await configMap.getByRole("tab", { name: "Events" }).click();
+  await expect(configMap).toContainText("No events about this resource.");
+  await configMap.getByRole("tab", { name: "Live" }).click();
+  await expect(configMap.getByLabel("Live manifest")).toBeVisible();
+});

@@ -240,6 +240,27 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           );
           return { ...s.plan, options, steps };
         }
+        case "resource_events":
+          return keyOf(args.key as never) === "apps/Deployment/guestbook/guestbook-ui"
+            ? [
+                {
+                  type: "Normal",
+                  reason: "ScalingReplicaSet",
+                  message: "Scaled up replica set guestbook-ui-5d59d67564 to 2",
+                  count: 1,
+                  lastSeen: "2026-11-26T10:00:01Z",
+                  source: "deployment-controller",
+                },
+                {
+                  type: "Warning",
+                  reason: "ProgressDeadlineExceeded",
+                  message: "ReplicaSet has timed out progressing",
+                  count: 3,
+                  lastSeen: "2026-11-26T10:05:00Z",
+                  source: "deployment-controller",
+                },
+              ]
+            : [];
         case "app_history":
           return s.history;
         case "history_diff":
