@@ -31,6 +31,7 @@ fn main() {
         "app_history",
         "history_diff",
         "resource_events",
+        "resource_tree",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

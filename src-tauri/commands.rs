@@ -15,6 +15,7 @@ use plumbline_core::resources::ResourceKey;
 use plumbline_core::secrets::{SecretKind, Sensitive};
 use plumbline_core::settings::Settings;
 use plumbline_core::sync::{SyncEvent, SyncOptions, SyncPlan, SyncResult};
+use plumbline_core::tree::TreeNode;
 use plumbline_core::{AppStatus, EngineError};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -144,6 +145,11 @@ pub async fn resource_events(
     key: ResourceKey,
 ) -> Reply<Vec<EventInfo>> {
     shell.engine.events(&name, &key).await.map_err(report)
+}
+
+#[tauri::command]
+pub async fn resource_tree(shell: State<'_, Shell>, name: String) -> Reply<Vec<TreeNode>> {
+    shell.engine.tree(&name).await.map_err(report)
 }
 
 /// Connects to a context (if needed) and reports its state.

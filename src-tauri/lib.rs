@@ -182,6 +182,7 @@ pub fn run() {
             commands::app_history,
             commands::history_diff,
             commands::resource_events,
+            commands::resource_tree,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

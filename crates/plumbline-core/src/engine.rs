@@ -307,6 +307,22 @@ impl Engine {
         Ok(sync::plan(&comparison, options)?)
     }
 
+    /// The app's resources and what the cluster made from them (ReplicaSets, Pods, Endpoints,
+    /// volume claims), from a fresh comparison.
+    pub async fn tree(&self, name: &str) -> Result<Vec<crate::tree::TreeNode>, EngineError> {
+        let app = self.apps.get(name)?;
+        let comparison = self.compare(&app).await?;
+        let context = &app.destination.context;
+        let client = self.clusters.client(context).await?;
+        crate::tree::build(&client, &comparison).await.map_err(|e| {
+            EngineError::from(ReconcileError::Cluster {
+                context: context.clone(),
+                what: "the objects the cluster made for the app".into(),
+                message: crate::resources::kube_message(&e),
+            })
+        })
+    }
+
     /// The Kubernetes Events about one resource of the app, newest first.
     pub async fn events(
         &self,

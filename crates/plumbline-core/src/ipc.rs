@@ -208,6 +208,7 @@ pub fn typescript_bindings() -> String {
         history::OperationKind::decl(&cfg),
         history::HistoryEntry::decl(&cfg),
         events::EventInfo::decl(&cfg),
+        tree::TreeNode::decl(&cfg),
         crate::Environment::decl(&cfg),
     ];
     let mut out = String::from(

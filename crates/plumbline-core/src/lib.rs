@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod settings;
 pub mod store;
 pub mod sync;
+pub mod tree;
 
 pub use engine::{AppStatus, Engine, EngineError};
 

@@ -106,6 +106,38 @@ async fn waves_are_applied_in_order_each_after_the_last_is_healthy() {
         events.iter().all(|e| !e.message.contains("web-")),
         "only db's own: {events:?}"
     );
+
+    // The tree: Deployment → ReplicaSet → its Pods, Service → Endpoints of the same name.
+    let tree = w.engine.tree("waves").await.unwrap();
+    let parent_of = |kind: &str, name_prefix: &str| -> Vec<String> {
+        tree.iter()
+            .filter(|n| n.key.kind == kind && n.key.name.starts_with(name_prefix))
+            .map(|n| {
+                n.parent
+                    .as_ref()
+                    .map(|p| format!("{}/{}", p.kind, p.name))
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let replica_sets = parent_of("ReplicaSet", "web-");
+    assert_eq!(replica_sets, ["Deployment/web"], "{tree:?}");
+    let rs = tree
+        .iter()
+        .find(|n| n.key.kind == "ReplicaSet" && n.key.name.starts_with("web-"))
+        .unwrap();
+    let pods = parent_of("Pod", "web-");
+    assert_eq!(pods.len(), 2, "{tree:?}");
+    assert!(
+        pods.iter()
+            .all(|p| p == &format!("ReplicaSet/{}", rs.key.name))
+    );
+    assert_eq!(parent_of("Endpoints", "web"), ["Service/web"]);
+    assert_eq!(
+        tree.iter().filter(|n| n.parent.is_none()).count(),
+        4,
+        "the app's own four resources"
+    );
     assert!(
         !labels
             .iter()

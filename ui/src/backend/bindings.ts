@@ -318,6 +318,16 @@ lastSeen: string | null,
  */
 source: string, };
 
+export type TreeNode = { key: ResourceKey, apiVersion: string, 
+/**
+ * What this object belongs to; none for the application's own resources.
+ */
+parent: ResourceKey | null, 
+/**
+ * For the application's own resources: their sync status.
+ */
+sync: ResourceSync | null, health: Health | null, };
+
 export type Environment = { 
 /**
  * True when the app runs against the built-in demo sandbox.

@@ -25,6 +25,7 @@ import type {
   SyncResult,
   HistoryEntry,
   EventInfo,
+  TreeNode,
 } from "./bindings";
 
 export type * from "./bindings";
@@ -53,6 +54,8 @@ export interface Backend {
     onEvent: (event: SyncEvent) => void,
   ): Promise<SyncResult>;
   appHistory(name: string): Promise<HistoryEntry[]>;
+  /** The app's resources and what the cluster made from them. */
+  resourceTree(name: string): Promise<TreeNode[]>;
   /** The cluster's Events about one resource of the app, newest first. */
   resourceEvents(name: string, key: ResourceKey): Promise<EventInfo[]>;
   /** What changed in Git between two history entries. */
@@ -130,6 +133,7 @@ export const tauriBackend: Backend = {
   },
   appHistory: (name) => call("app_history", { name }),
   resourceEvents: (name, key) => call("resource_events", { name, key }),
+  resourceTree: (name) => call("resource_tree", { name }),
   historyDiff: (name, from, to) => call("history_diff", { name, from, to }),
   probeContext: (name) => call("probe_context", { name }),
   listNamespaces: (context) => call("list_namespaces", { context }),

@@ -15,6 +15,7 @@ import { ErrorNotice } from "../components/ErrorNotice";
 import { keyId, resourceLabel, shortSha, summarizeResult } from "../format";
 import { useLoad } from "../useLoad";
 import { ResourcePanel } from "./ResourcePanel";
+import { ResourceTree } from "./ResourceTree";
 import { SyncPlan } from "./SyncPlan";
 import { History } from "./History";
 
@@ -58,6 +59,11 @@ export function AppPage({
   );
   const [sync, setSync] = useState<SyncState>({ phase: "idle" });
   const [showHistory, setShowHistory] = useState(false);
+  const [layout, setLayout] = useState<"list" | "tree">("list");
+  const [tree] = useLoad(
+    () => (layout === "tree" ? backend.resourceTree(name) : Promise.resolve(null)),
+    `${name}:${layout}:${refreshes}`,
+  );
   // A request from the palette or a shortcut is handled once, while rendering (React's way of
   // adjusting state to a new prop).
   const [handled, setHandled] = useState<number | undefined>(undefined);
@@ -208,55 +214,72 @@ export function AppPage({
       )}
 
       <div className="app-body">
-        <table className="resources" aria-label="Resources">
-          <thead>
-            <tr>
-              <th>Kind</th>
-              <th>Namespace</th>
-              <th>Name</th>
-              <th>Status</th>
-              <th>Health</th>
-            </tr>
-          </thead>
-          <tbody>
-            {app?.resources.map((r) => {
-              const isSelected = selected !== null && keyId(selected) === keyId(r.key);
-              return (
-                <tr
-                  key={keyId(r.key)}
-                  className={isSelected ? "selected" : undefined}
-                  aria-selected={isSelected}
-                  onClick={() => setSelected(r.key)}
-                >
-                  <td>{r.key.kind}</td>
-                  <td>{r.key.namespace || "—"}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="link"
-                      onClick={() => setSelected(r.key)}
-                      aria-label={`Diff ${resourceLabel(r.key)}`}
-                    >
-                      {r.key.name}
-                    </button>
-                  </td>
-                  <td>
-                    <StatusBadge status={r.status} />
-                    {r.message && <div className="resource-message">{r.message}</div>}
-                  </td>
-                  <td>{r.health ? <HealthBadge status={r.health.status} message={r.health.message} /> : "—"}</td>
+        <div className="resources-view">
+          <div className="view-switch" role="group" aria-label="Resources as">
+            <button type="button" aria-pressed={layout === "list"} onClick={() => setLayout("list")}>
+              List
+            </button>
+            <button type="button" aria-pressed={layout === "tree"} onClick={() => setLayout("tree")}>
+              Tree
+            </button>
+          </div>
+          {layout === "tree" ? (
+            <>
+              {tree.state === "failed" && <ErrorNotice title="The tree could not be read." error={tree.error} />}
+              {tree.value && <ResourceTree nodes={tree.value} onSelect={setSelected} />}
+            </>
+          ) : (
+            <table className="resources" aria-label="Resources">
+              <thead>
+                <tr>
+                  <th>Kind</th>
+                  <th>Namespace</th>
+                  <th>Name</th>
+                  <th>Status</th>
+                  <th>Health</th>
                 </tr>
-              );
-            })}
-            {app && app.resources.length === 0 && !app.error && (
-              <tr>
-                <td colSpan={5} className="empty">
-                  This application renders no resources.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
+              </thead>
+              <tbody>
+                {app?.resources.map((r) => {
+                  const isSelected = selected !== null && keyId(selected) === keyId(r.key);
+                  return (
+                    <tr
+                      key={keyId(r.key)}
+                      className={isSelected ? "selected" : undefined}
+                      aria-selected={isSelected}
+                      onClick={() => setSelected(r.key)}
+                    >
+                      <td>{r.key.kind}</td>
+                      <td>{r.key.namespace || "—"}</td>
+                      <td>
+                        <button
+                          type="button"
+                          className="link"
+                          onClick={() => setSelected(r.key)}
+                          aria-label={`Diff ${resourceLabel(r.key)}`}
+                        >
+                          {r.key.name}
+                        </button>
+                      </td>
+                      <td>
+                        <StatusBadge status={r.status} />
+                        {r.message && <div className="resource-message">{r.message}</div>}
+                      </td>
+                      <td>{r.health ? <HealthBadge status={r.health.status} message={r.health.message} /> : "—"}</td>
+                    </tr>
+                  );
+                })}
+                {app && app.resources.length === 0 && !app.error && (
+                  <tr>
+                    <td colSpan={5} className="empty">
+                      This application renders no resources.
+                    </td>
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          )}
+        </div>
         <div className="diff-panel">
           {!selected && <p className="empty">Select a resource to see its diff.</p>}
           {diff.state === "failed" && <ErrorNotice title="Diff could not be computed." error={diff.error} />}

@@ -192,3 +192,29 @@ test("the resource panel shows the summary, both manifests and the resource's ev
   await configMap.getByRole("tab", { name: "Live" }).click();
   await expect(configMap.getByLabel("Live manifest")).toBeVisible();
 });
+
+test("the tree shows what the cluster made from each resource, with many Pods folded into one node", async ({
+  page,
+}) => {
+  await page.getByRole("button", { name: "Open guestbook" }).click();
+  await page.getByRole("button", { name: "Tree" }).click();
+  const tree = page.getByRole("tree", { name: "Resource tree" });
+  const deployment = tree.getByRole("treeitem", { name: "Deployment.apps guestbook/guestbook-ui", exact: true });
+  const replicaSet = deployment.getByRole("treeitem", { name: "ReplicaSet.apps guestbook/guestbook-ui-5d59d67564" });
+  await expect(replicaSet).toBeVisible();
+  const pods = replicaSet.getByRole("treeitem", { name: "5 pods" });
+  await expect(pods).toContainText("4 of 5 healthy");
+  await pods.getByRole("button", { name: "5 pods" }).click();
+  await expect(replicaSet.getByRole("treeitem", { name: /^Pod guestbook\/guestbook-ui-5d59d67564-p\d$/ })).toHaveCount(
+    5,
+  );
+  await expect(
+    tree
+      .getByRole("treeitem", { name: "Service guestbook/guestbook-ui" })
+      .getByRole("treeitem", { name: "Endpoints guestbook/guestbook-ui" }),
+  ).toBeVisible();
+  await expect(tree.locator(".tree-out-of-sync")).toHaveCount(2);
+
+  await tree.getByRole("button", { name: "Open ConfigMap guestbook/guestbook-config" }).click();
+  await expect(page.getByRole("region", { name: "Resource ConfigMap guestbook/guestbook-config" })).toBeVisible();
+});

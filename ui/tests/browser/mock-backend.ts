@@ -240,6 +240,45 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           );
           return { ...s.plan, options, steps };
         }
+        case "resource_tree": {
+          const status = synced ? s.after : s.before;
+          const node = (
+            key: { group: string; kind: string; namespace: string; name: string },
+            parent: unknown,
+            health: unknown,
+          ) => ({
+            key,
+            apiVersion: key.group ? `${key.group}/v1` : "v1",
+            parent,
+            sync: null,
+            health,
+          });
+          const keyOfKind = (kind: string) => {
+            const found = status.resources.find((r) => r.key.kind === kind);
+            if (!found) throw { code: "Internal", message: `the scenario has no ${kind}`, detail: null };
+            return found.key;
+          };
+          const deployment = keyOfKind("Deployment");
+          const service = keyOfKind("Service");
+          const rs = { group: "apps", kind: "ReplicaSet", namespace: "guestbook", name: "guestbook-ui-5d59d67564" };
+          return [
+            ...status.resources.map((r) => ({
+              key: r.key,
+              apiVersion: r.apiVersion,
+              parent: null,
+              sync: r.status,
+              health: r.health,
+            })),
+            node(rs, deployment, { status: "Healthy", message: "" }),
+            ...[1, 2, 3, 4, 5].map((i) =>
+              node({ group: "", kind: "Pod", namespace: "guestbook", name: `guestbook-ui-5d59d67564-p${i}` }, rs, {
+                status: i === 5 ? "Progressing" : "Healthy",
+                message: "",
+              }),
+            ),
+            node({ ...service, kind: "Endpoints" }, service, null),
+          ];
+        }
         case "resource_events":
           return keyOf(args.key as never) === "apps/Deployment/guestbook/guestbook-ui"
             ? [
