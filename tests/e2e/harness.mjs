@@ -69,6 +69,8 @@ export class Desktop {
     if (!dir) return;
     mkdirSync(dir, { recursive: true });
     const env = { ...process.env, DISPLAY: this.display };
+    // The DOM can be ahead of what WebKitGTK has painted; give it a moment to draw.
+    execFileSync("sleep", ["0.7"]);
     const window = execFileSync("xdotool", ["search", "--onlyvisible", "--name", "^Plumbline$"], { env, encoding: "utf8" }).split("\n")[0];
     execFileSync("import", ["-window", window || "root", join(dir, `${name}.png`)], { env });
   }

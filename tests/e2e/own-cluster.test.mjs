@@ -57,7 +57,7 @@ test("an application added in the form shows its status and is still there after
     assert.match(await driver.text(context), /^dev/);
     assert.equal((await driver.find(".demo-banner")).length, 0, "no demo banner with a real kubeconfig");
 
-    await driver.click(await driver.waitFor(".screen-header button", "the Add application button"));
+    await driver.click(await driver.waitFor(".screen-header button.primary", "the Add application button"));
     const type = async (label, text) => {
       const input = await driver.waitFor(`form[aria-label="Add application"] input[placeholder="${label}"]`, label);
       await driver.request("POST", driver.s(`/element/${input}/clear`), {});

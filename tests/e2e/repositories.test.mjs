@@ -135,7 +135,7 @@ test("a private repository: wrong password, right password, clone, sync; no secr
     assert.ok(!card.includes(RIGHT));
 
     await driver.click(await driver.waitFor(".rail-home", "Plumbline"));
-    await driver.click(await driver.waitFor(".screen-header button", "Add application"));
+    await driver.click(await driver.waitFor(".screen-header button.primary", "Add application"));
     const appForm = 'form[aria-label="Add application"]';
     await type(`${appForm} input[placeholder="guestbook"]`, "web");
     await type(`${appForm} input[list="added-repos"]`, url);

@@ -1,12 +1,13 @@
 import type { HealthStatus } from "../backend";
 
-// UI.md's health language: an icon and a word with every colour.
+// UI.md's health language: an icon and a word with every colour. Plain text glyphs, not emoji:
+// a desktop without an emoji font would show empty boxes.
 const LOOK: Record<HealthStatus, { icon: string; tone: string }> = {
   Healthy: { icon: "♥", tone: "ok" },
   Progressing: { icon: "◔", tone: "progress" },
-  Degraded: { icon: "💔", tone: "bad" },
-  Suspended: { icon: "⏸", tone: "muted" },
-  Missing: { icon: "👻", tone: "missing" },
+  Degraded: { icon: "✕", tone: "bad" },
+  Suspended: { icon: "‖", tone: "muted" },
+  Missing: { icon: "◌", tone: "missing" },
   Unknown: { icon: "?", tone: "unknown" },
 };
 

@@ -189,14 +189,16 @@ export function Overview({ apps, contexts, repos, onOpenApp, onAppsChanged }: Ov
     <section className="screen" aria-labelledby="overview-title">
       <header className="screen-header">
         <h1 id="overview-title">Applications</h1>
-        <button type="button" aria-pressed={fleet} onClick={() => setFleet(!fleet)}>
-          Fleet
-        </button>
-        {!adding && (
-          <button type="button" onClick={() => setAdding(true)}>
-            Add application
+        <div className="screen-actions">
+          <button type="button" aria-pressed={fleet} onClick={() => setFleet(!fleet)}>
+            Fleet
           </button>
-        )}
+          {!adding && (
+            <button type="button" className="primary" onClick={() => setAdding(true)}>
+              Add application
+            </button>
+          )}
+        </div>
       </header>
       {adding && (
         <AddApp
