@@ -32,6 +32,8 @@ fn main() {
         "history_diff",
         "resource_events",
         "resource_tree",
+        "watch_app",
+        "unwatch_app",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

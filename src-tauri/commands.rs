@@ -152,6 +152,34 @@ pub async fn resource_tree(shell: State<'_, Shell>, name: String) -> Reply<Vec<T
     shell.engine.tree(&name).await.map_err(report)
 }
 
+/// Pushes a notice down `on_change` whenever the app's resources (or what the cluster made from
+/// them) change, until `unwatch_app` or another `watch_app` for the same app.
+#[tauri::command]
+pub async fn watch_app(shell: State<'_, Shell>, name: String, on_change: Channel<()>) -> Reply<()> {
+    let watch = shell
+        .engine
+        .watch(&name, move || {
+            let _ = on_change.send(());
+        })
+        .await
+        .map_err(report)?;
+    shell
+        .watches
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(name, watch);
+    Ok(())
+}
+
+#[tauri::command]
+pub fn unwatch_app(shell: State<'_, Shell>, name: String) {
+    shell
+        .watches
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&name);
+}
+
 /// Connects to a context (if needed) and reports its state.
 #[tauri::command]
 pub async fn probe_context(shell: State<'_, Shell>, name: String) -> Reply<ContextState> {

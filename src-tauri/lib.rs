@@ -18,6 +18,8 @@ use tauri::Manager;
 pub struct Shell {
     pub engine: Arc<Engine>,
     pub environment: Environment,
+    /// The watch of each application the window shows; replaced or dropped when it looks away.
+    pub watches: std::sync::Mutex<std::collections::HashMap<String, plumbline_core::live::Watch>>,
     /// Keeps the demo cluster running for as long as the app runs.
     _demo: Option<demo::Demo>,
     _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
@@ -109,6 +111,7 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(data = %data_dir.display(), logs = %log_dir.display(), demo = demo_mode, "Plumbline started");
     app.manage(Shell {
         engine,
+        watches: Default::default(),
         environment: Environment {
             demo: demo_mode,
             data_dir: data_dir.display().to_string(),
@@ -183,6 +186,8 @@ pub fn run() {
             commands::history_diff,
             commands::resource_events,
             commands::resource_tree,
+            commands::watch_app,
+            commands::unwatch_app,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

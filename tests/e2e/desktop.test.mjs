@@ -69,4 +69,17 @@ test("demo app shows OutOfSync, Sync makes it Synced, and the cluster has the De
     "guestbook:apps/Deployment:guestbook/guestbook-ui",
   );
   assert.match(kubectl("get", "services", "-n", "guestbook"), /guestbook-ui/);
+
+  // The tree shows what the cluster made; a change made with kubectl reaches the window by
+  // itself (the shell's watch), with no refresh.
+  await driver.click(await driver.waitFor('[aria-label="Resources as"] button:nth-child(2)', "the Tree switch"));
+  await driver.waitFor('[aria-label="Resource tree"]', "the tree with a ReplicaSet", {
+    accept: async (e) => (await driver.text(e)).includes("ReplicaSet"),
+  });
+  desktop.screenshot("tree");
+  kubectl("patch", "deployment", "guestbook-ui", "-n", "guestbook", "--type", "merge", "-p", '{"spec":{"replicas":4}}');
+  await driver.waitFor(".app-actions [data-status]", "the status OutOfSync, pushed", {
+    timeout: 15_000,
+    accept: async (e) => (await driver.attribute(e, "data-status")) === "OutOfSync",
+  });
 });

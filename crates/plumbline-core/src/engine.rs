@@ -323,6 +323,30 @@ impl Engine {
         })
     }
 
+    /// Watches the app's resources and what the cluster made from them; `on_change` is called
+    /// after each burst of changes, until the returned watch is dropped.
+    pub async fn watch(
+        &self,
+        name: &str,
+        on_change: impl Fn() + Send + Sync + 'static,
+    ) -> Result<crate::live::Watch, EngineError> {
+        let app = self.apps.get(name)?;
+        let comparison = match self.cached(name) {
+            Some(c) => c,
+            None => self.compare(&app).await?,
+        };
+        let client = self.clusters.client(&app.destination.context).await?;
+        Ok(crate::live::watch(&client, &comparison, on_change))
+    }
+
+    fn cached(&self, name: &str) -> Option<Arc<Comparison>> {
+        self.comparisons
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+    }
+
     /// The Kubernetes Events about one resource of the app, newest first.
     pub async fn events(
         &self,

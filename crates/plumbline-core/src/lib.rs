@@ -9,6 +9,7 @@ pub mod events;
 pub mod health;
 pub mod history;
 pub mod ipc;
+pub mod live;
 pub mod reconcile;
 pub mod render;
 pub mod repos;

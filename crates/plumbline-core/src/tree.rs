@@ -34,6 +34,23 @@ const CHILD_KINDS: &[(&str, &str, &str, &str)] = &[
     ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
 ];
 
+/// The API resources of [`CHILD_KINDS`].
+pub fn child_kinds() -> impl Iterator<Item = ApiResource> {
+    CHILD_KINDS
+        .iter()
+        .map(|(group, version, kind, plural)| ApiResource {
+            group: group.to_string(),
+            version: version.to_string(),
+            api_version: if group.is_empty() {
+                version.to_string()
+            } else {
+                format!("{group}/{version}")
+            },
+            kind: kind.to_string(),
+            plural: plural.to_string(),
+        })
+}
+
 fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
     obj.pointer(pointer)
         .and_then(Value::as_str)
@@ -73,24 +90,12 @@ pub async fn build(
 
     let mut candidates: Vec<(ResourceKey, String, Value)> = Vec::new();
     for namespace in namespaces {
-        let lists =
-            futures::future::join_all(CHILD_KINDS.iter().map(|(group, version, kind, plural)| {
-                let resource = ApiResource {
-                    group: group.to_string(),
-                    version: version.to_string(),
-                    api_version: if group.is_empty() {
-                        version.to_string()
-                    } else {
-                        format!("{group}/{version}")
-                    },
-                    kind: kind.to_string(),
-                    plural: plural.to_string(),
-                };
-                let api: Api<DynamicObject> =
-                    Api::namespaced_with(client.clone(), namespace, &resource);
-                async move { (resource, api.list(&ListParams::default()).await) }
-            }))
-            .await;
+        let lists = futures::future::join_all(child_kinds().map(|resource| {
+            let api: Api<DynamicObject> =
+                Api::namespaced_with(client.clone(), namespace, &resource);
+            async move { (resource, api.list(&ListParams::default()).await) }
+        }))
+        .await;
         for (resource, list) in lists {
             for item in list?.items {
                 let mut value = serde_json::to_value(&item).unwrap_or(Value::Null);

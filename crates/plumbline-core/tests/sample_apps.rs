@@ -687,3 +687,53 @@ async fn ignore_rules_keep_hand_edits_by_a_named_manager_out_of_the_status() {
         .unwrap();
     assert_eq!(db.status, ResourceSync::OutOfSync);
 }
+
+#[tokio::test]
+async fn a_watch_says_when_the_cluster_changes_and_not_before() {
+    let w = world_with("waves", "default", "waves", sample_app("waves")).await;
+    let result = w
+        .engine
+        .sync("waves", &SyncOptions::default(), None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    // Let the rollout the sync started come to rest first.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+
+    let notices = std::sync::Arc::new(tokio::sync::Notify::new());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (n, c) = (notices.clone(), count.clone());
+    let watch = w
+        .engine
+        .watch("waves", move || {
+            c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            n.notify_one();
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "listing what is there is not a change"
+    );
+
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    world::patch_by_hand(&configmaps, "settings", json!({"data": {"greeting": "hi"}})).await;
+    tokio::time::timeout(std::time::Duration::from_secs(10), notices.notified())
+        .await
+        .expect("a change by hand is noticed");
+
+    // A Pod the cluster made (not one of the app's own resources) counts too.
+    let pods = api(&w.client, "", "v1", "Pod", "default");
+    let pod = pods.list(&Default::default()).await.unwrap().items[0]
+        .metadata
+        .name
+        .clone()
+        .unwrap();
+    pods.delete(&pod, &Default::default()).await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), notices.notified())
+        .await
+        .expect("a deleted Pod is noticed");
+    drop(watch);
+}

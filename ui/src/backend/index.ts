@@ -54,6 +54,8 @@ export interface Backend {
     onEvent: (event: SyncEvent) => void,
   ): Promise<SyncResult>;
   appHistory(name: string): Promise<HistoryEntry[]>;
+  /** Calls `onChange` whenever the app's objects change in the cluster; returns how to stop. */
+  watchApp(name: string, onChange: () => void): Promise<() => void>;
   /** The app's resources and what the cluster made from them. */
   resourceTree(name: string): Promise<TreeNode[]>;
   /** The cluster's Events about one resource of the app, newest first. */
@@ -134,6 +136,12 @@ export const tauriBackend: Backend = {
   appHistory: (name) => call("app_history", { name }),
   resourceEvents: (name, key) => call("resource_events", { name, key }),
   resourceTree: (name) => call("resource_tree", { name }),
+  watchApp: async (name, onChange) => {
+    const channel = new Channel<null>();
+    channel.onmessage = () => onChange();
+    await call("watch_app", { name, onChange: channel });
+    return () => void call("unwatch_app", { name }).catch(() => undefined);
+  },
   historyDiff: (name, from, to) => call("history_diff", { name, from, to }),
   probeContext: (name) => call("probe_context", { name }),
   listNamespaces: (context) => call("list_namespaces", { context }),

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useBackend } from "../backend/context";
 import {
   toBackendError,
@@ -59,6 +59,19 @@ export function AppPage({
   );
   const [sync, setSync] = useState<SyncState>({ phase: "idle" });
   const [showHistory, setShowHistory] = useState(false);
+  // Changes in the cluster are pushed by the shell's watches; nothing here polls.
+  useEffect(() => {
+    let stop: (() => void) | undefined;
+    let live = true;
+    backend.watchApp(name, reload).then(
+      (unwatch) => (live ? (stop = unwatch) : unwatch()),
+      () => undefined, // The status says why the cluster cannot be reached.
+    );
+    return () => {
+      live = false;
+      stop?.();
+    };
+  }, [backend, name]);
   const [layout, setLayout] = useState<"list" | "tree">("list");
   const [tree] = useLoad(
     () => (layout === "tree" ? backend.resourceTree(name) : Promise.resolve(null)),

@@ -218,3 +218,16 @@ test("the tree shows what the cluster made from each resource, with many Pods fo
   await tree.getByRole("button", { name: "Open ConfigMap guestbook/guestbook-config" }).click();
   await expect(page.getByRole("region", { name: "Resource ConfigMap guestbook/guestbook-config" })).toBeVisible();
 });
+
+test("a change in the cluster is pushed to the open app without a refresh", async ({ page }) => {
+  await page.getByRole("button", { name: "Open guestbook" }).click();
+  const badge = page.locator(".app-actions [data-status]");
+  await expect(badge).toHaveAttribute("data-status", "OutOfSync");
+  await page.waitForFunction(() => "__clusterChanged" in window);
+  const before = await page.evaluate(() => (window as unknown as { __calls: string[] }).__calls.length);
+  await page.evaluate(() => (window as unknown as { __clusterChanged: () => void }).__clusterChanged());
+  await expect(badge).toHaveAttribute("data-status", "Synced");
+  const calls = await page.evaluate(() => (window as unknown as { __calls: string[] }).__calls);
+  expect(calls.slice(before)).toContain("app_status");
+  expect(calls).not.toContain("sync_app");
+});

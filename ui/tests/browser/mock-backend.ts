@@ -240,6 +240,20 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           );
           return { ...s.plan, options, steps };
         }
+        case "watch_app": {
+          // The test changes the "cluster" with window.__clusterChanged(): the app is then in
+          // sync, and the shell pushes a notice down the channel.
+          const channel = args.onChange as { id: number };
+          Object.assign(window, {
+            __clusterChanged: () => {
+              synced = true;
+              callbacks.get(channel.id)?.({ message: null, index: 0 });
+            },
+          });
+          return null;
+        }
+        case "unwatch_app":
+          return null;
         case "resource_tree": {
           const status = synced ? s.after : s.before;
           const node = (
