@@ -6,6 +6,8 @@ fn main() {
         "list_contexts",
         "list_apps",
         "add_app",
+        "update_app",
+        "remove_app",
         "app_status",
         "resource_diff",
         "sync_app",

@@ -49,6 +49,20 @@ pub fn add_app(shell: State<'_, Shell>, app: Application) -> Reply<()> {
 }
 
 #[tauri::command]
+pub fn update_app(shell: State<'_, Shell>, app: Application) -> Reply<()> {
+    shell
+        .engine
+        .apps()
+        .update(app)
+        .map_err(|e| report(e.into()))
+}
+
+#[tauri::command]
+pub fn remove_app(shell: State<'_, Shell>, name: String) -> Reply<()> {
+    shell.engine.remove_app(&name).map_err(report)
+}
+
+#[tauri::command]
 pub async fn app_status(shell: State<'_, Shell>, name: String) -> Reply<AppStatus> {
     shell.engine.status(&name).await.map_err(report)
 }

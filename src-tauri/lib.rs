@@ -160,6 +160,8 @@ pub fn run() {
             commands::list_contexts,
             commands::list_apps,
             commands::add_app,
+            commands::update_app,
+            commands::remove_app,
             commands::app_status,
             commands::resource_diff,
             commands::sync_app,

@@ -138,7 +138,19 @@ export function App() {
               onAppsChanged={reloadApps}
             />
           )}
-          {view.screen === "app" && <AppPage name={view.name} action={view.action} />}
+          {view.screen === "app" && (
+            <AppPage
+              name={view.name}
+              action={view.action}
+              contexts={contexts.value}
+              repos={repos.value}
+              onChanged={reloadApps}
+              onDeleted={() => {
+                reloadApps();
+                setView({ screen: "overview" });
+              }}
+            />
+          )}
           {view.screen === "repos" && <Repositories repos={repos} onChanged={reloadRepos} />}
           {view.screen === "contexts" && <Contexts contexts={contexts.value} onChanged={reloadContexts} />}
         </ErrorBoundary>

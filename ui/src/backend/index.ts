@@ -35,6 +35,10 @@ export interface Backend {
   listContexts(): Promise<ContextList>;
   listApps(): Promise<Application[]>;
   addApp(app: Application): Promise<void>;
+  /** Replaces the application of the same name. */
+  updateApp(app: Application): Promise<void>;
+  /** Removes the application and its history; its resources stay in the cluster. */
+  removeApp(name: string): Promise<void>;
   appStatus(name: string): Promise<AppStatus>;
   resourceDiff(name: string, key: ResourceKey): Promise<ResourceDiff>;
   /** What a sync with `options` would do; changes nothing. */
@@ -120,6 +124,8 @@ export const tauriBackend: Backend = {
   listContexts: () => call("list_contexts"),
   listApps: () => call("list_apps"),
   addApp: (app) => call("add_app", { app }),
+  updateApp: (app) => call("update_app", { app }),
+  removeApp: (name) => call("remove_app", { name }),
   appStatus: (name) => call("app_status", { name }),
   resourceDiff: (name, key) => call("resource_diff", { name, key }),
   planSync: (name, options) => call("plan_sync", { name, options }),

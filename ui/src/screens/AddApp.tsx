@@ -1,34 +1,62 @@
 import { useState, type FormEvent } from "react";
 import { useBackend } from "../backend/context";
-import { toBackendError, type ContextList, type ErrorInfo, type RepoInfo, type SourceType } from "../backend";
+import {
+  toBackendError,
+  type Application,
+  type ContextList,
+  type ErrorInfo,
+  type RepoInfo,
+  type SourceType,
+} from "../backend";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { useLoad } from "../useLoad";
 
-/** A form for a new application: which folder of which repository goes to which context. */
+/**
+ * A form for an application: which folder of which repository goes to which context. Given an
+ * `existing` application it edits that one (its name stays; ignore rules and folder options are
+ * kept as they are).
+ */
 export function AddApp({
   contexts,
   repos,
+  existing,
   onAdded,
   onCancel,
 }: {
   contexts: ContextList | undefined;
   repos: RepoInfo[] | undefined;
+  existing?: Application;
   onAdded: (name: string) => void;
   onCancel: () => void;
 }) {
   const backend = useBackend();
   const current = contexts?.contexts.find((c) => c.current) ?? contexts?.contexts[0];
-  const [form, setForm] = useState({
-    name: "",
-    repo: "",
-    revision: "main",
-    path: "",
-    context: current?.name ?? "",
-    namespace: current?.namespace ?? "default",
-    sourceType: "",
-    valuesFiles: "",
-    values: "",
-  });
+  const [form, setForm] = useState(
+    existing
+      ? {
+          name: existing.name,
+          repo: existing.repo,
+          revision: existing.revision,
+          path: existing.path,
+          context: existing.destination.context,
+          namespace: existing.destination.namespace,
+          sourceType: existing.source.type ?? "",
+          valuesFiles: existing.source.helm.valuesFiles.join(", "),
+          values: existing.source.helm.values,
+        }
+      : {
+          name: "",
+          repo: "",
+          revision: "main",
+          path: "",
+          context: current?.name ?? "",
+          namespace: current?.namespace ?? "default",
+          sourceType: "",
+          valuesFiles: "",
+          values: "",
+        },
+  );
+  const title = existing ? "Edit application" : "Add application";
   const [error, setError] = useState<ErrorInfo | null>(null);
   // The revision picker offers the branches and tags of an added, cloned repository.
   const cloned = repos?.find((r) => r.url === form.repo.trim() && r.cloned);
@@ -52,24 +80,25 @@ export function AddApp({
     setSaving(true);
     setError(null);
     try {
-      await backend.addApp({
+      const save = existing ? backend.updateApp : backend.addApp;
+      await save({
         name: form.name.trim(),
         repo: form.repo.trim(),
         revision: form.revision.trim(),
         path: form.path.trim(),
         destination: { context: form.context, namespace: form.namespace.trim() },
-        ignore: [],
+        ignore: existing?.ignore ?? [],
         source: {
           type: form.sourceType === "" ? null : (form.sourceType as SourceType),
           helm: {
-            releaseName: null,
+            releaseName: existing?.source.helm.releaseName ?? null,
             valuesFiles: form.valuesFiles
               .split(",")
               .map((f) => f.trim())
               .filter((f) => f !== ""),
             values: form.values,
           },
-          directory: { recurse: true, include: "", exclude: "" },
+          directory: existing?.source.directory ?? { recurse: true, include: "", exclude: "" },
         },
       });
       onAdded(form.name.trim());
@@ -81,11 +110,11 @@ export function AddApp({
   };
 
   return (
-    <form className="add-app" onSubmit={submit} aria-label="Add application">
-      <h2>Add application</h2>
+    <form className="add-app" onSubmit={submit} aria-label={title}>
+      <h2>{title}</h2>
       <label>
         Name
-        <input required placeholder="guestbook" {...field("name")} />
+        <input required placeholder="guestbook" readOnly={existing !== undefined} {...field("name")} />
       </label>
       <label>
         Repository (an added repository's URL, or a local Git folder)
@@ -149,13 +178,18 @@ export function AddApp({
           ))}
         </datalist>
       </label>
-      {error && <ErrorNotice title="The application was not added." error={error} />}
+      {error && (
+        <ErrorNotice
+          title={existing ? "The application was not changed." : "The application was not added."}
+          error={error}
+        />
+      )}
       <div className="form-actions">
         <button type="button" onClick={onCancel}>
           Cancel
         </button>
         <button type="submit" className="primary" disabled={saving}>
-          {saving ? "Adding…" : "Add"}
+          {existing ? (saving ? "Saving…" : "Save") : saving ? "Adding…" : "Add"}
         </button>
       </div>
     </form>

@@ -6,6 +6,9 @@ import {
   type ResourceKey,
   type ResourceResult,
   type SyncEvent,
+  type Application,
+  type ContextList,
+  type RepoInfo,
   type SyncOptions,
   type SyncResult,
 } from "../backend";
@@ -16,6 +19,7 @@ import { keyId, resourceLabel, shortSha, summarizeResult } from "../format";
 import { useLoad } from "../useLoad";
 import { ResourcePanel } from "./ResourcePanel";
 import { ResourceTree } from "./ResourceTree";
+import { AddApp } from "./AddApp";
 import { SyncPlan } from "./SyncPlan";
 import { History } from "./History";
 
@@ -41,10 +45,18 @@ function stepLabel(step: Step): string {
 export function AppPage({
   name,
   action,
+  contexts,
+  repos,
+  onChanged,
+  onDeleted,
 }: {
   name: string;
   /** Asked from the palette or a shortcut: open the sync plan or refresh (once per nonce). */
   action?: { kind: "sync" | "refresh"; nonce: number };
+  contexts?: ContextList;
+  repos?: RepoInfo[];
+  onChanged?: () => void;
+  onDeleted?: () => void;
 }) {
   const backend = useBackend();
   // Each refresh reloads the status and, after it, the open diff.
@@ -59,6 +71,7 @@ export function AppPage({
   );
   const [sync, setSync] = useState<SyncState>({ phase: "idle" });
   const [showHistory, setShowHistory] = useState(false);
+  const [settings, setSettings] = useState(false);
   // Changes in the cluster are pushed by the shell's watches; nothing here polls.
   useEffect(() => {
     let stop: (() => void) | undefined;
@@ -137,6 +150,9 @@ export function AppPage({
         <div className="app-actions">
           {app ? <StatusBadge status={app.sync} /> : <span className="skeleton">checking…</span>}
           {app?.health && <HealthBadge status={app.health} />}
+          <button type="button" aria-pressed={settings} onClick={() => setSettings(!settings)}>
+            Settings
+          </button>
           <button type="button" aria-pressed={showHistory} onClick={() => setShowHistory(!showHistory)}>
             History
           </button>
@@ -162,6 +178,20 @@ export function AppPage({
         </p>
       ))}
 
+      {settings && app && (
+        <AppSettings
+          app={app.app}
+          contexts={contexts}
+          repos={repos}
+          onSaved={() => {
+            setSettings(false);
+            onChanged?.();
+            reload();
+          }}
+          onDeleted={() => onDeleted?.()}
+          onCancel={() => setSettings(false)}
+        />
+      )}
       {showHistory && (
         <History
           name={name}
@@ -337,5 +367,57 @@ function ConfirmSync({
         </button>
       </div>
     </form>
+  );
+}
+
+/** Edit the application, or delete it (its resources stay in the cluster). */
+function AppSettings({
+  app,
+  contexts,
+  repos,
+  onSaved,
+  onDeleted,
+  onCancel,
+}: {
+  app: Application;
+  contexts?: ContextList;
+  repos?: RepoInfo[];
+  onSaved: () => void;
+  onDeleted: () => void;
+  onCancel: () => void;
+}) {
+  const backend = useBackend();
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const remove = async () => {
+    try {
+      await backend.removeApp(app.name);
+      onDeleted();
+    } catch (thrown) {
+      setError(toBackendError(thrown).info);
+    }
+  };
+  return (
+    <section className="app-settings" aria-label="Application settings">
+      <AddApp contexts={contexts} repos={repos} existing={app} onAdded={onSaved} onCancel={onCancel} />
+      <div className="danger-zone">
+        {confirming ? (
+          <p>
+            Delete <strong>{app.name}</strong> and its history from Plumbline? Its resources stay in the cluster.{" "}
+            <button type="button" onClick={() => setConfirming(false)}>
+              Keep it
+            </button>{" "}
+            <button type="button" className="danger" onClick={() => void remove()}>
+              Delete {app.name}
+            </button>
+          </p>
+        ) : (
+          <button type="button" className="danger" onClick={() => setConfirming(true)}>
+            Delete application…
+          </button>
+        )}
+        {error && <ErrorNotice title="The application was not deleted." error={error} />}
+      </div>
+    </section>
   );
 }

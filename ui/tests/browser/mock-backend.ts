@@ -226,7 +226,22 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           if (added) return { ...s.after, app: added, resources: [] };
           if (args.name !== s.before.app.name)
             throw { code: "NotFound", message: `no application named "${String(args.name)}"`, detail: null };
-          return synced ? s.after : s.before;
+          const stored = apps.find((a) => a.name === args.name) ?? s.before.app;
+          return { ...(synced ? s.after : s.before), app: stored };
+        }
+        case "update_app": {
+          const app = args.app as (typeof apps)[number];
+          const index = apps.findIndex((a) => a.name === app.name);
+          if (index < 0) throw { code: "NotFound", message: `no application named "${app.name}"`, detail: null };
+          apps[index] = app;
+          return null;
+        }
+        case "remove_app": {
+          const index = apps.findIndex((a) => a.name === args.name);
+          if (index < 0)
+            throw { code: "NotFound", message: `no application named "${String(args.name)}"`, detail: null };
+          apps.splice(index, 1);
+          return null;
         }
         case "resource_diff": {
           const diff = s.diffs[keyOf(args.key as never)];
