@@ -14,7 +14,9 @@ use plumbline_core::sync::{
 };
 use serde_json::json;
 use std::sync::Mutex;
-use world::{api, drift_and_sync_back, file, sample_app, world_with, world_with_history};
+use world::{
+    api, drift_and_sync_back, file, sample_app, sync_succeeds, world_with, world_with_history,
+};
 
 fn key(group: &str, kind: &str, namespace: &str, name: &str) -> ResourceKey {
     ResourceKey {
@@ -324,12 +326,7 @@ async fn prune_only_when_asked_then_history_diff_and_rollback() {
     let mut app = w.engine.apps().get("prune").unwrap();
     app.revision = ids[0].clone();
     w.engine.apps().update(app.clone()).unwrap();
-    let first = w
-        .engine
-        .sync("prune", &SyncOptions::default(), None, &|_| {})
-        .await
-        .unwrap();
-    assert_eq!(first.phase, OperationPhase::Succeeded, "{first:?}");
+    sync_succeeds(&w, "prune", &SyncOptions::default()).await;
 
     app.revision = "main".into();
     w.engine.apps().update(app).unwrap();
@@ -470,12 +467,7 @@ async fn a_crd_and_its_custom_resources_sync_together() {
         Some(HealthStatus::Missing),
         "nothing is live yet"
     );
-    let result = w
-        .engine
-        .sync("widgets", &SyncOptions::default(), None, &|_| {})
-        .await
-        .unwrap();
-    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    sync_succeeds(&w, "widgets", &SyncOptions::default()).await;
     let widgets = api(&w.client, "example.com", "v1", "Widget", "default");
     let sprocket = widgets.get("sprocket").await.unwrap();
     assert_eq!(sprocket.data["spec"]["size"], 3);
@@ -516,8 +508,7 @@ async fn selective_sync_applies_only_the_chosen_resources_and_runs_no_hooks() {
         resources: vec![settings.clone()],
         ..Default::default()
     };
-    let result = w.engine.sync("hooks", &only, None, &|_| {}).await.unwrap();
-    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    let result = sync_succeeds(&w, "hooks", &only).await;
     let touched: Vec<_> = result.results.iter().map(|r| &r.key).collect();
     assert_eq!(touched, [&settings]);
     assert!(
@@ -561,8 +552,7 @@ async fn a_dry_run_changes_nothing_and_keeps_no_history() {
         dry_run: true,
         ..Default::default()
     };
-    let result = w.engine.sync("waves", &dry, None, &|_| {}).await.unwrap();
-    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    let result = sync_succeeds(&w, "waves", &dry).await;
     assert!(
         result.message.contains("4 of 4 resources would change"),
         "{}",
@@ -605,12 +595,7 @@ async fn the_destination_namespace_is_created_only_when_asked() {
             ("ConfigMap", SyncAction::Create)
         ]
     );
-    let result = w
-        .engine
-        .sync("fresh", &create, None, &|_| {})
-        .await
-        .unwrap();
-    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    sync_succeeds(&w, "fresh", &create).await;
     assert!(
         api(&w.client, "", "v1", "ConfigMap", "fresh")
             .get_opt("settings")
@@ -642,12 +627,7 @@ async fn ignore_rules_keep_hand_edits_by_a_named_manager_out_of_the_status() {
         },
     ];
     w.engine.apps().update(app).unwrap();
-    let result = w
-        .engine
-        .sync("waves", &SyncOptions::default(), None, &|_| {})
-        .await
-        .unwrap();
-    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    sync_succeeds(&w, "waves", &SyncOptions::default()).await;
 
     let deployments = api(&w.client, "apps", "v1", "Deployment", "default");
     world::patch_by_hand(&deployments, "web", json!({"spec": {"replicas": 5}})).await;
@@ -691,12 +671,7 @@ async fn ignore_rules_keep_hand_edits_by_a_named_manager_out_of_the_status() {
 #[tokio::test]
 async fn a_watch_says_when_the_cluster_changes_and_not_before() {
     let w = world_with("waves", "default", "waves", sample_app("waves")).await;
-    let result = w
-        .engine
-        .sync("waves", &SyncOptions::default(), None, &|_| {})
-        .await
-        .unwrap();
-    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    sync_succeeds(&w, "waves", &SyncOptions::default()).await;
     // Let the rollout the sync started come to rest first.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
 

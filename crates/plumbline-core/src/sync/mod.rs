@@ -244,10 +244,10 @@ impl<'a> Run<'a> {
         let (main, on_failure): (Vec<&Task>, Vec<&Task>) = tasks
             .iter()
             .partition(|t| t.step.phase != SyncPhase::SyncFail);
-        let groups = groups(&main);
+        let main_groups = groups(&main);
         let mut results = Vec::new();
         let mut failure: Option<String> = None;
-        for (index, group) in groups.iter().enumerate() {
+        for (index, group) in main_groups.iter().enumerate() {
             if failure.is_some() {
                 results.extend(
                     group
@@ -256,7 +256,7 @@ impl<'a> Run<'a> {
                 );
                 continue;
             }
-            let last = index + 1 == groups.len();
+            let last = index + 1 == main_groups.len();
             let (outcome, problem) = self.run_group(group, last).await;
             results.extend(outcome);
             failure = problem;
@@ -281,7 +281,7 @@ impl<'a> Run<'a> {
                 )
             }
             Some(problem) => {
-                for group in groups_of(&on_failure) {
+                for group in groups(&on_failure) {
                     let (outcome, _) = self.run_group(&group, false).await;
                     results.extend(outcome);
                 }
@@ -666,10 +666,6 @@ fn groups<'t, 'a>(tasks: &[&'t Task<'a>]) -> Vec<Vec<&'t Task<'a>>> {
         }
     }
     out
-}
-
-fn groups_of<'t, 'a>(tasks: &[&'t Task<'a>]) -> Vec<Vec<&'t Task<'a>>> {
-    groups(tasks)
 }
 
 fn task<'a>(comparison: &Comparison, step: &'a PlanStep) -> Task<'a> {

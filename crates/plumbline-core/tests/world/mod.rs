@@ -252,3 +252,18 @@ pub async fn drift_and_sync_back(
     let after = w.engine.status(app).await.unwrap();
     assert_eq!(after.sync, SyncStatus::Synced, "{:?}", after.resources);
 }
+
+/// Syncs `app` with `options` and checks that the sync succeeded.
+pub async fn sync_succeeds(
+    w: &World,
+    app: &str,
+    options: &plumbline_core::sync::SyncOptions,
+) -> plumbline_core::sync::SyncResult {
+    let result = w.engine.sync(app, options, None, &|_| {}).await.unwrap();
+    assert_eq!(
+        result.phase,
+        plumbline_core::sync::OperationPhase::Succeeded,
+        "{result:?}"
+    );
+    result
+}
