@@ -33,22 +33,22 @@ pub fn environment(shell: State<'_, Shell>) -> Environment {
     shell.environment.clone()
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn list_contexts(shell: State<'_, Shell>) -> ContextList {
     shell.engine.contexts()
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn list_apps(shell: State<'_, Shell>) -> Reply<Vec<Application>> {
     shell.engine.apps().list().map_err(|e| report(e.into()))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn add_app(shell: State<'_, Shell>, app: Application) -> Reply<()> {
     shell.engine.apps().add(app).map_err(|e| report(e.into()))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn update_app(shell: State<'_, Shell>, app: Application) -> Reply<()> {
     shell
         .engine
@@ -57,7 +57,7 @@ pub fn update_app(shell: State<'_, Shell>, app: Application) -> Reply<()> {
         .map_err(|e| report(e.into()))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn remove_app(shell: State<'_, Shell>, name: String) -> Reply<()> {
     shell.engine.remove_app(&name).map_err(report)
 }
@@ -133,7 +133,7 @@ pub async fn rollback_app(
         .map_err(report)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn app_history(shell: State<'_, Shell>, name: String) -> Reply<Vec<HistoryEntry>> {
     shell.engine.history(&name).map_err(report)
 }
@@ -205,7 +205,7 @@ pub async fn list_namespaces(shell: State<'_, Shell>, context: String) -> Reply<
     shell.engine.namespaces(&context).await.map_err(report)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn protect_context(shell: State<'_, Shell>, name: String, protected: bool) -> Reply<()> {
     shell
         .engine
@@ -213,17 +213,17 @@ pub fn protect_context(shell: State<'_, Shell>, name: String, protected: bool) -
         .map_err(report)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn get_settings(shell: State<'_, Shell>) -> Reply<Settings> {
     shell.engine.settings().map_err(report)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn add_kubeconfig(shell: State<'_, Shell>, path: String) -> Reply<ContextList> {
     shell.engine.add_kubeconfig_file(&path).map_err(report)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn remove_kubeconfig(shell: State<'_, Shell>, path: String) -> Reply<ContextList> {
     shell.engine.remove_kubeconfig_file(&path).map_err(report)
 }
@@ -232,13 +232,13 @@ fn repo_error(e: RepoError) -> ErrorInfo {
     ErrorInfo::from(&e)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn list_repos(shell: State<'_, Shell>) -> Reply<Vec<RepoInfo>> {
     shell.engine.repositories().list().map_err(repo_error)
 }
 
 /// Adds a repository; a secret typed in the same form goes straight to the keyring.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn add_repo(
     shell: State<'_, Shell>,
     config: RepoConfig,
@@ -254,7 +254,7 @@ pub fn add_repo(
     Ok(())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn update_repo(shell: State<'_, Shell>, config: RepoConfig) -> Reply<()> {
     shell
         .engine
@@ -273,7 +273,7 @@ pub async fn remove_repo(shell: State<'_, Shell>, url: String) -> Reply<()> {
         .map_err(repo_error)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn set_repo_secret(
     shell: State<'_, Shell>,
     url: String,
@@ -284,7 +284,7 @@ pub fn set_repo_secret(
     repos.set_secret(&url, kind, &value).map_err(repo_error)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn delete_repo_secret(shell: State<'_, Shell>, url: String, kind: SecretKind) -> Reply<()> {
     let repos = shell.engine.repositories();
     repos.delete_secret(&url, kind).map_err(repo_error)
@@ -312,20 +312,20 @@ pub fn cancel_fetch(shell: State<'_, Shell>, url: String) -> bool {
     shell.engine.repositories().cancel(&url)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn accept_host_key(shell: State<'_, Shell>, host: String, port: u16, key: String) -> Reply<()> {
     let repos = shell.engine.repositories();
     repos.accept_host_key(&host, port, &key).map_err(repo_error)
 }
 
 /// Branches and tags of a cloned repository, for the revision picker.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn repo_refs(shell: State<'_, Shell>, url: String) -> Reply<Refs> {
     shell.engine.repositories().refs(&url).map_err(repo_error)
 }
 
 /// The last `limit` commits of `revision` that changed `path`.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn repo_history(
     shell: State<'_, Shell>,
     url: String,

@@ -48,18 +48,30 @@ export class WebDriver {
   async waitFor(css, what, { timeout = 15_000, accept = async () => true } = {}) {
     const deadline = Date.now() + timeout;
     let last = "nothing matched";
+    let shown = null;
     while (Date.now() < deadline) {
       try {
-        for (const element of await this.find(css)) {
+        const found = await this.find(css);
+        if (found.length === 0) last = "nothing matched";
+        for (const element of found) {
           if (await accept(element)) return element;
           last = `matched ${css} but not yet ${what}`;
+          shown = element;
         }
       } catch (e) {
         last = e.message;
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    throw new Error(`timed out after ${timeout} ms waiting for ${what} (${last})`);
+    // Say what the window showed instead, so a failure in CI can be read without rerunning it.
+    const seen = shown && (await this.text(shown).catch(() => null));
+    const body = await this.find("main")
+      .then(([main]) => (main ? this.text(main) : null))
+      .catch(() => null);
+    const showed = [seen && `last match read ${JSON.stringify(seen)}`, body && `the page read ${JSON.stringify(body)}`];
+    throw new Error(
+      `timed out after ${timeout} ms waiting for ${what} (${[last, ...showed.filter(Boolean)].join("; ")})`,
+    );
   }
 
   click(element) {

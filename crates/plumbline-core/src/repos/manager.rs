@@ -236,6 +236,7 @@ impl Repositories {
             .insert(url.to_string(), Arc::clone(&cancel));
         let this = Arc::clone(self);
         let url_owned = url.to_string();
+        let started = std::time::Instant::now();
         let result =
             tokio::task::spawn_blocking(move || this.fetch_blocking(&config, &progress, &cancel))
                 .await
@@ -249,10 +250,18 @@ impl Repositories {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(url);
+        let elapsed_ms = started.elapsed().as_millis();
         let mut errors = self.last_errors.lock().unwrap_or_else(|p| p.into_inner());
         match &result {
-            Ok(_) => errors.remove(url),
-            Err(e) => errors.insert(url.to_string(), e.to_string()),
+            Ok(outcome) => {
+                let done = if outcome.cloned { "cloned" } else { "fetched" };
+                tracing::info!(url, elapsed_ms, "{done}");
+                errors.remove(url)
+            }
+            Err(e) => {
+                tracing::warn!(url, elapsed_ms, "fetch failed: {e}");
+                errors.insert(url.to_string(), e.to_string())
+            }
         };
         result
     }

@@ -320,9 +320,14 @@ fn failure(url: &str, error: git2::Error, transfer: &Transfer, observed: Observe
         || error.message().contains("status code: 401")
         || error.message().contains("status code: 403");
     if auth_failed {
-        let reason = observed
-            .credentials_missing
-            .unwrap_or_else(|| format!("the server refused the credentials ({})", error.message()));
+        let refused = "the server refused the credentials";
+        let reason = observed.credentials_missing.unwrap_or_else(|| {
+            if error.message().contains(refused) {
+                refused.to_string()
+            } else {
+                format!("{refused} ({})", error.message())
+            }
+        });
         return RepoError::NeedsCredentials {
             url: url.into(),
             reason,
