@@ -78,8 +78,62 @@ test("demo app shows OutOfSync, Sync makes it Synced, and the cluster has the De
   });
   desktop.screenshot("tree");
   kubectl("patch", "deployment", "guestbook-ui", "-n", "guestbook", "--type", "merge", "-p", '{"spec":{"replicas":4}}');
+  // A ConfigMap carrying the app's tracking label but gone from Git: it needs pruning.
+  execFileSync(
+    "kubectl",
+    ["--kubeconfig", join(dataDir, "demo/kubeconfig"), "apply", "--server-side", "--field-manager", "someone", "-f", "-"],
+    {
+      input: JSON.stringify({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: {
+          name: "stale-settings",
+          namespace: "guestbook",
+          annotations: { "plumbline.dev/tracking-id": "guestbook:/ConfigMap:guestbook/stale-settings" },
+        },
+        data: { old: "yes" },
+      }),
+    },
+  );
   await driver.waitFor(".app-actions [data-status]", "the status OutOfSync, pushed", {
     timeout: 15_000,
     accept: async (e) => (await driver.attribute(e, "data-status")) === "OutOfSync",
   });
+  // The tree follows: the Deployment's node turns OutOfSync and the extra ConfigMap appears.
+  const treeNode = (label) => `[aria-label="Resource tree"] .react-flow__node[aria-label="${label}"]`;
+  await driver.waitFor(`${treeNode("Deployment.apps guestbook/guestbook-ui")} [data-status]`, "the Deployment OutOfSync in the tree", {
+    accept: async (e) => (await driver.attribute(e, "data-status")) === "OutOfSync",
+  });
+  await driver.waitFor(treeNode("ConfigMap guestbook/stale-settings"), "the ConfigMap to prune in the tree");
+
+  // Review the diff from the tree: kubectl's 4 replicas against Git's 2.
+  await driver.clickWhenReady('button[aria-label="Open Deployment.apps guestbook/guestbook-ui"]', "the Deployment node");
+  await driver.waitFor('[role="tabpanel"] .diff-delete', "kubectl's replica count in the diff", {
+    accept: async (e) => (await driver.text(e)).includes("replicas: 4"),
+  });
+
+  // Sync with prune (and force conflicts: kubectl now owns the replica count).
+  await driver.click(await driver.waitFor(".app-actions button.primary", "the Sync button"));
+  await driver.waitFor('[aria-label="Plan steps"] tbody', "the plan with the prune", {
+    accept: async (e) => (await driver.text(e)).includes("stale-settings"),
+  });
+  const option = async (name) => {
+    for (const label of await driver.find('[aria-label="Sync plan"] label.check')) {
+      if ((await driver.text(label)).trim() === name) return driver.click(label);
+    }
+    throw new Error(`no option ${name}`);
+  };
+  await option("Prune");
+  await option("Force conflicts");
+  // Each option makes a new plan; Sync now waits for it.
+  await driver.click(await driver.waitFor('[aria-label="Sync plan"] button.primary:not([disabled])', "Sync now, planned"));
+  const pruned = await driver.waitFor('[aria-label="Sync result"]', "the sync result", { timeout: 30_000 });
+  assert.match(await driver.text(pruned), /Sync succeeded: .*1 pruned/);
+  await driver.waitFor(".app-actions [data-status]", "the status Synced again", {
+    timeout: 30_000,
+    accept: async (e) => (await driver.attribute(e, "data-status")) === "Synced",
+  });
+  assert.match(kubectl("get", "configmaps", "-n", "guestbook", "-o", "name"), /guestbook-config/);
+  assert.doesNotMatch(kubectl("get", "configmaps", "-n", "guestbook", "-o", "name"), /stale-settings/);
+  assert.equal(JSON.parse(kubectl("get", "deployment", "guestbook-ui", "-n", "guestbook", "-o", "json")).spec.replicas, 2);
 });

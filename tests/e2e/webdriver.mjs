@@ -78,6 +78,22 @@ export class WebDriver {
     return this.request("POST", this.s(`/element/${element}/click`), {});
   }
 
+  /**
+   * Clicks the element `css` matches once it can be clicked: a node of the graph that is still
+   * moving into place (the view fits itself as nodes come) is "not interactable" for a moment.
+   */
+  async clickWhenReady(css, what, { timeout = 15_000 } = {}) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      try {
+        return await this.click(await this.waitFor(css, what, { timeout }));
+      } catch (e) {
+        if (!/not interactable|stale element/.test(e.message) || Date.now() > deadline) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
   text(element) {
     return this.request("GET", this.s(`/element/${element}/text`));
   }

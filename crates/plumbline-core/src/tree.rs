@@ -1,6 +1,7 @@
 //! The resource tree: an application's resources and what the cluster made from them —
 //! ReplicaSets and Pods by owner references, a Service's Endpoints by name, a StatefulSet's
-//! volume claims by their `<template>-<statefulset>-<n>` names.
+//! volume claims by their `<template>-<statefulset>-<n>` names. Beside the tree, the network:
+//! which Services an Ingress sends to and which Pods a Service selects.
 
 use crate::health::{self, Health};
 use crate::reconcile::{Comparison, ResourceSync};
@@ -23,6 +24,8 @@ pub struct TreeNode {
     /// For the application's own resources: their sync status.
     pub sync: Option<ResourceSync>,
     pub health: Option<Health>,
+    /// Where traffic goes next: an Ingress's Services, a Service's Pods (nodes of this tree).
+    pub routes_to: Vec<ResourceKey>,
 }
 
 /// The kinds the cluster creates on an application's behalf, looked for in its namespaces.
@@ -71,6 +74,7 @@ pub async fn build(
             parent: None,
             sync: Some(r.status),
             health: r.health(),
+            routes_to: Vec::new(),
         })
         .collect();
     let mut owners: HashMap<String, ResourceKey> = comparison
@@ -114,6 +118,11 @@ pub async fn build(
 
     let known: BTreeSet<ResourceKey> = nodes.iter().map(|n| n.key.clone()).collect();
     candidates.retain(|(key, _, _)| !known.contains(key));
+    let pods: Vec<(ResourceKey, Value)> = candidates
+        .iter()
+        .filter(|(key, _, _)| key.kind == "Pod")
+        .map(|(key, _, value)| (key.clone(), value.clone()))
+        .collect();
     // Owner references first, level by level (a Deployment's ReplicaSets, then their Pods).
     loop {
         let mut found = false;
@@ -170,7 +179,86 @@ pub async fn build(
             nodes.push(node(key, api_version, parent, &value));
         }
     }
+    link_network(&mut nodes, comparison, &pods);
     Ok(nodes)
+}
+
+/// Fills `routes_to`: an Ingress to the Services its rules and default backend name, a Service
+/// to the Pods its selector matches — only among the tree's own nodes.
+fn link_network(nodes: &mut [TreeNode], comparison: &Comparison, pods: &[(ResourceKey, Value)]) {
+    let in_tree: BTreeSet<ResourceKey> = nodes.iter().map(|n| n.key.clone()).collect();
+    let pods: Vec<&(ResourceKey, Value)> =
+        pods.iter().filter(|(k, _)| in_tree.contains(k)).collect();
+    let mut routes: HashMap<ResourceKey, Vec<ResourceKey>> = HashMap::new();
+    for r in &comparison.resources {
+        let Some(live) = r.live.as_ref() else {
+            continue;
+        };
+        let to = match (r.key.group.as_str(), r.key.kind.as_str()) {
+            ("", "Service") => selected_pods(live, &r.key.namespace, &pods),
+            ("networking.k8s.io", "Ingress") => ingress_services(live)
+                .into_iter()
+                .map(|name| ResourceKey {
+                    group: String::new(),
+                    kind: "Service".into(),
+                    namespace: r.key.namespace.clone(),
+                    name,
+                })
+                .filter(|k| in_tree.contains(k))
+                .collect(),
+            _ => continue,
+        };
+        routes.insert(r.key.clone(), to);
+    }
+    for node in nodes {
+        if let Some(to) = routes.remove(&node.key) {
+            node.routes_to = to;
+        }
+    }
+}
+
+/// The Pods in `namespace` whose labels hold every pair of the Service's selector. A Service
+/// with no selector selects nothing (its Endpoints are managed by hand).
+fn selected_pods(
+    service: &Value,
+    namespace: &str,
+    pods: &[&(ResourceKey, Value)],
+) -> Vec<ResourceKey> {
+    let Some(selector) = service.pointer("/spec/selector").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    if selector.is_empty() {
+        return Vec::new();
+    }
+    pods.iter()
+        .filter(|(key, pod)| {
+            key.namespace == namespace
+                && selector.iter().all(|(label, want)| {
+                    pod.pointer("/metadata/labels").and_then(|l| l.get(label)) == Some(want)
+                })
+        })
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
+/// The Service names an Ingress sends to, in order, each once.
+fn ingress_services(ingress: &Value) -> Vec<String> {
+    let default = ingress.pointer("/spec/defaultBackend/service/name");
+    let paths = ingress
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|rule| rule.pointer("/http/paths").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|path| path.pointer("/backend/service/name"));
+    let mut names: Vec<String> = Vec::new();
+    for name in default.into_iter().chain(paths).filter_map(Value::as_str) {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    names
 }
 
 fn node(key: ResourceKey, api_version: String, parent: ResourceKey, live: &Value) -> TreeNode {
@@ -180,5 +268,76 @@ fn node(key: ResourceKey, api_version: String, parent: ResourceKey, live: &Value
         parent: Some(parent),
         sync: None,
         health: health::assess(live),
+        routes_to: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(name: &str, labels: Value) -> (ResourceKey, Value) {
+        let key = ResourceKey {
+            group: String::new(),
+            kind: "Pod".into(),
+            namespace: "web".into(),
+            name: name.into(),
+        };
+        (
+            key,
+            json!({"metadata": {"name": name, "namespace": "web", "labels": labels}}),
+        )
+    }
+
+    #[test]
+    fn a_service_selects_the_pods_that_carry_all_its_labels() {
+        let pods = [
+            pod("ui-1", json!({"app": "ui", "tier": "front"})),
+            pod("ui-2", json!({"app": "ui"})),
+            pod("db-1", json!({"app": "db", "tier": "front"})),
+        ];
+        let pods: Vec<_> = pods.iter().collect();
+        let names = |service: Value| -> Vec<String> {
+            selected_pods(&service, "web", &pods)
+                .into_iter()
+                .map(|k| k.name)
+                .collect()
+        };
+        assert_eq!(
+            names(json!({"spec": {"selector": {"app": "ui"}}})),
+            ["ui-1", "ui-2"]
+        );
+        assert_eq!(
+            names(json!({"spec": {"selector": {"app": "ui", "tier": "front"}}})),
+            ["ui-1"]
+        );
+        assert!(names(json!({"spec": {"selector": {}}})).is_empty());
+        assert!(names(json!({"spec": {"type": "ExternalName"}})).is_empty());
+        assert!(
+            selected_pods(
+                &json!({"spec": {"selector": {"app": "ui"}}}),
+                "other",
+                &pods
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_ingress_sends_to_its_default_backend_and_every_path() {
+        let ingress = json!({"spec": {
+            "defaultBackend": {"service": {"name": "fallback", "port": {"number": 80}}},
+            "rules": [
+                {"host": "a.example", "http": {"paths": [
+                    {"path": "/", "backend": {"service": {"name": "ui"}}},
+                    {"path": "/api", "backend": {"service": {"name": "api"}}}
+                ]}},
+                {"host": "b.example", "http": {"paths": [{"path": "/", "backend": {"service": {"name": "ui"}}}]}},
+                {"host": "c.example"}
+            ]
+        }});
+        assert_eq!(ingress_services(&ingress), ["fallback", "ui", "api"]);
+        assert!(ingress_services(&json!({"spec": {}})).is_empty());
     }
 }

@@ -69,6 +69,7 @@ async fn waves_are_applied_in_order_each_after_the_last_is_healthy() {
             ("Deployment", "db", 0, SyncAction::Create),
             ("Service", "web", 1, SyncAction::Create),
             ("Deployment", "web", 1, SyncAction::Create),
+            ("Ingress", "web", 1, SyncAction::Create),
         ]
     );
 
@@ -137,8 +138,26 @@ async fn waves_are_applied_in_order_each_after_the_last_is_healthy() {
     assert_eq!(parent_of("Endpoints", "web"), ["Service/web"]);
     assert_eq!(
         tree.iter().filter(|n| n.parent.is_none()).count(),
-        4,
-        "the app's own four resources"
+        5,
+        "the app's own five resources"
+    );
+    // The network: Ingress → Service → the Pods its selector matches (web's, not db's).
+    let routes = |kind: &str| -> Vec<String> {
+        let node = tree
+            .iter()
+            .find(|n| n.key.kind == kind && n.key.name == "web")
+            .unwrap();
+        node.routes_to
+            .iter()
+            .map(|k| format!("{}/{}", k.kind, k.name))
+            .collect()
+    };
+    assert_eq!(routes("Ingress"), ["Service/web"]);
+    let selected = routes("Service");
+    assert_eq!(selected.len(), 2, "{selected:?}");
+    assert!(
+        selected.iter().all(|p| p.starts_with("Pod/web-")),
+        "{selected:?}"
     );
     assert!(
         !labels
@@ -554,7 +573,7 @@ async fn a_dry_run_changes_nothing_and_keeps_no_history() {
     };
     let result = sync_succeeds(&w, "waves", &dry).await;
     assert!(
-        result.message.contains("4 of 4 resources would change"),
+        result.message.contains("5 of 5 resources would change"),
         "{}",
         result.message
     );

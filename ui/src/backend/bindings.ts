@@ -326,7 +326,11 @@ parent: ResourceKey | null,
 /**
  * For the application's own resources: their sync status.
  */
-sync: ResourceSync | null, health: Health | null, };
+sync: ResourceSync | null, health: Health | null, 
+/**
+ * Where traffic goes next: an Ingress's Services, a Service's Pods (nodes of this tree).
+ */
+routesTo: Array<ResourceKey>, };
 
 export type Environment = { 
 /**

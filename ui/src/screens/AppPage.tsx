@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useBackend } from "../backend/context";
 import {
   toBackendError,
@@ -18,7 +18,8 @@ import { ErrorNotice } from "../components/ErrorNotice";
 import { keyId, resourceLabel, shortSha, summarizeResult } from "../format";
 import { useLoad } from "../useLoad";
 import { ResourcePanel } from "./ResourcePanel";
-import { ResourceTree } from "./ResourceTree";
+import { ResourceGraph } from "./ResourceGraph";
+import { ResourceList } from "./ResourceList";
 import { AddApp } from "./AddApp";
 import { SyncPlan } from "./SyncPlan";
 import { History } from "./History";
@@ -72,24 +73,33 @@ export function AppPage({
   const [sync, setSync] = useState<SyncState>({ phase: "idle" });
   const [showHistory, setShowHistory] = useState(false);
   const [settings, setSettings] = useState(false);
-  // Changes in the cluster are pushed by the shell's watches; nothing here polls.
+  // Changes in the cluster are pushed by the shell's watches; nothing here polls. A change
+  // that arrives while a refresh runs is kept for one more refresh after it, so a busy cluster
+  // neither piles refreshes up nor starves them.
+  const [changed, setChanged] = useState(false);
   useEffect(() => {
     let stop: (() => void) | undefined;
     let live = true;
-    backend.watchApp(name, reload).then(
-      (unwatch) => (live ? (stop = unwatch) : unwatch()),
-      () => undefined, // The status says why the cluster cannot be reached.
-    );
+    backend
+      .watchApp(name, () => setChanged(true))
+      .then(
+        (unwatch) => (live ? (stop = unwatch) : unwatch()),
+        () => undefined, // The status says why the cluster cannot be reached.
+      );
     return () => {
       live = false;
       stop?.();
     };
   }, [backend, name]);
-  const [layout, setLayout] = useState<"list" | "tree">("list");
+  const [layout, setLayout] = useState<"list" | "tree" | "network">("list");
   const [tree] = useLoad(
-    () => (layout === "tree" ? backend.resourceTree(name) : Promise.resolve(null)),
-    `${name}:${layout}:${refreshes}`,
+    () => (layout !== "list" ? backend.resourceTree(name) : Promise.resolve(null)),
+    `${name}:${layout === "list"}:${refreshes}`,
   );
+  if (changed && status.state !== "loading" && tree.state !== "loading") {
+    setChanged(false);
+    reload();
+  }
   // A request from the palette or a shortcut is handled once, while rendering (React's way of
   // adjusting state to a new prop).
   const [handled, setHandled] = useState<number | undefined>(undefined);
@@ -127,6 +137,7 @@ export function AppPage({
   const rollback = (id: number) => run((confirmation, onEvent) => backend.rollbackApp(name, id, confirmation, onEvent));
 
   const app = status.value;
+  const graphApp = useMemo(() => ({ name, sync: app?.sync, health: app?.health }), [name, app?.sync, app?.health]);
   const selectedStatus = selected ? app?.resources.find((r) => keyId(r.key) === keyId(selected)) : undefined;
   const running = sync.phase === "running";
   return (
@@ -256,7 +267,7 @@ export function AppPage({
         <ErrorNotice title="Sync could not start." error={sync.error} />
       )}
 
-      <div className="app-body">
+      <div className={`app-body${layout === "list" ? "" : " app-body-graph"}`}>
         <div className="resources-view">
           <div className="view-switch" role="group" aria-label="Resources as">
             <button type="button" aria-pressed={layout === "list"} onClick={() => setLayout("list")}>
@@ -265,62 +276,22 @@ export function AppPage({
             <button type="button" aria-pressed={layout === "tree"} onClick={() => setLayout("tree")}>
               Tree
             </button>
+            <button type="button" aria-pressed={layout === "network"} onClick={() => setLayout("network")}>
+              Network
+            </button>
           </div>
-          {layout === "tree" ? (
+          {layout === "list" ? (
+            <ResourceList
+              resources={app?.resources ?? []}
+              selected={selected}
+              onSelect={setSelected}
+              empty={app !== undefined && app.resources.length === 0 && !app.error}
+            />
+          ) : (
             <>
               {tree.state === "failed" && <ErrorNotice title="The tree could not be read." error={tree.error} />}
-              {tree.value && <ResourceTree nodes={tree.value} onSelect={setSelected} />}
+              {tree.value && <ResourceGraph view={layout} app={graphApp} nodes={tree.value} onSelect={setSelected} />}
             </>
-          ) : (
-            <table className="resources" aria-label="Resources">
-              <thead>
-                <tr>
-                  <th>Kind</th>
-                  <th>Namespace</th>
-                  <th>Name</th>
-                  <th>Status</th>
-                  <th>Health</th>
-                </tr>
-              </thead>
-              <tbody>
-                {app?.resources.map((r) => {
-                  const isSelected = selected !== null && keyId(selected) === keyId(r.key);
-                  return (
-                    <tr
-                      key={keyId(r.key)}
-                      className={isSelected ? "selected" : undefined}
-                      aria-selected={isSelected}
-                      onClick={() => setSelected(r.key)}
-                    >
-                      <td>{r.key.kind}</td>
-                      <td>{r.key.namespace || "—"}</td>
-                      <td>
-                        <button
-                          type="button"
-                          className="link"
-                          onClick={() => setSelected(r.key)}
-                          aria-label={`Diff ${resourceLabel(r.key)}`}
-                        >
-                          {r.key.name}
-                        </button>
-                      </td>
-                      <td>
-                        <StatusBadge status={r.status} />
-                        {r.message && <div className="resource-message">{r.message}</div>}
-                      </td>
-                      <td>{r.health ? <HealthBadge status={r.health.status} message={r.health.message} /> : "—"}</td>
-                    </tr>
-                  );
-                })}
-                {app && app.resources.length === 0 && !app.error && (
-                  <tr>
-                    <td colSpan={5} className="empty">
-                      This application renders no resources.
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
           )}
         </div>
         <div className="diff-panel">

@@ -193,30 +193,51 @@ test("the resource panel shows the summary, both manifests and the resource's ev
   await expect(configMap.getByLabel("Live manifest")).toBeVisible();
 });
 
-test("the tree shows what the cluster made from each resource, with many Pods folded into one node", async ({
+test("the tree is a graph from the application to what the cluster made, with many Pods folded into one node", async ({
   page,
 }) => {
   await page.getByRole("button", { name: "Open guestbook" }).click();
-  await page.getByRole("button", { name: "Tree" }).click();
-  const tree = page.getByRole("tree", { name: "Resource tree" });
-  const deployment = tree.getByRole("treeitem", { name: "Deployment.apps guestbook/guestbook-ui", exact: true });
-  const replicaSet = deployment.getByRole("treeitem", { name: "ReplicaSet.apps guestbook/guestbook-ui-5d59d67564" });
-  await expect(replicaSet).toBeVisible();
-  const pods = replicaSet.getByRole("treeitem", { name: "5 pods" });
-  await expect(pods).toContainText("4 of 5 healthy");
-  await pods.getByRole("button", { name: "5 pods" }).click();
-  await expect(replicaSet.getByRole("treeitem", { name: /^Pod guestbook\/guestbook-ui-5d59d67564-p\d$/ })).toHaveCount(
-    5,
-  );
+  await page.getByRole("button", { name: "Tree", exact: true }).click();
+  const graph = page.getByRole("region", { name: "Resource tree" });
+  const node = (name: string | RegExp) => graph.getByRole("group", { name, exact: typeof name === "string" });
+  const edge = (from: string, to: string) => graph.getByRole("img", { name: `${from} to ${to}`, exact: true });
+  await expect(node("Application guestbook")).toBeVisible();
+  await expect(edge("Application guestbook", "Deployment.apps guestbook/guestbook-ui")).toHaveCount(1);
   await expect(
-    tree
-      .getByRole("treeitem", { name: "Service guestbook/guestbook-ui" })
-      .getByRole("treeitem", { name: "Endpoints guestbook/guestbook-ui" }),
-  ).toBeVisible();
-  await expect(tree.locator(".tree-out-of-sync")).toHaveCount(2);
+    edge("Deployment.apps guestbook/guestbook-ui", "ReplicaSet.apps guestbook/guestbook-ui-5d59d67564"),
+  ).toHaveCount(1);
+  await expect(edge("Service guestbook/guestbook-ui", "Endpoints guestbook/guestbook-ui")).toHaveCount(1);
+  const pods = node("5 pods");
+  await expect(pods).toContainText("4 of 5 healthy");
+  await expect(node(/^Pod /)).toHaveCount(0);
+  await pods.getByRole("button", { name: "5 pods" }).click();
+  await expect(node(/^Pod guestbook\/guestbook-ui-5d59d67564-p\d$/)).toHaveCount(5);
+  await expect(
+    edge("ReplicaSet.apps guestbook/guestbook-ui-5d59d67564", "Pod guestbook/guestbook-ui-5d59d67564-p3"),
+  ).toHaveCount(1);
+  // Out-of-sync resources are outlined; the badges say which.
+  await expect(graph.locator(".tree-out-of-sync")).toHaveCount(2);
 
-  await tree.getByRole("button", { name: "Open ConfigMap guestbook/guestbook-config" }).click();
+  // Zoom and fit: the viewport's transform changes and comes back.
+  const viewport = graph.locator(".react-flow__viewport");
+  const fitted = await viewport.getAttribute("style");
+  await graph.getByRole("button", { name: "Zoom In" }).click();
+  await expect(viewport).not.toHaveAttribute("style", fitted ?? "");
+  await graph.getByRole("button", { name: "Fit View" }).click();
+  await expect(viewport).toHaveAttribute("style", fitted ?? "");
+
+  await graph.getByRole("button", { name: "Open ConfigMap guestbook/guestbook-config" }).click();
   await expect(page.getByRole("region", { name: "Resource ConfigMap guestbook/guestbook-config" })).toBeVisible();
+});
+
+test("the network view goes from Service to the Pods it selects", async ({ page }) => {
+  await page.getByRole("button", { name: "Open guestbook" }).click();
+  await page.getByRole("button", { name: "Network" }).click();
+  const graph = page.getByRole("region", { name: "Network" });
+  await expect(graph.getByRole("group", { name: "Service guestbook/guestbook-ui", exact: true })).toBeVisible();
+  await expect(graph.getByRole("img", { name: "Service guestbook/guestbook-ui to 5 pods" })).toHaveCount(1);
+  // Only the network: no Deployment, no ConfigMap.
+  await expect(graph.getByRole("group", { name: /Deployment|ConfigMap/ })).toHaveCount(0);
 });
 
 test("a change in the cluster is pushed to the open app without a refresh", async ({ page }) => {

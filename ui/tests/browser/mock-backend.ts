@@ -281,6 +281,7 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
             parent,
             sync: null,
             health,
+            routesTo: [],
           });
           const keyOfKind = (kind: string) => {
             const found = status.resources.find((r) => r.key.kind === kind);
@@ -290,6 +291,12 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           const deployment = keyOfKind("Deployment");
           const service = keyOfKind("Service");
           const rs = { group: "apps", kind: "ReplicaSet", namespace: "guestbook", name: "guestbook-ui-5d59d67564" };
+          const pods = [1, 2, 3, 4, 5].map((i) =>
+            node({ group: "", kind: "Pod", namespace: "guestbook", name: `guestbook-ui-5d59d67564-p${i}` }, rs, {
+              status: i === 5 ? "Progressing" : "Healthy",
+              message: "",
+            }),
+          );
           return [
             ...status.resources.map((r) => ({
               key: r.key,
@@ -297,14 +304,10 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
               parent: null,
               sync: r.status,
               health: r.health,
+              routesTo: r.key.kind === "Service" ? pods.map((p) => p.key) : [],
             })),
             node(rs, deployment, { status: "Healthy", message: "" }),
-            ...[1, 2, 3, 4, 5].map((i) =>
-              node({ group: "", kind: "Pod", namespace: "guestbook", name: `guestbook-ui-5d59d67564-p${i}` }, rs, {
-                status: i === 5 ? "Progressing" : "Healthy",
-                message: "",
-              }),
-            ),
+            ...pods,
             node({ ...service, kind: "Endpoints" }, service, null),
           ];
         }

@@ -1,0 +1,202 @@
+import { memo, useEffect, useMemo, useRef, useState } from "react";
+import {
+  Controls,
+  Handle,
+  Position,
+  ReactFlow,
+  type Edge,
+  type Node,
+  type NodeProps,
+  type NodeTypes,
+  type ReactFlowInstance,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import type { HealthStatus, ResourceKey, SyncStatus, TreeNode } from "../backend";
+import { HealthBadge } from "../components/HealthBadge";
+import { StatusBadge } from "../components/StatusBadge";
+import { resourceLabel } from "../format";
+import { layout, networkGraph, shapeOf, treeGraph, type Graph, type GraphNode } from "../graph";
+
+type Select = (key: ResourceKey) => void;
+type NodeData = { item: GraphNode; onSelect: Select; onOpen: (owner: string) => void };
+type FlowNode = Node<NodeData>;
+
+function Ports() {
+  return (
+    <>
+      <Handle type="target" position={Position.Left} isConnectable={false} />
+      <Handle type="source" position={Position.Right} isConnectable={false} />
+    </>
+  );
+}
+
+/** One node of the graph: kind, name, sync and health; a click opens the resource. */
+const GraphCard = memo(function GraphCard({ data }: NodeProps<FlowNode>) {
+  const { item, onSelect, onOpen } = data;
+  if (item.type === "app") {
+    return (
+      <div className="graph-node graph-app">
+        <Ports />
+        <span className="graph-kind">Application</span>
+        <strong className="graph-name">{item.name}</strong>
+        <span className="graph-badges">
+          {item.sync && <StatusBadge status={item.sync} />}
+          {item.health && <HealthBadge status={item.health} />}
+        </span>
+      </div>
+    );
+  }
+  if (item.type === "pods") {
+    const healthy = item.pods.filter((p) => p.health?.status === "Healthy").length;
+    const total = item.pods.length;
+    return (
+      <div className="graph-node graph-pods">
+        <Ports />
+        <button type="button" className="link graph-name" onClick={() => onOpen(item.owner)}>
+          {total} pods
+        </button>
+        <span className="muted">
+          {healthy} of {total} healthy
+        </span>
+        <span className="health-bar" aria-hidden="true">
+          <span style={{ width: `${(100 * healthy) / total}%` }} />
+        </span>
+      </div>
+    );
+  }
+  const { node } = item;
+  const outOfSync = node.sync && node.sync !== "Synced";
+  return (
+    <div className={`graph-node${outOfSync ? " tree-out-of-sync" : ""}${node.parent ? " graph-child" : ""}`}>
+      <Ports />
+      <span className="graph-kind">{node.key.kind}</span>
+      <button
+        type="button"
+        className="link graph-name"
+        title={node.key.name}
+        onClick={() => onSelect(node.key)}
+        aria-label={`Open ${resourceLabel(node.key)}`}
+      >
+        {node.key.name}
+      </button>
+      <span className="graph-badges">
+        {node.sync && <StatusBadge status={node.sync} />}
+        {node.health && <HealthBadge status={node.health.status} message={node.health.message} />}
+      </span>
+    </div>
+  );
+});
+
+const nodeTypes: NodeTypes = { card: GraphCard };
+
+const FIT = { maxZoom: 1 };
+
+/** What a screen reader says for a node. */
+function labelOf(item: GraphNode): string {
+  if (item.type === "app") return `Application ${item.name}`;
+  if (item.type === "pods") return `${item.pods.length} pods`;
+  return resourceLabel(item.node.key);
+}
+
+/**
+ * The app's resources as a graph, pannable and zoomable: the tree (application → resources →
+ * what the cluster made from them) or the network (Ingress → Service → Pods).
+ */
+export function ResourceGraph({
+  view,
+  app,
+  nodes,
+  onSelect,
+}: {
+  view: "tree" | "network";
+  app: { name: string; sync?: SyncStatus; health?: HealthStatus | null };
+  nodes: TreeNode[];
+  onSelect: Select;
+}) {
+  // Owners whose Pods are shown one by one.
+  const [opened, setOpened] = useState<ReadonlySet<string>>(new Set());
+  const graph: Graph = useMemo(
+    () => (view === "tree" ? treeGraph(app, nodes, opened) : networkGraph(nodes, opened)),
+    [view, app, nodes, opened],
+  );
+  // Badges change with every refresh; the layout only when nodes come or go.
+  const shape = shapeOf(graph);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- `shape` says when the graph's shape changed
+  const positions = useMemo(() => layout(graph), [shape]);
+  const flowNodes: FlowNode[] = useMemo(() => {
+    const onOpen = (owner: string) => setOpened((o) => new Set(o).add(owner));
+    return graph.nodes.map((item) => ({
+      id: item.id,
+      type: "card",
+      ariaLabel: labelOf(item),
+      position: positions.get(item.id) ?? { x: 0, y: 0 },
+      data: { item, onSelect, onOpen },
+      draggable: false,
+      connectable: false,
+    }));
+  }, [graph, positions, onSelect]);
+  const flowEdges: Edge[] = useMemo(() => {
+    const labels = new Map(graph.nodes.map((n) => [n.id, labelOf(n)]));
+    return graph.edges.map((e) => ({
+      id: e.id,
+      source: e.source,
+      target: e.target,
+      type: "smoothstep",
+      ariaLabel: `${labels.get(e.source)} to ${labels.get(e.target)}`,
+    }));
+  }, [graph]);
+  // The view keeps everything in sight as nodes come and go, until the user pans or zooms;
+  // Fit View hands it back.
+  const viewKey = `${view}:${app.name}:${opened.size}`;
+  const [flow, setFlow] = useState<ReactFlowInstance<FlowNode, Edge> | null>(null);
+  const movedIn = useRef<string | null>(null);
+  useEffect(() => {
+    if (flow && movedIn.current !== viewKey) void flow.fitView(FIT);
+  }, [flow, shape, viewKey]);
+  const label = view === "tree" ? "Resource tree" : "Network";
+  if (graph.nodes.length === 0) {
+    return (
+      <p className="empty" aria-label={label}>
+        This application has no Ingress or Service.
+      </p>
+    );
+  }
+  return (
+    <div className="graph" role="region" aria-label={label} data-nodes={graph.nodes.length}>
+      <ReactFlow
+        // A new view, application or opened group starts afresh, fitted.
+        key={viewKey}
+        onInit={setFlow}
+        onMoveStart={(event) => {
+          if (event) movedIn.current = viewKey;
+        }}
+        nodes={flowNodes}
+        edges={flowEdges}
+        nodeTypes={nodeTypes}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        elementsSelectable={false}
+        edgesFocusable={false}
+        // A click anywhere on a card does what its button does.
+        onNodeClick={(_, { data }) => {
+          if (data.item.type === "resource") onSelect(data.item.node.key);
+          if (data.item.type === "pods") data.onOpen(data.item.owner);
+        }}
+        onlyRenderVisibleElements
+        fitView
+        fitViewOptions={FIT}
+        minZoom={0.05}
+        colorMode="system"
+        proOptions={{ hideAttribution: true }}
+      >
+        <Controls
+          showInteractive={false}
+          fitViewOptions={FIT}
+          onZoomIn={() => (movedIn.current = viewKey)}
+          onZoomOut={() => (movedIn.current = viewKey)}
+          onFitView={() => (movedIn.current = null)}
+        />
+      </ReactFlow>
+    </div>
+  );
+}
