@@ -127,6 +127,7 @@ pub async fn start(dir: &Path) -> Result<Demo, DemoError> {
         },
         source: Default::default(),
         ignore: Vec::new(),
+        sync_policy: Default::default(),
     };
     // Deploy the first release, then point the app at `main`: the cluster is one commit behind.
     engine

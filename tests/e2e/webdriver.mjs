@@ -74,6 +74,16 @@ export class WebDriver {
     );
   }
 
+  /** Runs `script` in the page (its `arguments` are `args`) and returns what it returns. */
+  execute(script, args = []) {
+    return this.request("POST", this.s("/execute/sync"), { script, args });
+  }
+
+  /** Runs `script`, which calls its last argument with the result when it is done. */
+  executeAsync(script, args = []) {
+    return this.request("POST", this.s("/execute/async"), { script, args });
+  }
+
   click(element) {
     return this.request("POST", this.s(`/element/${element}/click`), {});
   }

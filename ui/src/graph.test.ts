@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { ResourceKey, TreeNode } from "./backend";
 import { keyId } from "./format";
-import { layout, networkGraph, NODE_HEIGHT, NODE_WIDTH, shapeOf, treeGraph, type Graph } from "./graph";
+import {
+  groupKey,
+  groupLabel,
+  layout,
+  networkGraph,
+  NODE_HEIGHT,
+  NODE_WIDTH,
+  shapeOf,
+  treeGraph,
+  type Graph,
+} from "./graph";
 
 const key = (group: string, kind: string, name: string): ResourceKey => ({ group, kind, namespace: "web", name });
 
@@ -52,20 +62,49 @@ describe("treeGraph", () => {
 
   it("folds more than three Pods of one owner into one node, unless that owner is opened", () => {
     const folded = treeGraph({ name: "web" }, app(5), new Set());
-    const group = folded.nodes.find((n) => n.type === "pods");
-    expect(group).toMatchObject({ id: `pods:${keyId(replicaSet)}`, owner: keyId(replicaSet) });
-    expect(group?.type === "pods" && group.pods.length).toBe(5);
+    const group = folded.nodes.find((n) => n.type === "group");
+    expect(group).toMatchObject({ id: `group:${keyId(replicaSet)}|Pod`, owner: keyId(replicaSet), kind: "Pod" });
+    expect(group?.type === "group" && group.members.length).toBe(5);
     expect(folded.nodes.filter((n) => n.type === "resource" && n.node.key.kind === "Pod")).toEqual([]);
-    expect(edges(folded)).toContain(`${keyId(replicaSet)} → pods:${keyId(replicaSet)}`);
+    expect(edges(folded)).toContain(`${keyId(replicaSet)} → group:${keyId(replicaSet)}|Pod`);
 
-    const opened = treeGraph({ name: "web" }, app(5), new Set([keyId(replicaSet)]));
-    expect(opened.nodes.filter((n) => n.type === "pods")).toEqual([]);
+    const opened = treeGraph({ name: "web" }, app(5), new Set([groupKey(keyId(replicaSet), "Pod")]));
+    expect(opened.nodes.filter((n) => n.type === "group")).toEqual([]);
     expect(opened.nodes.filter((n) => n.type === "resource" && n.node.key.kind === "Pod")).toHaveLength(5);
+  });
+
+  it("folds many resources of one kind under the application, and hides what they own", () => {
+    const configMaps = Array.from({ length: 25 }, (_, i) => node(key("", "ConfigMap", `c${i}`), null));
+    const deployments = Array.from({ length: 21 }, (_, i) => key("apps", "Deployment", `d${i}`));
+    const owned = deployments.map((d) => node(key("apps", "ReplicaSet", `${d.name}-1`), d));
+    const g = treeGraph(
+      { name: "big" },
+      [...configMaps, ...deployments.map((d) => node(d, null)), ...owned, node(service, null)],
+      new Set(),
+    );
+    expect(ids(g)).toEqual(["app", "group:app|ConfigMap", "group:app|Deployment", keyId(service)].sort());
+    const group = g.nodes.find((n) => n.id === "group:app|ConfigMap");
+    expect(group?.type === "group" && group.members).toHaveLength(25);
+
+    const opened = treeGraph(
+      { name: "big" },
+      [...configMaps, ...deployments.map((d) => node(d, null)), ...owned],
+      new Set([groupKey("app", "Deployment")]),
+    );
+    expect(opened.nodes.filter((n) => n.type === "resource" && n.node.key.kind === "ReplicaSet")).toHaveLength(21);
+  });
+
+  it("names groups as people say them", () => {
+    expect(groupLabel("Pod", 5)).toBe("5 pods");
+    expect(groupLabel("ConfigMap", 1500)).toBe("1500 ConfigMaps");
+    expect(groupLabel("NetworkPolicy", 30)).toBe("30 NetworkPolicies");
+    expect(groupLabel("Ingress", 22)).toBe("22 Ingresses");
+    expect(groupLabel("Endpoints", 40)).toBe("40 Endpoints");
   });
 
   it("keeps three Pods as they are", () => {
     const g = treeGraph({ name: "web" }, app(3), new Set());
-    expect(g.nodes.filter((n) => n.type === "pods")).toEqual([]);
+    expect(g.nodes.filter((n) => n.type === "group")).toEqual([]);
   });
 });
 
@@ -80,8 +119,8 @@ describe("networkGraph", () => {
 
   it("folds a Service's many Pods", () => {
     const g = networkGraph(app(6), new Set());
-    expect(g.nodes.filter((n) => n.type === "pods")).toHaveLength(1);
-    expect(edges(g)).toContain(`${keyId(service)} → pods:${keyId(service)}`);
+    expect(g.nodes.filter((n) => n.type === "group")).toHaveLength(1);
+    expect(edges(g)).toContain(`${keyId(service)} → group:${keyId(service)}|Pod`);
   });
 
   it("is empty for an application with no Service or Ingress", () => {

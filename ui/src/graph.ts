@@ -1,11 +1,14 @@
 // The resource graph's shape and layout, apart from drawing: which nodes and edges the tree and
-// the network views show, Pods folded into one node per owner, and a left-to-right layout.
+// the network views show, many of one kind folded into one node per owner, and a left-to-right
+// layout.
 // Unit-tested in graph.test.ts.
 import type { HealthStatus, SyncStatus, TreeNode } from "./backend";
 import { keyId } from "./format";
 
 /** More Pods than this under one owner (or behind one Service) fold into one "N pods" node. */
 export const POD_GROUP = 3;
+/** More resources of another kind than this under one owner fold into one node too. */
+export const KIND_GROUP = 20;
 
 export const NODE_WIDTH = 250;
 export const NODE_HEIGHT = 58;
@@ -13,7 +16,8 @@ export const NODE_HEIGHT = 58;
 export type GraphNode =
   | { id: string; type: "app"; name: string; sync?: SyncStatus; health?: HealthStatus | null }
   | { id: string; type: "resource"; node: TreeNode }
-  | { id: string; type: "pods"; owner: string; pods: TreeNode[] };
+  /** Many resources of one kind under one owner, shown as one node until opened. */
+  | { id: string; type: "group"; owner: string; kind: string; members: TreeNode[] };
 
 export type GraphEdge = { id: string; source: string; target: string };
 
@@ -25,24 +29,49 @@ function edge(source: string, target: string): GraphEdge {
   return { id: `${source}→${target}`, source, target };
 }
 
-/** The Pods among `targets` folded into one node when there are many and `owner` is not opened. */
-function foldPods(owner: string, targets: TreeNode[], opened: ReadonlySet<string>, graph: Graph) {
-  const pods = targets.filter((t) => t.key.kind === "Pod");
-  const fold = pods.length > POD_GROUP && !opened.has(owner);
-  for (const t of fold ? targets.filter((t) => t.key.kind !== "Pod") : targets) {
-    graph.edges.push(edge(owner, keyId(t.key)));
+/** "5 pods", "1500 ConfigMaps", "30 NetworkPolicies": what a group node says. */
+export function groupLabel(kind: string, count: number): string {
+  if (kind === "Pod") return `${count} pods`;
+  if (kind.endsWith("s")) return `${count} ${kind === "Endpoints" ? kind : `${kind}es`}`;
+  if (kind.endsWith("y")) return `${count} ${kind.slice(0, -1)}ies`;
+  return `${count} ${kind}s`;
+}
+
+/** What opens a group: its owner and kind. */
+export function groupKey(owner: string, kind: string): string {
+  return `${owner}|${kind}`;
+}
+
+/**
+ * Edges from `owner` to `targets`, with the kinds that have many members (more than three
+ * Pods, more than twenty of any other kind) folded into one group node each, unless opened.
+ * Returns the ids folded away.
+ */
+function foldGroups(owner: string, targets: TreeNode[], opened: ReadonlySet<string>, graph: Graph): Set<string> {
+  const byKind = new Map<string, TreeNode[]>();
+  for (const t of targets) {
+    const members = byKind.get(t.key.kind);
+    if (members) members.push(t);
+    else byKind.set(t.key.kind, [t]);
   }
-  if (fold) {
-    const id = `pods:${owner}`;
-    graph.nodes.push({ id, type: "pods", owner, pods });
-    graph.edges.push(edge(owner, id));
+  const folded = new Set<string>();
+  for (const [kind, members] of byKind) {
+    const limit = kind === "Pod" ? POD_GROUP : KIND_GROUP;
+    if (members.length > limit && !opened.has(groupKey(owner, kind))) {
+      const id = `group:${groupKey(owner, kind)}`;
+      graph.nodes.push({ id, type: "group", owner, kind, members });
+      graph.edges.push(edge(owner, id));
+      for (const m of members) folded.add(keyId(m.key));
+    } else {
+      for (const m of members) graph.edges.push(edge(owner, keyId(m.key)));
+    }
   }
-  return fold ? new Set(pods.map((p) => keyId(p.key))) : new Set<string>();
+  return folded;
 }
 
 /**
  * The tree view: the application, its resources, and what the cluster made from them by owner
- * references, each owner's Pods folded into one node unless the owner is in `opened`.
+ * references; many of one kind under one owner fold into one node unless opened.
  */
 export function treeGraph(
   app: { name: string; sync?: SyncStatus; health?: HealthStatus | null },
@@ -53,11 +82,13 @@ export function treeGraph(
   const children = new Map<string, TreeNode[]>();
   for (const n of nodes) {
     const parent = n.parent ? keyId(n.parent) : APP_ID;
-    children.set(parent, [...(children.get(parent) ?? []), n]);
+    const kids = children.get(parent);
+    if (kids) kids.push(n);
+    else children.set(parent, [n]);
   }
   const hidden = new Set<string>();
   for (const [owner, kids] of children) {
-    for (const id of foldPods(owner, kids, opened, graph)) hidden.add(id);
+    for (const id of foldGroups(owner, kids, opened, graph)) hidden.add(id);
   }
   // A node is shown when its owner is, and it is not folded away.
   const shown = new Set<string>([APP_ID]);
@@ -72,8 +103,8 @@ export function treeGraph(
   };
   visit(APP_ID);
   // Folds under owners that are themselves hidden go too.
-  graph.nodes = graph.nodes.filter((n) => n.type !== "pods" || shown.has(n.owner));
-  for (const n of graph.nodes) if (n.type === "pods") shown.add(n.id);
+  graph.nodes = graph.nodes.filter((n) => n.type !== "group" || shown.has(n.owner));
+  for (const n of graph.nodes) if (n.type === "group") shown.add(n.id);
   graph.edges = graph.edges.filter((e) => shown.has(e.source) && shown.has(e.target));
   return graph;
 }
@@ -99,7 +130,7 @@ export function networkGraph(nodes: TreeNode[], opened: ReadonlySet<string>): Gr
       continue;
     show(n);
     const targets = n.routesTo.flatMap((k) => byId.get(keyId(k)) ?? []);
-    const folded = foldPods(keyId(n.key), targets, opened, graph);
+    const folded = foldGroups(keyId(n.key), targets, opened, graph);
     for (const t of targets) if (!folded.has(keyId(t.key))) show(t);
   }
   return graph;

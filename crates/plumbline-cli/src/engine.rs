@@ -116,6 +116,7 @@ pub async fn run(
                         ..Default::default()
                     },
                     ignore: Vec::new(),
+                    sync_policy: Default::default(),
                 })
                 .map_err(EngineError::from)?;
             println!("application {name} added");

@@ -31,6 +31,30 @@ pub struct Application {
     /// Differences that do not count as drift (Argo CD's `ignoreDifferences`).
     #[serde(default)]
     pub ignore: Vec<crate::diff::IgnoreRule>,
+    /// Manual (the default) or automated sync.
+    #[serde(default, rename = "syncPolicy")]
+    pub sync_policy: SyncPolicy,
+}
+
+/// How an application is synced: by hand, or by Plumbline itself while the app runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncPolicy {
+    /// Sync by itself when the app is out of sync with a commit not yet synced; none: by hand.
+    #[serde(default)]
+    pub automated: Option<Automated>,
+}
+
+/// Argo CD's `syncPolicy.automated`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Automated {
+    /// Automated syncs prune too.
+    #[serde(default)]
+    pub prune: bool,
+    /// Sync again when the cluster drifts from a commit already synced.
+    #[serde(default)]
+    pub self_heal: bool,
 }
 
 /// Why the app store could not be read or written.
@@ -203,6 +227,7 @@ pub(crate) fn sample(name: &str) -> Application {
         },
         source: Default::default(),
         ignore: Vec::new(),
+        sync_policy: Default::default(),
     }
 }
 

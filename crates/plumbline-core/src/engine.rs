@@ -1,6 +1,7 @@
 //! The engine facade: what the desktop shell, the CLI and the tests call.
 
 use crate::apps::{AppError, AppStore, Application, Apps};
+use crate::automation::{self, AutoSync, Decision};
 use crate::clusters::{ClusterError, Clusters, ContextList, ContextState};
 use crate::history::{History, HistoryEntry, OperationKind};
 use crate::ipc::ErrorInfo;
@@ -57,6 +58,10 @@ pub enum EngineError {
     Plan(#[from] crate::sync::plan::PlanError),
     #[error(transparent)]
     History(#[from] crate::history::HistoryError),
+    #[error(
+        "application {0:?} syncs automatically, which would undo a rollback at once: turn automated sync off first"
+    )]
+    AutomatedRollback(String),
 }
 
 impl From<ReconcileError> for EngineError {
@@ -314,7 +319,14 @@ impl Engine {
         let comparison = self.compare(&app).await?;
         let context = &app.destination.context;
         let client = self.clusters.client(context).await?;
-        crate::tree::build(&client, &comparison).await.map_err(|e| {
+        let started = std::time::Instant::now();
+        let tree = crate::tree::build(&client, &comparison).await;
+        tracing::debug!(
+            app = name,
+            elapsed_ms = started.elapsed().as_millis(),
+            "tree built"
+        );
+        tree.map_err(|e| {
             EngineError::from(ReconcileError::Cluster {
                 context: context.clone(),
                 what: "the objects the cluster made for the app".into(),
@@ -387,8 +399,75 @@ impl Engine {
             .await
     }
 
+    /// Runs the app's automated sync policy once: compares, then syncs or says why not (see
+    /// [`crate::automation`]). The shell calls this when Git or the cluster changes.
+    pub async fn auto_sync(
+        &self,
+        name: &str,
+        progress: &(dyn Fn(SyncEvent) + Send + Sync),
+    ) -> Result<AutoSync, EngineError> {
+        let app = self.apps.get(name)?;
+        if app.sync_policy.automated.is_none() {
+            return Ok(AutoSync::Manual);
+        }
+        if self.is_syncing(name) {
+            return Ok(AutoSync::Held {
+                reason: "a sync is running".into(),
+            });
+        }
+        let comparison = self.compare(&app).await?;
+        let context = &app.destination.context;
+        let protected = self
+            .settings
+            .load()?
+            .protected_contexts
+            .iter()
+            .any(|c| c == context);
+        let history = self.history.list(name)?;
+        let last = history.first();
+        let since_last = last
+            .and_then(|e| e.finished_at.as_deref())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .and_then(|t| (chrono::Utc::now() - t.to_utc()).to_std().ok());
+        let decision = automation::decide(
+            &app.sync_policy,
+            protected.then_some(context.as_str()),
+            comparison.sync_status(),
+            &comparison.commit.sha,
+            last,
+            since_last,
+        );
+        match decision {
+            Decision::Manual => Ok(AutoSync::Manual),
+            Decision::InSync => Ok(AutoSync::InSync),
+            Decision::Hold(reason) => Ok(AutoSync::Held { reason }),
+            Decision::Sync { prune } => {
+                // Git wins while automation is on: fields someone took by hand are taken back,
+                // as Argo CD's server-side apply does.
+                let options = SyncOptions {
+                    prune,
+                    force_conflicts: true,
+                    ..SyncOptions::default()
+                };
+                tracing::info!(app = name, prune, "automated sync");
+                let result = self
+                    .operate(app, OperationKind::AutoSync, None, &options, progress)
+                    .await?;
+                Ok(AutoSync::Ran { result })
+            }
+        }
+    }
+
+    fn is_syncing(&self, name: &str) -> bool {
+        self.syncing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(name)
+    }
+
     /// Syncs the application to the commit of history entry `id`, leaving its revision as it
-    /// is (the app shows OutOfSync afterwards, as Argo CD shows it).
+    /// is (the app shows OutOfSync afterwards, as Argo CD shows it). Refused while automated
+    /// sync is on: it would sync the app straight back.
     pub async fn rollback(
         &self,
         name: &str,
@@ -398,6 +477,9 @@ impl Engine {
         progress: &(dyn Fn(SyncEvent) + Send + Sync),
     ) -> Result<SyncResult, EngineError> {
         let mut app = self.apps.get(name)?;
+        if app.sync_policy.automated.is_some() {
+            return Err(EngineError::AutomatedRollback(name.to_string()));
+        }
         let entry = self.history.get(name, id)?;
         if !options.dry_run {
             self.check_protected(&app.destination.context, "a rollback", confirmation)?;
@@ -457,6 +539,7 @@ impl Engine {
             },
             source: Default::default(),
             ignore: Vec::new(),
+            sync_policy: Default::default(),
         };
         let client = self.clusters.client(context).await?;
         let tools = crate::render::Tools::new(self.clusters.plugin_path().await);
@@ -568,7 +651,13 @@ impl Engine {
 
     async fn compare(&self, app: &Application) -> Result<Arc<Comparison>, EngineError> {
         let context = &app.destination.context;
+        let started = std::time::Instant::now();
         let result = self.compare_uncached(app).await;
+        tracing::debug!(
+            app = app.name,
+            elapsed_ms = started.elapsed().as_millis(),
+            "compared"
+        );
         // The first use of a context, or trouble reaching it, also tells the context's state
         // (one small request), so that the rail says what the app page found.
         let cluster_trouble = matches!(&result, Err(EngineError::Cluster(_)))

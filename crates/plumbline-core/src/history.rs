@@ -15,6 +15,8 @@ pub const KEPT: usize = 50;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub enum OperationKind {
     Sync,
+    /// A sync started by the app's automated sync policy.
+    AutoSync,
     /// A sync to the commit of an earlier entry.
     Rollback,
 }

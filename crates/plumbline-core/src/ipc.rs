@@ -145,6 +145,12 @@ impl From<&EngineError> for ErrorInfo {
                 ErrorCode::Store,
                 Some("The operation's record could not be kept. Check the disk and try again."),
             ),
+            EngineError::AutomatedRollback(_) => (
+                ErrorCode::Invalid,
+                Some(
+                    "Set the sync policy to manual in the application's settings, then roll back.",
+                ),
+            ),
         };
         Self::new(code, message, detail)
     }
@@ -169,6 +175,8 @@ pub fn typescript_bindings() -> String {
         render::DirectoryOptions::decl(&cfg),
         render::SourceOptions::decl(&cfg),
         diff::IgnoreRule::decl(&cfg),
+        apps::Automated::decl(&cfg),
+        apps::SyncPolicy::decl(&cfg),
         apps::Application::decl(&cfg),
         repos::Commit::decl(&cfg),
         HostKeyPrompt::decl(&cfg),
@@ -207,6 +215,7 @@ pub fn typescript_bindings() -> String {
         sync::SyncEvent::decl(&cfg),
         history::OperationKind::decl(&cfg),
         history::HistoryEntry::decl(&cfg),
+        automation::AutoSync::decl(&cfg),
         events::EventInfo::decl(&cfg),
         tree::TreeNode::decl(&cfg),
         crate::Environment::decl(&cfg),

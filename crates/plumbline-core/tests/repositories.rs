@@ -477,6 +477,7 @@ async fn an_app_on_a_private_repository_asks_for_credentials_then_syncs() {
             },
             source: Default::default(),
             ignore: Vec::new(),
+            sync_policy: Default::default(),
         })
         .unwrap();
 

@@ -103,6 +103,22 @@ jsonPointers: Array<string>,
  */
 managedFieldsManagers: Array<string>, };
 
+export type Automated = { 
+/**
+ * Automated syncs prune too.
+ */
+prune: boolean, 
+/**
+ * Sync again when the cluster drifts from a commit already synced.
+ */
+selfHeal: boolean, };
+
+export type SyncPolicy = { 
+/**
+ * Sync by itself when the app is out of sync with a commit not yet synced; none: by hand.
+ */
+automated: Automated | null, };
+
 export type Application = { name: string, 
 /**
  * URL of an added repository, or the path of a local Git repository.
@@ -123,7 +139,11 @@ source: SourceOptions,
 /**
  * Differences that do not count as drift (Argo CD's `ignoreDifferences`).
  */
-ignore: Array<IgnoreRule>, };
+ignore: Array<IgnoreRule>, 
+/**
+ * Manual (the default) or automated sync.
+ */
+syncPolicy: SyncPolicy, };
 
 export type Commit = { sha: string, 
 /**
@@ -288,7 +308,7 @@ log: Array<string>, };
 
 export type SyncEvent = { "type": "planned", plan: SyncPlan, } | { "type": "dryRun", key: ResourceKey, } | { "type": "applying", key: ResourceKey, } | { "type": "waiting", keys: Array<ResourceKey>, } | { "type": "done", result: ResourceResult, };
 
-export type OperationKind = "Sync" | "Rollback";
+export type OperationKind = "Sync" | "AutoSync" | "Rollback";
 
 export type HistoryEntry = { id: number, kind: OperationKind, 
 /**
@@ -303,6 +323,8 @@ rollbackOf: number | null,
  * RFC 3339.
  */
 startedAt: string, finishedAt: string | null, options: SyncOptions, result: SyncResult, };
+
+export type AutoSync = { "outcome": "manual" } | { "outcome": "inSync" } | { "outcome": "held", reason: string, } | { "outcome": "ran", result: SyncResult, };
 
 export type EventInfo = { 
 /**

@@ -88,6 +88,7 @@ export function AddApp({
         path: form.path.trim(),
         destination: { context: form.context, namespace: form.namespace.trim() },
         ignore: existing?.ignore ?? [],
+        syncPolicy: existing?.syncPolicy ?? { automated: null },
         source: {
           type: form.sourceType === "" ? null : (form.sourceType as SourceType),
           helm: {

@@ -15,10 +15,10 @@ import type { HealthStatus, ResourceKey, SyncStatus, TreeNode } from "../backend
 import { HealthBadge } from "../components/HealthBadge";
 import { StatusBadge } from "../components/StatusBadge";
 import { resourceLabel } from "../format";
-import { layout, networkGraph, shapeOf, treeGraph, type Graph, type GraphNode } from "../graph";
+import { groupKey, groupLabel, layout, networkGraph, shapeOf, treeGraph, type Graph, type GraphNode } from "../graph";
 
 type Select = (key: ResourceKey) => void;
-type NodeData = { item: GraphNode; onSelect: Select; onOpen: (owner: string) => void };
+type NodeData = { item: GraphNode; onSelect: Select; onOpen: (group: string) => void };
 type FlowNode = Node<NodeData>;
 
 function Ports() {
@@ -46,21 +46,25 @@ const GraphCard = memo(function GraphCard({ data }: NodeProps<FlowNode>) {
       </div>
     );
   }
-  if (item.type === "pods") {
-    const healthy = item.pods.filter((p) => p.health?.status === "Healthy").length;
-    const total = item.pods.length;
+  if (item.type === "group") {
+    const healthy = item.members.filter((p) => p.health?.status === "Healthy").length;
+    const judged = item.members.filter((p) => p.health).length;
+    const outOfSync = item.members.filter((p) => p.sync && p.sync !== "Synced").length;
+    const total = item.members.length;
     return (
-      <div className="graph-node graph-pods">
+      <div className={`graph-node graph-group${outOfSync > 0 ? " tree-out-of-sync" : ""}`}>
         <Ports />
-        <button type="button" className="link graph-name" onClick={() => onOpen(item.owner)}>
-          {total} pods
+        <button type="button" className="link graph-name" onClick={() => onOpen(groupKey(item.owner, item.kind))}>
+          {groupLabel(item.kind, total)}
         </button>
         <span className="muted">
-          {healthy} of {total} healthy
+          {outOfSync > 0 ? `${outOfSync} out of sync` : judged > 0 ? `${healthy} of ${judged} healthy` : "all synced"}
         </span>
-        <span className="health-bar" aria-hidden="true">
-          <span style={{ width: `${(100 * healthy) / total}%` }} />
-        </span>
+        {judged > 0 && (
+          <span className="health-bar" aria-hidden="true">
+            <span style={{ width: `${(100 * healthy) / judged}%` }} />
+          </span>
+        )}
       </div>
     );
   }
@@ -94,7 +98,7 @@ const FIT = { maxZoom: 1 };
 /** What a screen reader says for a node. */
 function labelOf(item: GraphNode): string {
   if (item.type === "app") return `Application ${item.name}`;
-  if (item.type === "pods") return `${item.pods.length} pods`;
+  if (item.type === "group") return groupLabel(item.kind, item.members.length);
   return resourceLabel(item.node.key);
 }
 
@@ -113,7 +117,7 @@ export function ResourceGraph({
   nodes: TreeNode[];
   onSelect: Select;
 }) {
-  // Owners whose Pods are shown one by one.
+  // Groups (owner and kind) shown one by one.
   const [opened, setOpened] = useState<ReadonlySet<string>>(new Set());
   const graph: Graph = useMemo(
     () => (view === "tree" ? treeGraph(app, nodes, opened) : networkGraph(nodes, opened)),
@@ -124,7 +128,7 @@ export function ResourceGraph({
   // eslint-disable-next-line react-hooks/exhaustive-deps -- `shape` says when the graph's shape changed
   const positions = useMemo(() => layout(graph), [shape]);
   const flowNodes: FlowNode[] = useMemo(() => {
-    const onOpen = (owner: string) => setOpened((o) => new Set(o).add(owner));
+    const onOpen = (group: string) => setOpened((o) => new Set(o).add(group));
     return graph.nodes.map((item) => ({
       id: item.id,
       type: "card",
@@ -180,7 +184,7 @@ export function ResourceGraph({
         // A click anywhere on a card does what its button does.
         onNodeClick={(_, { data }) => {
           if (data.item.type === "resource") onSelect(data.item.node.key);
-          if (data.item.type === "pods") data.onOpen(data.item.owner);
+          if (data.item.type === "group") data.onOpen(groupKey(data.item.owner, data.item.kind));
         }}
         onlyRenderVisibleElements
         fitView

@@ -14,6 +14,7 @@ const app = {
     directory: { recurse: true, include: "", exclude: "" },
   },
   ignore: [],
+  syncPolicy: { automated: null },
 };
 
 const inSync = { phase: "Sync", wave: 0, hook: false } as const;

@@ -98,20 +98,53 @@ fn is_deleting(obj: &Value) -> bool {
     obj.pointer("/metadata/deletionTimestamp").is_some()
 }
 
-fn owned_by<'a>(objects: &'a [Value], owner: &Value) -> Vec<&'a Value> {
-    let uid = text(owner, "/metadata/uid");
-    objects
-        .iter()
-        .filter(|o| text(o, "/metadata/namespace") == text(owner, "/metadata/namespace"))
-        .filter(|o| {
-            o.pointer("/metadata/ownerReferences")
+/// The objects of one kind as a pass found them, by controlling owner and by namespace: listed
+/// once per pass rather than once per owner, which made a pass quadratic in the number of
+/// workloads (250 Deployments took a pass of seconds, holding the store the whole time).
+pub(crate) struct Listed {
+    by_owner: HashMap<String, Vec<Value>>,
+    by_namespace: HashMap<String, Vec<Value>>,
+}
+
+impl Listed {
+    fn of(store: &Store, plural: &str) -> Self {
+        let mut listed = Self {
+            by_owner: HashMap::new(),
+            by_namespace: HashMap::new(),
+        };
+        for object in all(store, plural) {
+            let controller = object
+                .pointer("/metadata/ownerReferences")
                 .and_then(Value::as_array)
-                .is_some_and(|refs| {
-                    refs.iter()
-                        .any(|r| r["uid"] == uid && r["controller"] == true)
-                })
-        })
-        .collect()
+                .and_then(|refs| refs.iter().find(|r| r["controller"] == true))
+                .map(|r| text(r, "/uid").to_string());
+            if let Some(uid) = controller {
+                listed.by_owner.entry(uid).or_default().push(object.clone());
+            }
+            let namespace = text(&object, "/metadata/namespace").to_string();
+            listed
+                .by_namespace
+                .entry(namespace)
+                .or_default()
+                .push(object);
+        }
+        listed
+    }
+
+    /// The objects `owner` controls, in its namespace.
+    fn owned_by(&self, owner: &Value) -> Vec<&Value> {
+        let namespace = text(owner, "/metadata/namespace");
+        self.by_owner
+            .get(text(owner, "/metadata/uid"))
+            .into_iter()
+            .flatten()
+            .filter(|o| text(o, "/metadata/namespace") == namespace)
+            .collect()
+    }
+
+    fn in_namespace(&self, namespace: &str) -> &[Value] {
+        self.by_namespace.get(namespace).map_or(&[], Vec::as_slice)
+    }
 }
 
 fn owner_reference(owner: &Value) -> Value {
@@ -186,11 +219,13 @@ impl Controllers {
                 next = Some(next.map_or(d, |n: Duration| n.min(d)));
             }
         };
+        let replicasets = Listed::of(store, "replicasets");
         for deployment in all(store, "deployments") {
-            due(self.deployment(store, &deployment, now));
+            due(self.deployment(store, &deployment, now, &replicasets));
         }
+        let owned_pods = Listed::of(store, "pods");
         for replicaset in all(store, "replicasets") {
-            self.replicaset(store, &replicaset);
+            self.replicaset(store, &replicaset, &owned_pods);
         }
         let pods = all(store, "pods");
         let live: std::collections::HashSet<&str> =
@@ -199,18 +234,20 @@ impl Controllers {
         for pod in &pods {
             due(self.pod(store, pod, now));
         }
+        // Listed again: the Pods' statuses (and IPs) are this pass's.
+        let pods = Listed::of(store, "pods");
         for service in all(store, "services") {
-            self.endpoints(store, &service);
+            self.endpoints(store, &service, &pods);
             self.load_balancer(store, &service);
         }
         for crd in all(store, "customresourcedefinitions") {
             self.establish(store, &crd);
         }
         for job in all(store, "jobs") {
-            self.job(store, &job);
+            self.job(store, &job, &pods);
         }
         for set in all(store, "daemonsets") {
-            self.daemonset(store, &set);
+            self.daemonset(store, &set, &pods);
         }
         for set in all(store, "statefulsets") {
             self.statefulset(store, &set);
@@ -278,7 +315,13 @@ impl Controllers {
         let _ = store.create(type_of("events"), Some(namespace), event, &opts);
     }
 
-    fn deployment(&mut self, store: &mut Store, d: &Value, now: Instant) -> Option<Duration> {
+    fn deployment(
+        &mut self,
+        store: &mut Store,
+        d: &Value,
+        now: Instant,
+        replicasets: &Listed,
+    ) -> Option<Duration> {
         if is_deleting(d) {
             return None;
         }
@@ -297,8 +340,7 @@ impl Controllers {
         };
         let rs_type = type_of("replicasets");
 
-        let replicasets = all(store, "replicasets");
-        let owned: Vec<Value> = owned_by(&replicasets, d).into_iter().cloned().collect();
+        let owned: Vec<Value> = replicasets.owned_by(d).into_iter().cloned().collect();
         let revision = |rs: &Value| {
             text(
                 rs,
@@ -498,14 +540,14 @@ impl Controllers {
         (!complete && !stalled).then(|| deadline.saturating_sub(now.duration_since(since)))
     }
 
-    fn replicaset(&mut self, store: &mut Store, rs: &Value) {
+    fn replicaset(&mut self, store: &mut Store, rs: &Value, pods: &Listed) {
         if is_deleting(rs) {
             return;
         }
         let (ns, name) = (text(rs, "/metadata/namespace"), text(rs, "/metadata/name"));
         let want = number_or(rs, "/spec/replicas", 1);
-        let pods = all(store, "pods");
-        let mut owned: Vec<Value> = owned_by(&pods, rs)
+        let mut owned: Vec<Value> = pods
+            .owned_by(rs)
             .into_iter()
             .filter(|p| !is_deleting(p))
             .cloned()
@@ -770,7 +812,7 @@ impl Controllers {
         next
     }
 
-    fn endpoints(&mut self, store: &mut Store, service: &Value) {
+    fn endpoints(&mut self, store: &mut Store, service: &Value, pods: &Listed) {
         let Some(selector) = service
             .pointer("/spec/selector")
             .and_then(Value::as_object)
@@ -786,13 +828,8 @@ impl Controllers {
             .iter()
             .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
             .collect();
-        let pods = store.list(
-            type_of("pods"),
-            Some(ns),
-            &LabelSelector::default(),
-            &FieldSelector::default(),
-        );
         let matching: Vec<&Value> = pods
+            .in_namespace(ns)
             .iter()
             .filter(|p| !is_deleting(p) && p.pointer("/status/podIP").is_some())
             .filter(|p| {

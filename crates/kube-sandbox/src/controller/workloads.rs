@@ -7,7 +7,7 @@ const NODE_COUNT: i64 = 1;
 
 impl Controllers {
     /// The job controller: Pods until enough succeed, or too many fail.
-    pub(super) fn job(&mut self, store: &mut Store, job: &Value) {
+    pub(super) fn job(&mut self, store: &mut Store, job: &Value, pods: &Listed) {
         if is_deleting(job) || job.pointer("/spec/suspend") == Some(&json!(true)) {
             return;
         }
@@ -22,8 +22,7 @@ impl Controllers {
         let completions = number_or(job, "/spec/completions", 1);
         let parallelism = number_or(job, "/spec/parallelism", 1);
         let backoff_limit = number_or(job, "/spec/backoffLimit", 6);
-        let pods = all(store, "pods");
-        let owned: Vec<&Value> = owned_by(&pods, job);
+        let owned: Vec<&Value> = pods.owned_by(job);
         let phase = |p: &Value| text(p, "/status/phase").to_string();
         let succeeded = owned.iter().filter(|p| phase(p) == "Succeeded").count() as i64;
         let failed = owned.iter().filter(|p| phase(p) == "Failed").count() as i64;
@@ -121,14 +120,14 @@ impl Controllers {
 
     /// The daemon set controller, on a cluster of one node: one Pod, replaced when the
     /// template changes.
-    pub(super) fn daemonset(&mut self, store: &mut Store, set: &Value) {
+    pub(super) fn daemonset(&mut self, store: &mut Store, set: &Value, pods: &Listed) {
         if is_deleting(set) {
             return;
         }
         let template = template_of(set);
         let hash = template_hash(&template);
-        let pods = all(store, "pods");
-        let owned: Vec<Value> = owned_by(&pods, set)
+        let owned: Vec<Value> = pods
+            .owned_by(set)
             .into_iter()
             .filter(|p| !is_deleting(p))
             .cloned()
