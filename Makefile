@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UI_BIN := ui/node_modules/.bin
 APP := target/debug/plumbline-desktop
 
-.PHONY: run test deps deps-test ui app lint rust-test ui-test browser-test e2e bindings sandbox-schema screenshot bench
+.PHONY: run test deps deps-test ui app lint rust-test ui-test browser-test e2e bindings sandbox-schema screenshot bench bench-desktop
 
 ## run: install what is missing, build, and open the Plumbline window (demo mode without a kubeconfig)
 run: deps app
@@ -53,6 +53,14 @@ bench: deps-test
 	cargo bench -p kube-sandbox --bench api --locked
 	cargo bench -p plumbline-core --bench git --locked
 	cargo bench -p plumbline-core --bench engine --locked
+	$(MAKE) bench-desktop
+
+## bench-desktop: the real window on a release build: a 2,000-resource app's tree, 50 changes a
+## second, and the memory of the whole app after ten minutes idle
+bench-desktop: ui
+	$(UI_BIN)/tauri build --no-bundle --ci -c '{"build":{"beforeBuildCommand":""}}'
+	cargo build --release --locked -p kube-sandbox --bin kube-sandbox -p plumbline-cli --bin plumbline
+	scripts/with-keyring.sh node bench/desktop.mjs
 
 ## bindings: regenerate ui/src/backend/bindings.ts from the Rust types
 bindings:

@@ -71,9 +71,10 @@ function memory(pid) {
   for (const p of processTree(pid)) {
     try {
       const rollup = readFileSync(`/proc/${p}/smaps_rollup`, "utf8");
-      pss += Number(/^Pss:\s+(\d+)/m.exec(rollup)[1]);
+      const own = Number(/^Pss:\s+(\d+)/m.exec(rollup)[1]);
+      pss += own;
       rss += Number(/^Rss:\s+(\d+)/m.exec(rollup)[1]);
-      names.push(readFileSync(`/proc/${p}/comm`, "utf8").trim());
+      names.push(`${readFileSync(`/proc/${p}/comm`, "utf8").trim()} ${(own / 1024).toFixed(0)} MiB`);
     } catch {
       // Gone, or not ours to read.
     }
@@ -275,7 +276,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
     const idle = memory(app);
     console.log(
-      `memory after ${IDLE_SECONDS / 60} min idle with the app open: PSS ${idle.pss.toFixed(0)} MiB, RSS ${idle.rss.toFixed(0)} MiB ` +
+      `memory after ${(IDLE_SECONDS / 60).toFixed(1)} min idle with the app open: PSS ${idle.pss.toFixed(0)} MiB, RSS ${idle.rss.toFixed(0)} MiB ` +
         `(${idle.names.length} processes: ${idle.names.join(", ")})`,
     );
   } finally {

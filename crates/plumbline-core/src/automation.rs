@@ -95,6 +95,81 @@ pub fn decide(
     }
 }
 
+/// How often automated apps are looked at (their repositories fetched first), as Argo CD's
+/// default reconciliation period.
+pub const EVERY: Duration = Duration::from_secs(180);
+
+/// Runs automated sync until the task is dropped: every [`EVERY`] for each automated app
+/// (fetching its repository first, when it is a registered remote), and at once when the
+/// cluster changes under an app with self-heal. `report` hears every outcome but "in sync".
+pub async fn run(
+    engine: std::sync::Arc<crate::Engine>,
+    report: impl Fn(&str, &AutoSync) + Send + Sync + 'static,
+) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let mut watches: std::collections::HashMap<String, crate::live::Watch> = Default::default();
+    let mut tick = tokio::time::interval(EVERY);
+    loop {
+        let due: Vec<String> = tokio::select! {
+            _ = tick.tick() => {
+                let apps = engine.apps().list().unwrap_or_default();
+                let automated: Vec<_> = apps.into_iter().filter(|a| a.sync_policy.automated.is_some()).collect();
+                watches.retain(|name, _| automated.iter().any(|a| &a.name == name && heals(a)));
+                let unwatched: Vec<_> = automated.iter().filter(|a| heals(a) && !watches.contains_key(&a.name)).collect();
+                for app in unwatched {
+                    let (tx, name) = (tx.clone(), app.name.clone());
+                    match engine.watch(&app.name, move || { let _ = tx.send(name.clone()); }).await {
+                        Ok(watch) => { watches.insert(app.name.clone(), watch); }
+                        Err(e) => tracing::warn!(app = app.name, "self-heal cannot watch the cluster: {e}"),
+                    }
+                }
+                for url in automated.iter().map(|a| a.repo.clone()).collect::<std::collections::BTreeSet<_>>() {
+                    if engine.repositories().get(&url).is_ok() {
+                        let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                        if let Err(e) = engine.repositories().fetch(&url, |_| {}, cancel).await {
+                            tracing::warn!(url, "automated sync could not fetch: {e}");
+                        }
+                    }
+                }
+                automated.into_iter().map(|a| a.name).collect()
+            }
+            Some(name) = rx.recv() => {
+                let mut names = vec![name];
+                while let Ok(more) = rx.try_recv() {
+                    if !names.contains(&more) { names.push(more); }
+                }
+                names
+            }
+        };
+        for name in due {
+            match engine.auto_sync(&name, &|_| {}).await {
+                Ok(AutoSync::InSync) | Ok(AutoSync::Manual) => {}
+                Ok(outcome) => {
+                    if let AutoSync::Held { reason } = &outcome {
+                        tracing::info!(app = name, "automated sync held: {reason}");
+                        if reason.starts_with("self-heal waits") {
+                            let (tx, name) = (tx.clone(), name.clone());
+                            tokio::spawn(async move {
+                                tokio::time::sleep(SELF_HEAL_WAIT).await;
+                                let _ = tx.send(name);
+                            });
+                        }
+                    }
+                    report(&name, &outcome);
+                }
+                Err(e) => tracing::warn!(app = name, "automated sync failed: {e}"),
+            }
+        }
+    }
+}
+
+fn heals(app: &crate::apps::Application) -> bool {
+    app.sync_policy
+        .automated
+        .as_ref()
+        .is_some_and(|a| a.self_heal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,6 +62,8 @@ pub enum EngineError {
         "application {0:?} syncs automatically, which would undo a rollback at once: turn automated sync off first"
     )]
     AutomatedRollback(String),
+    #[error("the Argo CD Application could not be imported: {0}")]
+    Import(#[from] crate::argocd::ImportError),
 }
 
 impl From<ReconcileError> for EngineError {
@@ -397,6 +399,18 @@ impl Engine {
         }
         self.operate(app, OperationKind::Sync, None, options, progress)
             .await
+    }
+
+    /// An Argo CD `Application` manifest read as an application, for the user to review and
+    /// add; its destination matched to a kubeconfig context.
+    pub fn import_argocd(&self, manifest: &str) -> Result<crate::argocd::ImportedApp, EngineError> {
+        let contexts = self.clusters.kubeconfigs().list().contexts;
+        Ok(crate::argocd::import(manifest, &contexts)?)
+    }
+
+    /// The application as an Argo CD `Application` manifest.
+    pub fn export_argocd(&self, name: &str) -> Result<String, EngineError> {
+        Ok(crate::argocd::export(&self.apps.get(name)?))
     }
 
     /// Runs the app's automated sync policy once: compares, then syncs or says why not (see

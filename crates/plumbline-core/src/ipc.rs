@@ -145,6 +145,10 @@ impl From<&EngineError> for ErrorInfo {
                 ErrorCode::Store,
                 Some("The operation's record could not be kept. Check the disk and try again."),
             ),
+            EngineError::Import(_) => (
+                ErrorCode::Invalid,
+                Some("Fix the manifest and import it again."),
+            ),
             EngineError::AutomatedRollback(_) => (
                 ErrorCode::Invalid,
                 Some(
@@ -216,6 +220,7 @@ pub fn typescript_bindings() -> String {
         history::OperationKind::decl(&cfg),
         history::HistoryEntry::decl(&cfg),
         automation::AutoSync::decl(&cfg),
+        argocd::ImportedApp::decl(&cfg),
         events::EventInfo::decl(&cfg),
         tree::TreeNode::decl(&cfg),
         crate::Environment::decl(&cfg),

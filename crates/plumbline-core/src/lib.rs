@@ -2,6 +2,7 @@
 //! desktop shell, the CLI and the tests all drive this crate.
 
 pub mod apps;
+pub mod argocd;
 pub mod automation;
 pub mod clusters;
 pub mod diff;

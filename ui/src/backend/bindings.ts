@@ -326,6 +326,8 @@ startedAt: string, finishedAt: string | null, options: SyncOptions, result: Sync
 
 export type AutoSync = { "outcome": "manual" } | { "outcome": "inSync" } | { "outcome": "held", reason: string, } | { "outcome": "ran", result: SyncResult, };
 
+export type ImportedApp = { app: Application, notes: Array<string>, };
+
 export type EventInfo = { 
 /**
  * Normal or Warning.
