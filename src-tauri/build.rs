@@ -8,6 +8,8 @@ fn main() {
         "add_app",
         "update_app",
         "remove_app",
+        "import_argocd_app",
+        "export_argocd_app",
         "app_status",
         "resource_diff",
         "sync_app",

@@ -3,6 +3,7 @@
 use crate::Shell;
 use plumbline_core::Environment;
 use plumbline_core::apps::Application;
+use plumbline_core::argocd::ImportedApp;
 use plumbline_core::clusters::{ContextList, ContextState};
 use plumbline_core::events::EventInfo;
 use plumbline_core::history::HistoryEntry;
@@ -55,6 +56,17 @@ pub fn update_app(shell: State<'_, Shell>, app: Application) -> Reply<()> {
         .apps()
         .update(app)
         .map_err(|e| report(e.into()))
+}
+
+/// Reads an Argo CD `Application` manifest into an application for the form; adds nothing.
+#[tauri::command(async)]
+pub fn import_argocd_app(shell: State<'_, Shell>, manifest: String) -> Reply<ImportedApp> {
+    shell.engine.import_argocd(&manifest).map_err(report)
+}
+
+#[tauri::command(async)]
+pub fn export_argocd_app(shell: State<'_, Shell>, name: String) -> Reply<String> {
+    shell.engine.export_argocd(&name).map_err(report)
 }
 
 #[tauri::command(async)]

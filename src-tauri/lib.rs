@@ -108,6 +108,7 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         (Arc::new(engine), None)
     };
     watch_kubeconfigs(app.handle().clone(), engine.clone());
+    run_automated_sync(app.handle().clone(), engine.clone());
     tracing::info!(data = %data_dir.display(), logs = %log_dir.display(), demo = demo_mode, "Plumbline started");
     app.manage(Shell {
         engine,
@@ -150,6 +151,20 @@ fn watch_kubeconfigs(app: tauri::AppHandle, engine: Arc<Engine>) {
     });
 }
 
+/// Runs automated sync for the applications that ask for it, telling the window what it did.
+/// It starts once the window is up: nothing connects to a cluster at start-up.
+fn run_automated_sync(app: tauri::AppHandle, engine: Arc<Engine>) {
+    use tauri::Emitter;
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+        plumbline_core::automation::run(engine, move |name, outcome| {
+            let notice = serde_json::json!({ "app": name, "outcome": outcome });
+            let _ = app.emit("auto-sync", notice);
+        })
+        .await;
+    });
+}
+
 /// Starts the desktop app.
 pub fn run() {
     tauri::Builder::default()
@@ -162,6 +177,8 @@ pub fn run() {
             commands::add_app,
             commands::update_app,
             commands::remove_app,
+            commands::import_argocd_app,
+            commands::export_argocd_app,
             commands::app_status,
             commands::resource_diff,
             commands::sync_app,

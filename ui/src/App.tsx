@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useBackend } from "./backend/context";
 import { ErrorBoundary, ErrorNotice } from "./components/ErrorNotice";
 import { useLoad } from "./useLoad";
@@ -45,6 +45,38 @@ export function App() {
   const [apps, reloadApps] = useLoad(() => backend.listApps(), "apps");
   const [repos, reloadRepos] = useLoad(() => backend.listRepos(), "repos");
   const [view, setView] = useState<View>({ screen: "overview" });
+  const viewRef = useRef<View>(view);
+  useEffect(() => {
+    viewRef.current = view;
+  }, [view]);
+  // Automated syncs run in the shell; each says what it did, and the app it touched refreshes.
+  const [autoNotice, setAutoNotice] = useState<{ app: string; text: string; ok: boolean } | null>(null);
+  useEffect(() => {
+    let stop: (() => void) | undefined;
+    let live = true;
+    backend
+      .onAutoSync((app, outcome) => {
+        if (outcome.outcome === "ran") {
+          const ok = outcome.result.phase === "Succeeded";
+          setAutoNotice({ app, ok, text: `Automated sync of ${app}: ${outcome.result.message}` });
+        } else if (outcome.outcome === "held") {
+          setAutoNotice({ app, ok: true, text: `Automated sync of ${app} is waiting: ${outcome.reason}` });
+        }
+        const current = viewRef.current;
+        if (current.screen === "app" && current.name === app)
+          setView({ screen: "app", name: app, action: { kind: "refresh", nonce: Date.now() } });
+      })
+      .then(
+        (unlisten) => (live ? (stop = unlisten) : unlisten()),
+        () => undefined,
+      );
+    return () => {
+      live = false;
+      stop?.();
+    };
+    // Subscribes once; what it reads of the view is kept in a ref.
+  }, [backend]);
+
   const [palette, setPalette] = useState(false);
   const act = (kind: "sync" | "refresh", name: string) =>
     setView({ screen: "app", name, action: { kind, nonce: Date.now() } });
@@ -110,6 +142,17 @@ export function App() {
           <div className="demo-banner" role="note">
             <strong>Demo sandbox.</strong> You are looking at a simulated cluster on this computer with a sample
             application. Nothing here touches your real clusters.
+          </div>
+        )}
+        {autoNotice && (
+          <div className={`notice ${autoNotice.ok ? "notice-info" : "notice-error"} auto-notice`} role="status">
+            <span>{autoNotice.text}</span>{" "}
+            <button type="button" className="link" onClick={() => act("refresh", autoNotice.app)}>
+              Open {autoNotice.app}
+            </button>{" "}
+            <button type="button" className="link" aria-label="Dismiss" onClick={() => setAutoNotice(null)}>
+              ✕
+            </button>
           </div>
         )}
         {palette && <CommandPalette commands={commands} onClose={() => setPalette(false)} />}

@@ -129,6 +129,33 @@ pub async fn run(
             println!("application {name} removed; its resources stay in the cluster");
             Ok(ExitCode::SUCCESS)
         }
+        Command::App {
+            command: AppCommand::Import { file, context },
+        } => {
+            let manifest = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(&file)
+            }
+            .map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+            let mut imported = engine.import_argocd(&manifest)?;
+            if let Some(context) = context {
+                imported.app.destination.context = context;
+            }
+            for note in &imported.notes {
+                eprintln!("note: {note}");
+            }
+            let name = imported.app.name.clone();
+            engine.apps().add(imported.app).map_err(EngineError::from)?;
+            println!("application {name} added");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::App {
+            command: AppCommand::Export { name },
+        } => {
+            print!("{}", engine.export_argocd(&name)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Status { app: None } => {
             println!("NAME\tSYNC\tREVISION\tMESSAGE");
             let mut trouble = false;

@@ -118,6 +118,15 @@ enum AppCommand {
     },
     /// Removes an application and its history; its resources stay in the cluster.
     Remove { name: String },
+    /// Adds the application an Argo CD `Application` manifest describes (`-` reads standard
+    /// input); `--context` picks the context when no context matches its destination.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        context: Option<String>,
+    },
+    /// Prints the application as an Argo CD `Application` manifest.
+    Export { name: String },
 }
 
 #[derive(clap::Args)]

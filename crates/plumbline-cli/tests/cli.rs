@@ -338,3 +338,86 @@ async fn apps_are_added_diffed_synced_and_rolled_back_from_the_command_line() {
     let (_, out, _) = cli(args(&["apps"])).await;
     assert_eq!(out.lines().count(), 1, "{out}");
 }
+
+#[test]
+fn an_app_goes_out_as_an_argo_cd_application_and_comes_back_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = write(
+        dir.path(),
+        "kubeconfig",
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: staging\n  cluster: {server: 'https://staging.example.com:6443'}\nusers:\n- name: me\n  user: {token: t}\ncontexts:\n- name: staging\n  context: {cluster: staging, user: me}\ncurrent-context: staging\n",
+    );
+    let cli = |data: &str, args: &[&str]| {
+        let mut all = vec!["--data-dir", data, "--kubeconfig", kubeconfig.as_str()];
+        all.extend_from_slice(args);
+        plumbline(&all)
+    };
+    let first = dir.path().join("first").display().to_string();
+    let added = cli(
+        &first,
+        &[
+            "app",
+            "add",
+            "web",
+            "--repo",
+            "https://git.example.com/deploy.git",
+            "--path",
+            "web",
+        ],
+    );
+    // `app add` needs context and namespace.
+    assert!(!added.status.success());
+    let added = cli(
+        &first,
+        &[
+            "app",
+            "add",
+            "web",
+            "--repo",
+            "https://git.example.com/deploy.git",
+            "--path",
+            "web",
+            "--revision",
+            "v2",
+            "--context",
+            "staging",
+            "--namespace",
+            "shop",
+        ],
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let exported = cli(&first, &["app", "export", "web"]);
+    assert!(exported.status.success());
+    let manifest = String::from_utf8(exported.stdout).unwrap();
+    assert!(manifest.contains("kind: Application"), "{manifest}");
+    assert!(manifest.contains("targetRevision: v2"), "{manifest}");
+    let file = write(dir.path(), "web.yaml", &manifest);
+
+    let second = dir.path().join("second").display().to_string();
+    let imported = cli(&second, &["app", "import", &file]);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let listed = String::from_utf8(cli(&second, &["apps"]).stdout).unwrap();
+    assert!(
+        listed.contains("web\tstaging\tshop\thttps://git.example.com/deploy.git\tweb\tv2"),
+        "{listed}"
+    );
+
+    let refused = cli(
+        &second,
+        &[
+            "app",
+            "import",
+            &write(dir.path(), "no.yaml", "kind: Deployment\n"),
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not an Argo CD Application"));
+}

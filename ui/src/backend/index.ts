@@ -4,6 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
   AppStatus,
+  AutoSync,
   Application,
   CommitInfo,
   ContextList,
@@ -11,6 +12,7 @@ import type {
   Environment,
   ErrorInfo,
   FetchOutcome,
+  ImportedApp,
   RepoConfig,
   RepoInfo,
   Refs,
@@ -39,6 +41,10 @@ export interface Backend {
   updateApp(app: Application): Promise<void>;
   /** Removes the application and its history; its resources stay in the cluster. */
   removeApp(name: string): Promise<void>;
+  /** Reads an Argo CD `Application` manifest into an application to review; adds nothing. */
+  importArgocdApp(manifest: string): Promise<ImportedApp>;
+  /** The application as an Argo CD `Application` manifest. */
+  exportArgocdApp(name: string): Promise<string>;
   appStatus(name: string): Promise<AppStatus>;
   resourceDiff(name: string, key: ResourceKey): Promise<ResourceDiff>;
   /** What a sync with `options` would do; changes nothing. */
@@ -74,6 +80,8 @@ export interface Backend {
   removeKubeconfig(path: string): Promise<ContextList>;
   /** Calls `callback` whenever the kubeconfig files change on disk; returns how to stop. */
   onContextsChanged(callback: () => void): Promise<() => void>;
+  /** Calls `callback` after each automated sync (or each time one is held back); returns how to stop. */
+  onAutoSync(callback: (app: string, outcome: AutoSync) => void): Promise<() => void>;
   listRepos(): Promise<RepoInfo[]>;
   /** Adds a repository; `secret` (password, token or key passphrase) goes to the keyring. */
   addRepo(config: RepoConfig, secret: string | null): Promise<void>;
@@ -126,6 +134,8 @@ export const tauriBackend: Backend = {
   addApp: (app) => call("add_app", { app }),
   updateApp: (app) => call("update_app", { app }),
   removeApp: (name) => call("remove_app", { name }),
+  importArgocdApp: (manifest) => call("import_argocd_app", { manifest }),
+  exportArgocdApp: (name) => call("export_argocd_app", { name }),
   appStatus: (name) => call("app_status", { name }),
   resourceDiff: (name, key) => call("resource_diff", { name, key }),
   planSync: (name, options) => call("plan_sync", { name, options }),
@@ -156,6 +166,8 @@ export const tauriBackend: Backend = {
   addKubeconfig: (path) => call("add_kubeconfig", { path }),
   removeKubeconfig: (path) => call("remove_kubeconfig", { path }),
   onContextsChanged: (callback) => listen("contexts-changed", () => callback()),
+  onAutoSync: (callback) =>
+    listen<{ app: string; outcome: AutoSync }>("auto-sync", (e) => callback(e.payload.app, e.payload.outcome)),
   listRepos: () => call("list_repos"),
   addRepo: (config, secret) => call("add_repo", { config, secret }),
   updateRepo: (config) => call("update_repo", { config }),

@@ -4,17 +4,82 @@ import {
   toBackendError,
   type Application,
   type ContextList,
+  type DirectoryOptions,
   type ErrorInfo,
+  type IgnoreRule,
   type RepoInfo,
   type SourceType,
 } from "../backend";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { useLoad } from "../useLoad";
 
+/** An ignore rule as the form edits it: lists as comma-separated text. */
+type RuleRow = { group: string; kind: string; namespace: string; name: string; pointers: string; managers: string };
+
+const list = (text: string) =>
+  text
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "");
+
+function toRow(rule: IgnoreRule): RuleRow {
+  return {
+    group: rule.group,
+    kind: rule.kind,
+    namespace: rule.namespace,
+    name: rule.name,
+    pointers: rule.jsonPointers.join(", "),
+    managers: rule.managedFieldsManagers.join(", "),
+  };
+}
+
+function toRule(row: RuleRow): IgnoreRule {
+  return {
+    group: row.group.trim(),
+    kind: row.kind.trim(),
+    namespace: row.namespace.trim(),
+    name: row.name.trim(),
+    jsonPointers: list(row.pointers),
+    managedFieldsManagers: list(row.managers),
+  };
+}
+
+type Form = {
+  name: string;
+  repo: string;
+  revision: string;
+  path: string;
+  context: string;
+  namespace: string;
+  sourceType: string;
+  valuesFiles: string;
+  values: string;
+  sync: "manual" | "automated";
+  prune: boolean;
+  selfHeal: boolean;
+};
+
+function formOf(app: Application): Form {
+  return {
+    name: app.name,
+    repo: app.repo,
+    revision: app.revision,
+    path: app.path,
+    context: app.destination.context,
+    namespace: app.destination.namespace,
+    sourceType: app.source.type ?? "",
+    valuesFiles: app.source.helm.valuesFiles.join(", "),
+    values: app.source.helm.values,
+    sync: app.syncPolicy.automated ? "automated" : "manual",
+    prune: app.syncPolicy.automated?.prune ?? false,
+    selfHeal: app.syncPolicy.automated?.selfHeal ?? false,
+  };
+}
+
 /**
- * A form for an application: which folder of which repository goes to which context. Given an
- * `existing` application it edits that one (its name stays; ignore rules and folder options are
- * kept as they are).
+ * A form for an application: which folder of which repository goes to which context, how it
+ * syncs, and what differences do not count. Given an `existing` application it edits that one
+ * (its name stays). A new one can start from an Argo CD `Application` manifest.
  */
 export function AddApp({
   contexts,
@@ -31,19 +96,9 @@ export function AddApp({
 }) {
   const backend = useBackend();
   const current = contexts?.contexts.find((c) => c.current) ?? contexts?.contexts[0];
-  const [form, setForm] = useState(
+  const [form, setForm] = useState<Form>(
     existing
-      ? {
-          name: existing.name,
-          repo: existing.repo,
-          revision: existing.revision,
-          path: existing.path,
-          context: existing.destination.context,
-          namespace: existing.destination.namespace,
-          sourceType: existing.source.type ?? "",
-          valuesFiles: existing.source.helm.valuesFiles.join(", "),
-          values: existing.source.helm.values,
-        }
+      ? formOf(existing)
       : {
           name: "",
           repo: "",
@@ -54,8 +109,37 @@ export function AddApp({
           sourceType: "",
           valuesFiles: "",
           values: "",
+          sync: "manual",
+          prune: false,
+          selfHeal: false,
         },
   );
+  const [rules, setRules] = useState<RuleRow[]>((existing?.ignore ?? []).map(toRow));
+  // Kept as they are: the folder options and the Helm release name (set by an import too).
+  const [directory, setDirectory] = useState<DirectoryOptions>(
+    existing?.source.directory ?? { recurse: true, include: "", exclude: "" },
+  );
+  const [releaseName, setReleaseName] = useState<string | null>(existing?.source.helm.releaseName ?? null);
+  const [importing, setImporting] = useState(false);
+  const [manifest, setManifest] = useState("");
+  const [notes, setNotes] = useState<string[]>([]);
+  const readManifest = async () => {
+    setError(null);
+    try {
+      const imported = await backend.importArgocdApp(manifest);
+      const next = formOf(imported.app);
+      setForm({ ...next, context: next.context || form.context });
+      setRules(imported.app.ignore.map(toRow));
+      setDirectory(imported.app.source.directory);
+      setReleaseName(imported.app.source.helm.releaseName);
+      setNotes(imported.notes);
+      setImporting(false);
+    } catch (thrown) {
+      setError(toBackendError(thrown).info);
+    }
+  };
+  const setRule = (index: number, change: Partial<RuleRow>) =>
+    setRules(rules.map((r, i) => (i === index ? { ...r, ...change } : r)));
   const title = existing ? "Edit application" : "Add application";
   const [error, setError] = useState<ErrorInfo | null>(null);
   // The revision picker offers the branches and tags of an added, cloned repository.
@@ -70,7 +154,7 @@ export function AddApp({
     `namespaces:${form.context}`,
   );
   const [saving, setSaving] = useState(false);
-  const field = (name: keyof typeof form) => ({
+  const field = (name: Exclude<keyof Form, "prune" | "selfHeal">) => ({
     value: form[name],
     onChange: (e: { target: { value: string } }) => setForm({ ...form, [name]: e.target.value }),
   });
@@ -87,19 +171,21 @@ export function AddApp({
         revision: form.revision.trim(),
         path: form.path.trim(),
         destination: { context: form.context, namespace: form.namespace.trim() },
-        ignore: existing?.ignore ?? [],
-        syncPolicy: existing?.syncPolicy ?? { automated: null },
+        ignore: rules.map(toRule).filter((r) => r.jsonPointers.length > 0 || r.managedFieldsManagers.length > 0),
+        syncPolicy: {
+          automated: form.sync === "automated" ? { prune: form.prune, selfHeal: form.selfHeal } : null,
+        },
         source: {
           type: form.sourceType === "" ? null : (form.sourceType as SourceType),
           helm: {
-            releaseName: existing?.source.helm.releaseName ?? null,
+            releaseName,
             valuesFiles: form.valuesFiles
               .split(",")
               .map((f) => f.trim())
               .filter((f) => f !== ""),
             values: form.values,
           },
-          directory: existing?.source.directory ?? { recurse: true, include: "", exclude: "" },
+          directory,
         },
       });
       onAdded(form.name.trim());
@@ -113,6 +199,43 @@ export function AddApp({
   return (
     <form className="add-app" onSubmit={submit} aria-label={title}>
       <h2>{title}</h2>
+      {!existing && !importing && (
+        <button type="button" className="link" onClick={() => setImporting(true)}>
+          Start from an Argo CD Application…
+        </button>
+      )}
+      {importing && (
+        <div className="import-argocd">
+          <label>
+            Argo CD Application manifest (YAML)
+            <textarea
+              rows={8}
+              spellCheck={false}
+              placeholder={"apiVersion: argoproj.io/v1alpha1\nkind: Application\n…"}
+              value={manifest}
+              onChange={(e) => setManifest(e.target.value)}
+            />
+          </label>
+          <div className="form-actions">
+            <button type="button" onClick={() => setImporting(false)}>
+              Cancel
+            </button>
+            <button type="button" onClick={() => void readManifest()} disabled={manifest.trim() === ""}>
+              Fill the form from it
+            </button>
+          </div>
+        </div>
+      )}
+      {notes.length > 0 && (
+        <div className="notice notice-info" role="status" aria-label="Import notes">
+          <strong>Read from the Argo CD Application; check before adding.</strong>
+          <ul>
+            {notes.map((n) => (
+              <li key={n}>{n}</li>
+            ))}
+          </ul>
+        </div>
+      )}
       <label>
         Name
         <input required placeholder="guestbook" readOnly={existing !== undefined} {...field("name")} />
@@ -179,6 +302,97 @@ export function AddApp({
           ))}
         </datalist>
       </label>
+      <fieldset className="sync-policy">
+        <legend>Sync policy</legend>
+        <label>
+          <input
+            type="radio"
+            name="sync-policy"
+            checked={form.sync === "manual"}
+            onChange={() => setForm({ ...form, sync: "manual" })}
+          />
+          Manual: sync when you choose
+        </label>
+        <label>
+          <input
+            type="radio"
+            name="sync-policy"
+            checked={form.sync === "automated"}
+            onChange={() => setForm({ ...form, sync: "automated" })}
+          />
+          Automated: sync each new commit by itself while Plumbline runs
+        </label>
+        {form.sync === "automated" && (
+          <div className="sync-policy-options">
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={form.prune}
+                onChange={(e) => setForm({ ...form, prune: e.target.checked })}
+              />
+              Prune resources removed from Git
+            </label>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={form.selfHeal}
+                onChange={(e) => setForm({ ...form, selfHeal: e.target.checked })}
+              />
+              Self-heal: sync back changes made in the cluster
+            </label>
+            <p className="hint">Protected contexts are never synced without you.</p>
+          </div>
+        )}
+      </fieldset>
+      <fieldset className="ignore-rules">
+        <legend>Ignore differences</legend>
+        {rules.length === 0 && <p className="hint">Every difference counts as drift.</p>}
+        {rules.map((rule, i) => (
+          <div className="ignore-rule" key={i} role="group" aria-label={`Ignore rule ${i + 1}`}>
+            <input
+              aria-label="Group"
+              placeholder="group (apps)"
+              value={rule.group}
+              onChange={(e) => setRule(i, { group: e.target.value })}
+            />
+            <input
+              aria-label="Kind"
+              placeholder="kind (Deployment)"
+              value={rule.kind}
+              onChange={(e) => setRule(i, { kind: e.target.value })}
+            />
+            <input
+              aria-label="Resource name"
+              placeholder="name (any)"
+              value={rule.name}
+              onChange={(e) => setRule(i, { name: e.target.value })}
+            />
+            <input
+              aria-label="JSON pointers"
+              placeholder="/spec/replicas, …"
+              value={rule.pointers}
+              onChange={(e) => setRule(i, { pointers: e.target.value })}
+            />
+            <input
+              aria-label="Managers"
+              placeholder="field managers (hpa, …)"
+              value={rule.managers}
+              onChange={(e) => setRule(i, { managers: e.target.value })}
+            />
+            <button type="button" onClick={() => setRules(rules.filter((_, j) => j !== i))}>
+              Remove
+            </button>
+          </div>
+        ))}
+        <button
+          type="button"
+          onClick={() =>
+            setRules([...rules, { group: "", kind: "", namespace: "", name: "", pointers: "", managers: "" }])
+          }
+        >
+          Add ignore rule
+        </button>
+      </fieldset>
       {error && (
         <ErrorNotice
           title={existing ? "The application was not changed." : "The application was not added."}

@@ -360,6 +360,14 @@ function AppSettings({
   const backend = useBackend();
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
+  const [exported, setExported] = useState<string | null>(null);
+  const exportManifest = async () => {
+    try {
+      setExported(await backend.exportArgocdApp(app.name));
+    } catch (thrown) {
+      setError(toBackendError(thrown).info);
+    }
+  };
   const remove = async () => {
     try {
       await backend.removeApp(app.name);
@@ -371,6 +379,18 @@ function AppSettings({
   return (
     <section className="app-settings" aria-label="Application settings">
       <AddApp contexts={contexts} repos={repos} existing={app} onAdded={onSaved} onCancel={onCancel} />
+      <div className="export-argocd">
+        {exported === null ? (
+          <button type="button" onClick={() => void exportManifest()}>
+            Export as Argo CD Application
+          </button>
+        ) : (
+          <label>
+            Argo CD Application manifest: apply it with <code>kubectl apply -n argocd -f</code>
+            <textarea readOnly rows={12} spellCheck={false} value={exported} onFocus={(e) => e.target.select()} />
+          </label>
+        )}
+      </div>
       <div className="danger-zone">
         {confirming ? (
           <p>

@@ -30,6 +30,7 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
   await page.addInitScript((s: Scenario) => {
     type Callback = (data: unknown) => void;
     const callbacks = new Map<number, Callback>();
+    const listeners = new Map<string, number>();
     let nextId = 1;
     let synced = false;
     const apps = [s.before.app, ...(s.fleet ?? []).map((f) => f.app)];
@@ -68,8 +69,17 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
     async function invoke(cmd: string, args: Record<string, unknown>): Promise<unknown> {
       calls.push(cmd);
       switch (cmd) {
-        case "plugin:event|listen":
+        case "plugin:event|listen": {
+          // Events the shell emits: tests raise them with window.__emit(event, payload).
+          listeners.set(String(args.event), args.handler as number);
+          Object.assign(window, {
+            __emit: (name: string, payload: unknown) => {
+              const listener = listeners.get(name);
+              if (listener !== undefined) callbacks.get(listener)?.({ event: name, id: 1, payload });
+            },
+          });
           return 1;
+        }
         case "plugin:event|unlisten":
           return null;
         case "probe_context": {
@@ -235,6 +245,46 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           if (index < 0) throw { code: "NotFound", message: `no application named "${app.name}"`, detail: null };
           apps[index] = app;
           return null;
+        }
+        case "import_argocd_app": {
+          const manifest = String(args.manifest);
+          if (!manifest.includes("kind: Application"))
+            throw {
+              code: "Invalid",
+              message: "the Argo CD Application could not be imported: this is not an Argo CD Application",
+              detail: "Fix the manifest and import it again.",
+            };
+          return {
+            app: {
+              name: /name: (\S+)/.exec(manifest)?.[1] ?? "imported",
+              repo: "https://github.com/team/deploy.git",
+              revision: "v1.4.0",
+              path: "apps/web",
+              destination: { context: "", namespace: "web" },
+              source: {
+                type: null,
+                helm: { releaseName: null, valuesFiles: [], values: "" },
+                directory: { recurse: false, include: "", exclude: "" },
+              },
+              ignore: [
+                {
+                  group: "apps",
+                  kind: "Deployment",
+                  namespace: "",
+                  name: "",
+                  jsonPointers: ["/spec/replicas"],
+                  managedFieldsManagers: [],
+                },
+              ],
+              syncPolicy: { automated: { prune: true, selfHeal: false } },
+            },
+            notes: ['no kubeconfig context matches the destination "in-cluster": choose the context'],
+          };
+        }
+        case "export_argocd_app": {
+          const app = apps.find((a) => a.name === args.name);
+          if (!app) throw { code: "NotFound", message: `no application named "${String(args.name)}"`, detail: null };
+          return `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: ${app.name}\n  namespace: argocd\nspec:\n  source:\n    repoURL: ${app.repo}\n`;
         }
         case "remove_app": {
           const index = apps.findIndex((a) => a.name === args.name);
