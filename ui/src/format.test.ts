@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { DiffLine, SyncResult } from "./backend";
-import { collapseUnchanged, emphasised, resourceLabel, splitRows, summarizeResult } from "./format";
+import {
+  ago,
+  collapseUnchanged,
+  describeLastOperation,
+  emphasised,
+  resourceLabel,
+  splitRows,
+  summarizeResult,
+} from "./format";
 
 const equal = (n: number): DiffLine => ({ change: "Equal", oldLine: n, newLine: n, text: `line ${n}`, emphasis: [] });
 const insert = (n: number): DiffLine => ({
@@ -101,5 +109,27 @@ describe("emphasised", () => {
       { text: "image: café:1.", mark: false },
       { text: "27", mark: true },
     ]);
+  });
+});
+
+describe("last operation", () => {
+  const now = Date.parse("2026-11-26T12:00:00Z");
+  it("says how long ago in words", () => {
+    expect(ago("2026-11-26T11:59:30Z", now)).toBe("just now");
+    expect(ago("2026-11-26T11:55:00Z", now)).toBe("5 min ago");
+    expect(ago("2026-11-26T09:00:00Z", now)).toBe("3 h ago");
+    expect(ago("2026-11-23T12:00:00Z", now)).toBe("3 days ago");
+  });
+  it("names the kind and the outcome", () => {
+    const commit = { sha: "abc", summary: "" };
+    expect(describeLastOperation({ kind: "Sync", phase: "Succeeded", at: "2026-11-26T11:55:00Z", commit }, now)).toBe(
+      "synced 5 min ago",
+    );
+    expect(describeLastOperation({ kind: "AutoSync", phase: "Failed", at: "2026-11-26T10:00:00Z", commit }, now)).toBe(
+      "automated sync failed 2 h ago",
+    );
+    expect(describeLastOperation({ kind: "Rollback", phase: "Running", at: "2026-11-26T12:00:00Z", commit }, now)).toBe(
+      "rollback running since just now",
+    );
   });
 });

@@ -1,5 +1,5 @@
 // Pure helpers for what the screens show; unit-tested in format.test.ts.
-import type { DiffLine, ResourceKey, SyncResult } from "./backend";
+import type { DiffLine, LastOperation, ResourceKey, SyncResult } from "./backend";
 
 /** `Deployment guestbook/web`, `Namespace guestbook`: how kubectl users name a resource. */
 export function resourceLabel(key: ResourceKey): string {
@@ -116,4 +116,26 @@ export function emphasised(line: DiffLine): { text: string; mark: boolean }[] {
   }
   if (at < line.text.length || parts.length === 0) parts.push({ text: line.text.slice(at), mark: false });
   return parts;
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago": how long ago an RFC 3339 time was. */
+export function ago(iso: string, now: number = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (Number.isNaN(seconds)) return "at an unknown time";
+  if (seconds < 60) return "just now";
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.floor(hours / 24)} days ago`;
+}
+
+/** "synced 5 min ago", "automated sync failed 2 h ago", "rolled back just now". */
+export function describeLastOperation(last: LastOperation, now: number = Date.now()): string {
+  const verb = { Sync: "synced", AutoSync: "synced automatically", Rollback: "rolled back" }[last.kind];
+  const what = { Sync: "sync", AutoSync: "automated sync", Rollback: "rollback" }[last.kind];
+  const when = ago(last.at, now);
+  if (last.phase === "Running") return `${what} running since ${when}`;
+  if (last.phase === "Failed") return `${what} failed ${when}`;
+  return `${verb} ${when}`;
 }

@@ -30,6 +30,20 @@ pub struct AppStatus {
     pub resources: Vec<ResourceStatus>,
     pub notes: Vec<String>,
     pub error: Option<ErrorInfo>,
+    /// The newest sync, automated sync or rollback, if any.
+    #[serde(rename = "lastOperation")]
+    pub last_operation: Option<LastOperation>,
+}
+
+/// What the overview says of an app's last operation.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LastOperation {
+    pub kind: OperationKind,
+    pub phase: OperationPhase,
+    /// RFC 3339; the start while it runs.
+    pub at: String,
+    pub commit: Commit,
 }
 
 /// Why an engine call failed.
@@ -259,6 +273,18 @@ impl Engine {
     /// Compares the application now and remembers the result for [`Self::diff`].
     pub async fn status(&self, name: &str) -> Result<AppStatus, EngineError> {
         let app = self.apps.get(name)?;
+        // A history that cannot be read says so in the History panel; here it is just absent.
+        let last_operation = self
+            .history
+            .list(name)
+            .ok()
+            .and_then(|h| h.into_iter().next())
+            .map(|e| LastOperation {
+                kind: e.kind,
+                phase: e.result.phase,
+                at: e.finished_at.unwrap_or(e.started_at),
+                commit: e.result.commit,
+            });
         match self.compare(&app).await {
             Ok(comparison) => Ok(AppStatus {
                 sync: comparison.sync_status(),
@@ -267,6 +293,7 @@ impl Engine {
                 resources: comparison.statuses(),
                 notes: comparison.notes.clone(),
                 error: None,
+                last_operation,
                 app,
             }),
             Err(e) => {
@@ -279,6 +306,7 @@ impl Engine {
                     resources: Vec::new(),
                     notes: Vec::new(),
                     error: Some(ErrorInfo::from(&e)),
+                    last_operation,
                 })
             }
         }

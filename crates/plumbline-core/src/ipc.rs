@@ -205,6 +205,7 @@ pub fn typescript_bindings() -> String {
         diff::DiffRow::decl(&cfg),
         diff::SplitRow::decl(&cfg),
         reconcile::ResourceDiff::decl(&cfg),
+        engine::LastOperation::decl(&cfg),
         engine::AppStatus::decl(&cfg),
         sync::SyncPhase::decl(&cfg),
         sync::HookDeletePolicy::decl(&cfg),

@@ -240,11 +240,21 @@ desired: string, lines: Array<DiffLine>,
  */
 note: string | null, };
 
+export type LastOperation = { kind: OperationKind, phase: OperationPhase, 
+/**
+ * RFC 3339; the start while it runs.
+ */
+at: string, commit: Commit, };
+
 export type AppStatus = { app: Application, sync: SyncStatus, 
 /**
  * The worst health of the app's live resources; none when no rule applies (or unknown).
  */
-health: HealthStatus | null, commit: Commit | null, resources: Array<ResourceStatus>, notes: Array<string>, error: ErrorInfo | null, };
+health: HealthStatus | null, commit: Commit | null, resources: Array<ResourceStatus>, notes: Array<string>, error: ErrorInfo | null, 
+/**
+ * The newest sync, automated sync or rollback, if any.
+ */
+lastOperation: LastOperation | null, };
 
 export type SyncPhase = "PreSync" | "Sync" | "PostSync" | "SyncFail";
 

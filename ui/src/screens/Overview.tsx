@@ -11,7 +11,7 @@ import {
 import { StatusBadge } from "../components/StatusBadge";
 import { HealthBadge } from "../components/HealthBadge";
 import { ErrorNotice } from "../components/ErrorNotice";
-import { shortSha } from "../format";
+import { describeLastOperation, shortSha } from "../format";
 import type { Load } from "../useLoad";
 import { AddApp } from "./AddApp";
 
@@ -54,6 +54,13 @@ function AppTile({ app, status, onOpen }: { app: Application; status: Status | u
         <span className="tile-status">
           {value ? <StatusBadge status={value.sync} /> : <span className="skeleton">checking…</span>}
           {value?.health && <HealthBadge status={value.health} />}
+        </span>
+        <span className="tile-meta tile-last">
+          {value?.lastOperation
+            ? describeLastOperation(value.lastOperation)
+            : value
+              ? "never synced from Plumbline"
+              : ""}
         </span>
         {value?.error && <span className="tile-error">{value.error.message}</span>}
         {status?.state === "failed" && <span className="tile-error">{status.error.message}</span>}

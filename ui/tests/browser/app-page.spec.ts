@@ -92,6 +92,10 @@ test("sync shows the plan first, then progress, then the result, then the refres
   for (const badge of await badges.all()) await expect(badge).toHaveAttribute("data-status", "Synced");
   const sent = await page.evaluate(() => (window as unknown as { __syncOptions: unknown }).__syncOptions);
   expect(sent).toEqual({ prune: false, dryRun: false, forceConflicts: false, createNamespace: false, resources: [] });
+
+  // The overview's tile says when.
+  await page.getByRole("navigation", { name: "Breadcrumb" }).getByRole("button", { name: "Applications" }).click();
+  await expect(page.getByRole("button", { name: "Open guestbook" })).toContainText("synced 5 min ago");
 });
 
 test("prune and a selective sync are chosen in the plan and sent with the sync", async ({ page }) => {

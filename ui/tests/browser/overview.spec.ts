@@ -37,6 +37,9 @@ test("tiles show sync and health, and filters narrow them by text, context, sync
   const prod = page.getByRole("button", { name: "Open guestbook-prod" });
   await expect(prod.locator("[data-status]")).toHaveAttribute("data-status", "OutOfSync");
   await expect(prod.locator("[data-health]")).toHaveAttribute("data-health", "Degraded");
+  await expect(page.getByRole("button", { name: "Open guestbook", exact: true })).toContainText(
+    "never synced from Plumbline",
+  );
 
   await page.getByRole("searchbox", { name: "Filter by text" }).fill("prod");
   await expect(tiles(page)).toHaveText([/guestbook-prod/]);

@@ -74,6 +74,7 @@ const before: AppStatus = {
   commit: { sha: "4f2a9c1d0e", summary: "Guestbook: add a Service, scale to 2, new greeting" },
   notes: [],
   error: null,
+  lastOperation: null,
   resources: [
     {
       key: configMap,
@@ -110,6 +111,12 @@ const after: AppStatus = {
   sync: "Synced",
   health: "Healthy",
   resources: before.resources.map((r) => ({ ...r, status: "Synced", health: { status: "Healthy", message: "" } })),
+  lastOperation: {
+    kind: "Sync",
+    phase: "Succeeded",
+    at: new Date(Date.now() - 5 * 60_000).toISOString(),
+    commit: before.commit ?? { sha: "", summary: "" },
+  },
 };
 
 const oldConfig: ResourceKey = { group: "", kind: "ConfigMap", namespace: "guestbook", name: "old-config" };
