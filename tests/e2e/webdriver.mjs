@@ -95,10 +95,15 @@ export class WebDriver {
   async clickWhenReady(css, what, { timeout = 15_000 } = {}) {
     const deadline = Date.now() + timeout;
     for (;;) {
+      const element = await this.waitFor(css, what, { timeout });
       try {
-        return await this.click(await this.waitFor(css, what, { timeout }));
+        return await this.click(element);
       } catch (e) {
         if (!/not interactable|stale element/.test(e.message) || Date.now() > deadline) throw e;
+        // Below the window's edge inside a pane that does not scroll: bring it into view.
+        await this.execute("arguments[0].scrollIntoView({ block: 'center' })", [{ [ELEMENT]: element }]).catch(
+          () => undefined,
+        );
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
