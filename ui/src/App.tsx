@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { useBackend } from "./backend/context";
 import { ErrorBoundary, ErrorNotice } from "./components/ErrorNotice";
 import { useLoad } from "./useLoad";
+import { useSubscription } from "./useSubscription";
 import { AppPage } from "./screens/AppPage";
 import { Overview } from "./screens/Overview";
 import { Rail } from "./screens/Rail";
@@ -28,20 +29,7 @@ export function App() {
   const [environment] = useLoad(() => backend.environment(), "environment");
   const [contexts, reloadContexts] = useLoad(() => backend.listContexts(), "contexts");
   // Kubeconfig files edited on disk are re-read by the shell, which says so here.
-  useEffect(() => {
-    let stop: (() => void) | undefined;
-    let live = true;
-    backend.onContextsChanged(reloadContexts).then(
-      (unlisten) => (live ? (stop = unlisten) : unlisten()),
-      () => undefined,
-    );
-    return () => {
-      live = false;
-      stop?.();
-    };
-    // Subscribes once; `reloadContexts` only bumps a counter.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [backend]);
+  useSubscription(() => backend.onContextsChanged(reloadContexts), backend);
   const [apps, reloadApps] = useLoad(() => backend.listApps(), "apps");
   const [repos, reloadRepos] = useLoad(() => backend.listRepos(), "repos");
   const [view, setView] = useState<View>({ screen: "overview" });
@@ -51,11 +39,9 @@ export function App() {
   }, [view]);
   // Automated syncs run in the shell; each says what it did, and the app it touched refreshes.
   const [autoNotice, setAutoNotice] = useState<{ app: string; text: string; ok: boolean } | null>(null);
-  useEffect(() => {
-    let stop: (() => void) | undefined;
-    let live = true;
-    backend
-      .onAutoSync((app, outcome) => {
+  useSubscription(
+    () =>
+      backend.onAutoSync((app, outcome) => {
         if (outcome.outcome === "ran") {
           const ok = outcome.result.phase === "Succeeded";
           setAutoNotice({ app, ok, text: `Automated sync of ${app}: ${outcome.result.message}` });
@@ -65,17 +51,9 @@ export function App() {
         const current = viewRef.current;
         if (current.screen === "app" && current.name === app)
           setView({ screen: "app", name: app, action: { kind: "refresh", nonce: Date.now() } });
-      })
-      .then(
-        (unlisten) => (live ? (stop = unlisten) : unlisten()),
-        () => undefined,
-      );
-    return () => {
-      live = false;
-      stop?.();
-    };
-    // Subscribes once; what it reads of the view is kept in a ref.
-  }, [backend]);
+      }),
+    backend,
+  );
 
   const [palette, setPalette] = useState(false);
   const act = (kind: "sync" | "refresh", name: string) =>

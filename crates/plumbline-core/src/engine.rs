@@ -213,6 +213,11 @@ impl Engine {
         Ok(names)
     }
 
+    fn is_protected(&self, context: &str) -> Result<bool, EngineError> {
+        let settings = self.settings.load()?;
+        Ok(settings.protected_contexts.iter().any(|c| c == context))
+    }
+
     /// Refuses a change to a protected context unless `confirmation` is its name.
     fn check_protected(
         &self,
@@ -220,13 +225,7 @@ impl Engine {
         action: &str,
         confirmation: Option<&str>,
     ) -> Result<(), EngineError> {
-        let protected = self
-            .settings
-            .load()?
-            .protected_contexts
-            .iter()
-            .any(|c| c == context);
-        if protected && confirmation != Some(context) {
+        if self.is_protected(context)? && confirmation != Some(context) {
             return Err(EngineError::ConfirmationRequired {
                 context: context.to_string(),
                 action: action.to_string(),
@@ -459,12 +458,7 @@ impl Engine {
         }
         let comparison = self.compare(&app).await?;
         let context = &app.destination.context;
-        let protected = self
-            .settings
-            .load()?
-            .protected_contexts
-            .iter()
-            .any(|c| c == context);
+        let protected = self.is_protected(context)?;
         let history = self.history.list(name)?;
         let last = history.first();
         let since_last = last

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { useBackend } from "../backend/context";
 import {
   toBackendError,
@@ -17,6 +17,7 @@ import { HealthBadge } from "../components/HealthBadge";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { keyId, resourceLabel, shortSha, summarizeResult } from "../format";
 import { useLoad } from "../useLoad";
+import { useSubscription } from "../useSubscription";
 import { ResourcePanel } from "./ResourcePanel";
 import { ResourceGraph } from "./ResourceGraph";
 import { ResourceList } from "./ResourceList";
@@ -77,20 +78,8 @@ export function AppPage({
   // that arrives while a refresh runs is kept for one more refresh after it, so a busy cluster
   // neither piles refreshes up nor starves them.
   const [changed, setChanged] = useState(false);
-  useEffect(() => {
-    let stop: (() => void) | undefined;
-    let live = true;
-    backend
-      .watchApp(name, () => setChanged(true))
-      .then(
-        (unwatch) => (live ? (stop = unwatch) : unwatch()),
-        () => undefined, // The status says why the cluster cannot be reached.
-      );
-    return () => {
-      live = false;
-      stop?.();
-    };
-  }, [backend, name]);
+  // A refused watch is explained by the status (the cluster cannot be reached).
+  useSubscription(() => backend.watchApp(name, () => setChanged(true)), name);
   const [layout, setLayout] = useState<"list" | "tree" | "network">("list");
   const [tree] = useLoad(
     () => (layout !== "list" ? backend.resourceTree(name) : Promise.resolve(null)),

@@ -262,24 +262,7 @@ pub fn create_with_history(
     let mut parent: Option<git2::Oid> = None;
     for (message, files) in commits {
         let mut index = git2::Index::new().map_err(git)?;
-        for (path, content) in files {
-            let blob = repo.blob(content).map_err(git)?;
-            let entry = git2::IndexEntry {
-                ctime: git2::IndexTime::new(0, 0),
-                mtime: git2::IndexTime::new(0, 0),
-                dev: 0,
-                ino: 0,
-                mode: 0o100644,
-                uid: 0,
-                gid: 0,
-                file_size: content.len() as u32,
-                id: blob,
-                flags: 0,
-                flags_extended: 0,
-                path: path.as_bytes().to_vec(),
-            };
-            index.add(&entry).map_err(git)?;
-        }
+        stage(&repo, &mut index, files).map_err(git)?;
         let tree_id = index.write_tree_to(&repo).map_err(git)?;
         let tree = repo.find_tree(tree_id).map_err(git)?;
         let parents: Vec<git2::Commit> = parent
@@ -303,6 +286,60 @@ pub fn create_with_history(
         parent = Some(id);
     }
     Ok(ids)
+}
+
+/// Adds `files` (new or replacing, the rest kept) to the index as regular files.
+fn stage(
+    repo: &Repository,
+    index: &mut git2::Index,
+    files: &[FileContent],
+) -> Result<(), git2::Error> {
+    for (path, content) in files {
+        index.add(&git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: 0o100644,
+            uid: 0,
+            gid: 0,
+            file_size: content.len() as u32,
+            id: repo.blob(content)?,
+            flags: 0,
+            flags_extended: 0,
+            path: path.as_bytes().to_vec(),
+        })?;
+    }
+    Ok(())
+}
+
+/// Commits `files` on top of the current branch of the repository at `dir`, keeping every other
+/// file, as a push of a change would; returns the new commit's id. For the demo and tests.
+pub fn add_commit(dir: &Path, message: &str, files: &[FileContent]) -> Result<String, RepoError> {
+    let git = |e: git2::Error| RepoError::Git {
+        repo: dir.display().to_string(),
+        message: e.message().to_string(),
+    };
+    let repo = Repository::open(dir).map_err(git)?;
+    let head = repo.head().and_then(|h| h.peel_to_commit()).map_err(git)?;
+    let mut index = git2::Index::new().map_err(git)?;
+    index.read_tree(&head.tree().map_err(git)?).map_err(git)?;
+    stage(&repo, &mut index, files).map_err(git)?;
+    let tree = repo
+        .find_tree(index.write_tree_to(&repo).map_err(git)?)
+        .map_err(git)?;
+    let signature = Signature::now("Plumbline", "plumbline@localhost").map_err(git)?;
+    let id = repo
+        .commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &[&head],
+        )
+        .map_err(git)?;
+    Ok(id.to_string())
 }
 
 #[cfg(test)]

@@ -272,42 +272,5 @@ pub async fn sync_succeeds(
 /// Commits `files` (added or replaced; the rest kept) on top of `main` in the repository at
 /// `repo`, as someone pushing a change would; returns the new commit's id.
 pub fn commit(repo: &Path, message: &str, files: &[repos::FileContent]) -> String {
-    let repository = git2::Repository::open(repo).unwrap();
-    let head = repository.head().unwrap().peel_to_commit().unwrap();
-    let mut index = git2::Index::new().unwrap();
-    index.read_tree(&head.tree().unwrap()).unwrap();
-    for (path, content) in files {
-        let blob = repository.blob(content).unwrap();
-        index
-            .add(&git2::IndexEntry {
-                ctime: git2::IndexTime::new(0, 0),
-                mtime: git2::IndexTime::new(0, 0),
-                dev: 0,
-                ino: 0,
-                mode: 0o100644,
-                uid: 0,
-                gid: 0,
-                file_size: content.len() as u32,
-                id: blob,
-                flags: 0,
-                flags_extended: 0,
-                path: path.as_bytes().to_vec(),
-            })
-            .unwrap();
-    }
-    let tree = repository
-        .find_tree(index.write_tree_to(&repository).unwrap())
-        .unwrap();
-    let signature = git2::Signature::now("Test", "test@localhost").unwrap();
-    repository
-        .commit(
-            Some("HEAD"),
-            &signature,
-            &signature,
-            message,
-            &tree,
-            &[&head],
-        )
-        .unwrap()
-        .to_string()
+    repos::add_commit(repo, message, files).unwrap()
 }
