@@ -95,11 +95,45 @@ pub async fn handle(
         Ok(Reply::Watch(watch)) => {
             watch.into_response(shared.bookmark_interval, shared.faults.watch_drops())
         }
+        Ok(Reply::Log(log)) => log_response(log),
         Err(e) => {
             let status = StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             json_response(status, &e.to_status())
         }
     }
+}
+
+/// The log as text; a followed one stays open, a line a second, until the client goes.
+fn log_response(log: crate::logs::Log) -> Response {
+    use futures::StreamExt;
+    let Some(container) = log.follow else {
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain")],
+            log.text,
+        )
+            .into_response();
+    };
+    let first = Bytes::from(log.text);
+    let ticks = futures::stream::unfold(1u64, move |n| {
+        let container = container.clone();
+        async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let line = crate::logs::format_line(
+                &at,
+                &format!("{container}: served request {n}"),
+                log.timestamps,
+            );
+            Some((Ok::<_, std::convert::Infallible>(Bytes::from(line)), n + 1))
+        }
+    });
+    let stream = futures::stream::once(async move { Ok(first) }).chain(ticks);
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(axum::body::Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 fn json_response(status: StatusCode, value: &Value) -> Response {
@@ -132,6 +166,8 @@ enum Reply {
     /// Aggregated discovery, which has a content type of its own.
     Aggregated(Value),
     Watch(Watch),
+    /// A container's log, plain text, perhaps followed.
+    Log(crate::logs::Log),
 }
 
 type Json = (StatusCode, Value);
@@ -178,6 +214,23 @@ fn route(
             if !catalog::in_group_version(&types, group, version).is_empty() =>
         {
             ok(resource_list(&types, group, version))
+        }
+        ["api", "v1", "namespaces", ns, "pods", name, "log"] => {
+            if *method != Method::GET {
+                return Err(ApiError::new(
+                    405,
+                    "MethodNotAllowed",
+                    "the log can only be read",
+                ));
+            }
+            let pods = catalog::by_plural("", "v1", "pods").ok_or_else(|| not_served(uri))?;
+            let pod =
+                shared
+                    .store
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(pods, Some(ns), name)?;
+            crate::logs::read(&pod, &query).map(Reply::Log)
         }
         ["api", "v1", rest @ ..] => {
             let t = target(&types, "", "v1", rest, uri)?;

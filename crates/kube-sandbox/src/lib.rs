@@ -9,6 +9,7 @@ mod defaults;
 pub mod faults;
 mod fields;
 mod http;
+mod logs;
 mod openapi;
 mod printing;
 mod schema;

@@ -707,3 +707,31 @@ async fn kubectl_validates_fields_through_the_server() {
         "{configured}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_logs_reads_a_container_and_names_the_choices() {
+    let (_sandbox, dir, kubeconfig) = sandbox().await;
+    let file = dir.path().join("pod.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: default}\nspec:\n  containers:\n  - {name: web, image: 'nginx:1.27'}\n  - {name: proxy, image: 'envoy:1.31'}\n",
+    )
+    .unwrap();
+    stdout(&apply(&kubeconfig, &file));
+    let log = stdout(&kubectl(
+        &kubeconfig,
+        &["logs", "web", "-c", "proxy", "--tail", "1"],
+    ));
+    assert_eq!(log, "proxy: ready\n");
+    // Without -c, kubectl picks the first container itself and says so.
+    let defaulted = kubectl(&kubeconfig, &["logs", "web"]);
+    assert!(String::from_utf8_lossy(&defaulted.stderr).contains("Defaulted container \"web\""));
+    assert!(stdout(&defaulted).ends_with("web: ready\n"));
+    let refused = kubectl(&kubeconfig, &["logs", "web", "-c", "web", "--previous"]);
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("previous terminated container \"web\""),
+        "{message}"
+    );
+}

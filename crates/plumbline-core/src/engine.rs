@@ -388,6 +388,69 @@ impl Engine {
             .cloned()
     }
 
+    /// A Pod of the app (one in the namespaces its resources live in), or why not.
+    async fn app_pod(&self, name: &str, pod: &ResourceKey) -> Result<kube::Client, EngineError> {
+        let app = self.apps.get(name)?;
+        let comparison = match self.cached(name) {
+            Some(c) => c,
+            None => self.compare(&app).await?,
+        };
+        let ours = pod.kind == "Pod"
+            && pod.group.is_empty()
+            && (pod.namespace == app.destination.namespace
+                || comparison
+                    .resources
+                    .iter()
+                    .any(|r| r.key.namespace == pod.namespace));
+        if !ours {
+            return Err(EngineError::NoSuchResource {
+                app: name.to_string(),
+                key: pod.clone(),
+            });
+        }
+        Ok(self.clusters.client(&app.destination.context).await?)
+    }
+
+    fn cluster_error(&self, name: &str, what: String, e: &kube::Error) -> EngineError {
+        let context = self
+            .apps
+            .get(name)
+            .map(|a| a.destination.context)
+            .unwrap_or_default();
+        EngineError::from(ReconcileError::Cluster {
+            context,
+            what,
+            message: crate::resources::kube_message(e),
+        })
+    }
+
+    /// The containers of one of the app's Pods, for the log view.
+    pub async fn pod_containers(
+        &self,
+        name: &str,
+        pod: &ResourceKey,
+    ) -> Result<Vec<String>, EngineError> {
+        let client = self.app_pod(name, pod).await?;
+        crate::logs::containers(&client, pod)
+            .await
+            .map_err(|e| self.cluster_error(name, format!("the containers of {pod}"), &e))
+    }
+
+    /// Streams the log of one of the app's Pods a line at a time, until it ends (with
+    /// `follow`, until the future is dropped).
+    pub async fn pod_logs(
+        &self,
+        name: &str,
+        pod: &ResourceKey,
+        options: &crate::logs::LogOptions,
+        on_line: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<(), EngineError> {
+        let client = self.app_pod(name, pod).await?;
+        crate::logs::stream(&client, pod, options, on_line)
+            .await
+            .map_err(|e| self.cluster_error(name, format!("the log of {pod}"), &e))
+    }
+
     /// The Kubernetes Events about one resource of the app, newest first.
     pub async fn events(
         &self,

@@ -223,6 +223,7 @@ pub fn typescript_bindings() -> String {
         automation::AutoSync::decl(&cfg),
         argocd::ImportedApp::decl(&cfg),
         events::EventInfo::decl(&cfg),
+        logs::LogOptions::decl(&cfg),
         tree::TreeNode::decl(&cfg),
         crate::Environment::decl(&cfg),
     ];

@@ -12,6 +12,7 @@ pub mod health;
 pub mod history;
 pub mod ipc;
 pub mod live;
+pub mod logs;
 pub mod reconcile;
 pub mod render;
 pub mod repos;

@@ -352,6 +352,24 @@ lastSeen: string | null,
  */
 source: string, };
 
+export type LogOptions = { 
+/**
+ * Needed when the Pod has more than one container.
+ */
+container: string | null, 
+/**
+ * The container instance before the last restart.
+ */
+previous: boolean, 
+/**
+ * Keep reading as lines come, until stopped.
+ */
+follow: boolean, 
+/**
+ * Only the last lines; none: all.
+ */
+tailLines: number | null, };
+
 export type TreeNode = { key: ResourceKey, apiVersion: string, 
 /**
  * What this object belongs to; none for the application's own resources.
