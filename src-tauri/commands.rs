@@ -8,6 +8,7 @@ use plumbline_core::clusters::{ContextList, ContextState};
 use plumbline_core::events::EventInfo;
 use plumbline_core::history::HistoryEntry;
 use plumbline_core::ipc::ErrorInfo;
+use plumbline_core::logs::LogOptions;
 use plumbline_core::reconcile::ResourceDiff;
 use plumbline_core::repos::RepoError;
 use plumbline_core::repos::manager::{CommitInfo, Refs, RepoInfo};
@@ -171,6 +172,65 @@ pub async fn resource_events(
     key: ResourceKey,
 ) -> Reply<Vec<EventInfo>> {
     shell.engine.events(&name, &key).await.map_err(report)
+}
+
+/// The containers of one of the app's Pods.
+#[tauri::command]
+pub async fn pod_containers(
+    shell: State<'_, Shell>,
+    name: String,
+    pod: ResourceKey,
+) -> Reply<Vec<String>> {
+    shell
+        .engine
+        .pod_containers(&name, &pod)
+        .await
+        .map_err(report)
+}
+
+/// Streams a Pod's log down `on_line` until it ends or `stop_logs` is called for the app (a new
+/// `stream_logs` for the same app stops the one before).
+#[tauri::command]
+pub async fn stream_logs(
+    shell: State<'_, Shell>,
+    name: String,
+    pod: ResourceKey,
+    options: LogOptions,
+    on_line: Channel<String>,
+) -> Reply<()> {
+    let engine = shell.engine.clone();
+    let app = name.clone();
+    let task = tokio::spawn(async move {
+        let send = move |line: String| {
+            let _ = on_line.send(line);
+        };
+        engine.pod_logs(&app, &pod, &options, &send).await
+    });
+    let previous = shell
+        .logs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(name, task.abort_handle());
+    if let Some(previous) = previous {
+        previous.abort();
+    }
+    match task.await {
+        Ok(result) => result.map_err(report),
+        // Stopped: not an error.
+        Err(_) => Ok(()),
+    }
+}
+
+#[tauri::command]
+pub fn stop_logs(shell: State<'_, Shell>, name: String) {
+    if let Some(task) = shell
+        .logs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&name)
+    {
+        task.abort();
+    }
 }
 
 #[tauri::command]

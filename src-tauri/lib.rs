@@ -20,6 +20,8 @@ pub struct Shell {
     pub environment: Environment,
     /// The watch of each application the window shows; replaced or dropped when it looks away.
     pub watches: std::sync::Mutex<std::collections::HashMap<String, plumbline_core::live::Watch>>,
+    /// The log each application's page streams, to stop when it looks away.
+    pub logs: std::sync::Mutex<std::collections::HashMap<String, tokio::task::AbortHandle>>,
     /// Keeps the demo cluster running for as long as the app runs.
     _demo: Option<demo::Demo>,
     _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
@@ -113,6 +115,7 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     app.manage(Shell {
         engine,
         watches: Default::default(),
+        logs: Default::default(),
         environment: Environment {
             demo: demo_mode,
             data_dir: data_dir.display().to_string(),
@@ -204,6 +207,9 @@ pub fn run() {
             commands::app_history,
             commands::history_diff,
             commands::resource_events,
+            commands::pod_containers,
+            commands::stream_logs,
+            commands::stop_logs,
             commands::resource_tree,
             commands::watch_app,
             commands::unwatch_app,

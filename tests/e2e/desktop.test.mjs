@@ -136,4 +136,11 @@ test("demo app shows OutOfSync, Sync makes it Synced, and the cluster has the De
   assert.match(kubectl("get", "configmaps", "-n", "guestbook", "-o", "name"), /guestbook-config/);
   assert.doesNotMatch(kubectl("get", "configmaps", "-n", "guestbook", "-o", "name"), /stale-settings/);
   assert.equal(JSON.parse(kubectl("get", "deployment", "guestbook-ui", "-n", "guestbook", "-o", "json")).spec.replicas, 2);
+
+  // A Pod from the tree: its log, streamed from the cluster.
+  const pod = kubectl("get", "pods", "-n", "guestbook", "-o", "name").trim().split("\n")[0].replace("pod/", "");
+  await driver.clickWhenReady(`button[aria-label="Open Pod guestbook/${pod}"]`, "a Pod in the tree");
+  await driver.waitFor('[role="log"]', "the Pod's log", {
+    accept: async (e) => (await driver.text(e)).includes("ui: ready"),
+  });
 });

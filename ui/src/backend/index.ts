@@ -13,6 +13,7 @@ import type {
   ErrorInfo,
   FetchOutcome,
   ImportedApp,
+  LogOptions,
   RepoConfig,
   RepoInfo,
   Refs,
@@ -70,6 +71,11 @@ export interface Backend {
   resourceTree(name: string): Promise<TreeNode[]>;
   /** The cluster's Events about one resource of the app, newest first. */
   resourceEvents(name: string, key: ResourceKey): Promise<EventInfo[]>;
+  /** The containers of one of the app's Pods. */
+  podContainers(name: string, pod: ResourceKey): Promise<string[]>;
+  /** Streams a Pod's log a line at a time; resolves when it ends or `stopLogs` stops it. */
+  streamLogs(name: string, pod: ResourceKey, options: LogOptions, onLine: (line: string) => void): Promise<void>;
+  stopLogs(name: string): Promise<void>;
   /** What changed in Git between two history entries. */
   historyDiff(name: string, from: number, to: number): Promise<ResourceDiff[]>;
   probeContext(name: string): Promise<ContextState>;
@@ -151,6 +157,13 @@ export const tauriBackend: Backend = {
   },
   appHistory: (name) => call("app_history", { name }),
   resourceEvents: (name, key) => call("resource_events", { name, key }),
+  podContainers: (name, pod) => call("pod_containers", { name, pod }),
+  streamLogs: (name, pod, options, onLine) => {
+    const channel = new Channel<string>();
+    channel.onmessage = onLine;
+    return call("stream_logs", { name, pod, options, onLine: channel });
+  },
+  stopLogs: (name) => call("stop_logs", { name }),
   resourceTree: (name) => call("resource_tree", { name }),
   watchApp: async (name, onChange) => {
     const channel = new Channel<null>();

@@ -19,6 +19,7 @@ import { keyId, resourceLabel, shortSha, summarizeResult } from "../format";
 import { useLoad } from "../useLoad";
 import { useSubscription } from "../useSubscription";
 import { ResourcePanel } from "./ResourcePanel";
+import { ChildPanel } from "./ChildPanel";
 import { ResourceGraph } from "./ResourceGraph";
 import { ResourceList } from "./ResourceList";
 import { AddApp } from "./AddApp";
@@ -68,7 +69,10 @@ export function AppPage({
   const [selected, setSelected] = useState<ResourceKey | null>(null);
   const statusReady = status.state !== "loading";
   const [diff] = useLoad(
-    () => (selected && statusReady ? backend.resourceDiff(name, selected) : Promise.resolve(null)),
+    () =>
+      selected && statusReady && status.value?.resources.some((r) => keyId(r.key) === keyId(selected))
+        ? backend.resourceDiff(name, selected)
+        : Promise.resolve(null),
     `${name}:${selected ? keyId(selected) : ""}:${refreshes}:${statusReady}`,
   );
   const [sync, setSync] = useState<SyncState>({ phase: "idle" });
@@ -128,6 +132,8 @@ export function AppPage({
   const app = status.value;
   const graphApp = useMemo(() => ({ name, sync: app?.sync, health: app?.health }), [name, app?.sync, app?.health]);
   const selectedStatus = selected ? app?.resources.find((r) => keyId(r.key) === keyId(selected)) : undefined;
+  // Something the cluster made (from the graph): its own panel, with a Pod's log.
+  const selectedChild = selected ? tree.value?.find((n) => keyId(n.key) === keyId(selected)) : undefined;
   const running = sync.phase === "running";
   return (
     <section className="screen app-page" aria-labelledby="app-title">
@@ -287,6 +293,9 @@ export function AppPage({
           {!selected && <p className="empty">Select a resource to see its diff.</p>}
           {diff.state === "failed" && <ErrorNotice title="Diff could not be computed." error={diff.error} />}
           {selectedStatus && <ResourcePanel app={name} resource={selectedStatus} diff={diff.value ?? undefined} />}
+          {!selectedStatus && selectedChild && (
+            <ChildPanel key={keyId(selectedChild.key)} app={name} node={selectedChild} />
+          )}
         </div>
       </div>
     </section>

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { useBackend } from "../backend/context";
-import type { ResourceDiff, ResourceStatus } from "../backend";
+import type { ResourceDiff, ResourceKey, ResourceStatus } from "../backend";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { HealthBadge } from "../components/HealthBadge";
 import { StatusBadge } from "../components/StatusBadge";
@@ -22,13 +22,8 @@ export function ResourcePanel({
   resource: ResourceStatus;
   diff: ResourceDiff | undefined;
 }) {
-  const backend = useBackend();
   const [tab, setTab] = useState<Tab>("Diff");
   const label = resourceLabel(resource.key);
-  const [events] = useLoad(
-    () => (tab === "Events" ? backend.resourceEvents(app, resource.key) : Promise.resolve(null)),
-    `${app}:${label}:${tab}`,
-  );
   return (
     <section className="resource-panel" aria-label={`Resource ${label}`}>
       <div role="tablist" aria-label="Resource views" className="tabs">
@@ -86,37 +81,44 @@ export function ResourcePanel({
             <p className="skeleton">loading…</p>
           ))}
         {tab === "Diff" && diff && <DiffView diff={diff} />}
-        {tab === "Events" && (
-          <>
-            {events.state === "failed" && <ErrorNotice title="Events could not be read." error={events.error} />}
-            {events.value && events.value.length === 0 && <p className="empty">No events about this resource.</p>}
-            {events.value && events.value.length > 0 && (
-              <table className="events" aria-label="Events">
-                <thead>
-                  <tr>
-                    <th>Type</th>
-                    <th>Reason</th>
-                    <th>Message</th>
-                    <th>Count</th>
-                    <th>Last seen</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {events.value.map((e, i) => (
-                    <tr key={i} className={e.type === "Warning" ? "event-warning" : undefined}>
-                      <td>{e.type}</td>
-                      <td>{e.reason}</td>
-                      <td>{e.message}</td>
-                      <td>{e.count}</td>
-                      <td>{e.lastSeen ?? ""}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </>
-        )}
+        {tab === "Events" && <EventsView app={app} resourceKey={resource.key} />}
       </div>
     </section>
+  );
+}
+
+/** The cluster's Events about one resource, newest first, warnings marked. */
+export function EventsView({ app, resourceKey }: { app: string; resourceKey: ResourceKey }) {
+  const backend = useBackend();
+  const [events] = useLoad(() => backend.resourceEvents(app, resourceKey), `${app}:${resourceLabel(resourceKey)}`);
+  return (
+    <>
+      {events.state === "failed" && <ErrorNotice title="Events could not be read." error={events.error} />}
+      {events.value && events.value.length === 0 && <p className="empty">No events about this resource.</p>}
+      {events.value && events.value.length > 0 && (
+        <table className="events" aria-label="Events">
+          <thead>
+            <tr>
+              <th>Type</th>
+              <th>Reason</th>
+              <th>Message</th>
+              <th>Count</th>
+              <th>Last seen</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.value.map((e, i) => (
+              <tr key={i} className={e.type === "Warning" ? "event-warning" : undefined}>
+                <td>{e.type}</td>
+                <td>{e.reason}</td>
+                <td>{e.message}</td>
+                <td>{e.count}</td>
+                <td>{e.lastSeen ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
   );
 }

@@ -279,3 +279,35 @@ test("an automated sync in the shell is told in a notice and refreshes the open 
   await notice.getByRole("button", { name: "Dismiss" }).click();
   await expect(notice).toHaveCount(0);
 });
+
+test("a Pod's log streams in its panel, per container, followed until stopped, and the previous one is explained", async ({
+  page,
+}) => {
+  await page.getByRole("button", { name: "Open guestbook" }).click();
+  await page.getByRole("button", { name: "Tree", exact: true }).click();
+  const graph = page.getByRole("region", { name: "Resource tree" });
+  await graph.getByRole("button", { name: "5 pods" }).click();
+  await graph.getByRole("button", { name: "Open Pod guestbook/guestbook-ui-5d59d67564-p1" }).click();
+  const panel = page.getByRole("region", { name: "Resource Pod guestbook/guestbook-ui-5d59d67564-p1" });
+  const log = panel.getByRole("log", { name: "Log of web" });
+  await expect(log).toContainText("web: ready");
+  await expect(log).toContainText("web: served request 2");
+  await expect(panel.getByRole("status")).toHaveText("following…");
+  // No diff is asked for what Git does not hold.
+  await expect(page.getByText("Diff could not be computed.")).toHaveCount(0);
+
+  await panel.getByLabel("Container", { exact: true }).selectOption("proxy");
+  await expect(panel.getByRole("log", { name: "Log of proxy" })).toContainText("proxy: ready");
+  await panel.getByRole("button", { name: "Stop" }).click();
+  await expect(panel.getByRole("status")).toHaveText("stopped");
+  const calls = await page.evaluate(() => (window as unknown as { __calls: string[] }).__calls);
+  expect(calls).toContain("stop_logs");
+
+  await panel.getByLabel("Previous container").check();
+  await expect(panel.getByRole("alert")).toContainText('previous terminated container "proxy"');
+  const sent = await page.evaluate(() => (window as unknown as { __logOptions: unknown[] }).__logOptions);
+  expect(sent.at(-1)).toEqual({ container: "proxy", previous: true, follow: false, tailLines: 500 });
+
+  await panel.getByRole("tab", { name: "Events" }).click();
+  await expect(panel).toContainText("No events about this resource.");
+});

@@ -33,6 +33,7 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
     const listeners = new Map<string, number>();
     let nextId = 1;
     let synced = false;
+    let stopped = false;
     const apps = [s.before.app, ...(s.fleet ?? []).map((f) => f.app)];
     const calls: string[] = [];
     (window as unknown as { __calls: string[] }).__calls = calls;
@@ -361,6 +362,35 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
             node({ ...service, kind: "Endpoints" }, service, null),
           ];
         }
+        case "pod_containers":
+          return ["web", "proxy"];
+        case "stream_logs": {
+          // Each container tells its start; a followed log adds a line every 100 ms until stopped.
+          const channel = args.onLine as { id: number };
+          const options = args.options as { container: string; previous: boolean; follow: boolean };
+          (window as unknown as { __logOptions: unknown[] }).__logOptions ??= [];
+          (window as unknown as { __logOptions: unknown[] }).__logOptions.push(options);
+          const pod = (args.pod as { name: string }).name;
+          if (options.previous)
+            throw {
+              code: "Cluster",
+              message: `the log of Pod guestbook/${pod} could not be read: previous terminated container "${options.container}" in pod "${pod}" not found`,
+              detail: null,
+            };
+          let index = 0;
+          const send = (line: string) => callbacks.get(channel.id)?.({ message: line, index: index++ });
+          for (const line of ["starting", "ready"]) send(`${options.container}: ${line}`);
+          if (!options.follow) return null;
+          stopped = false;
+          for (let n = 1; !stopped && n < 600; n++) {
+            await wait(100);
+            if (!stopped) send(`${options.container}: served request ${n}`);
+          }
+          return null;
+        }
+        case "stop_logs":
+          stopped = true;
+          return null;
         case "resource_events":
           return keyOf(args.key as never) === "apps/Deployment/guestbook/guestbook-ui"
             ? [
