@@ -268,6 +268,35 @@ async function main() {
         `command palette open median ${quantile(palette, 0.5).toFixed(0)} ms, longest ${Math.max(...palette).toFixed(0)} ms`,
     );
 
+    // A change in the cluster reaching the graph: a Deployment scaled by hand, until the
+    // "250 Deployments" node counts it out of sync (pushed by the shell's watch, no polling).
+    const reached = [];
+    for (let i = 0; i < 5; i++) {
+      const started = Date.now();
+      const patched = await fetch(`http://127.0.0.1:${proxyPort}/apis/apps/v1/namespaces/big/deployments/web-${i}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/merge-patch+json" },
+        body: JSON.stringify({ spec: { replicas: 2 } }),
+      });
+      if (!patched.ok) throw new Error(`patch web-${i}: ${patched.status}`);
+      await driver.executeAsync(
+        `
+        const [want, done] = [arguments[0], arguments[arguments.length - 1]];
+        const check = () => {
+          const node = document.querySelector('.react-flow__node[aria-label="${DEPLOYMENTS} Deployments"]');
+          if (node && node.textContent.includes(want)) done(); else requestAnimationFrame(check);
+        };
+        check();
+      `,
+        [`${i + 1} out of sync`],
+      );
+      reached.push(Date.now() - started);
+    }
+    console.log(
+      `a Deployment scaled by hand, until the graph counts it out of sync: median ${quantile(reached, 0.5)} ms, ` +
+        `longest ${Math.max(...reached)} ms (${reached.join(", ")})`,
+    );
+
     // Idle with the app open, its tree showing.
     // The process name, cut to the kernel's 15 characters.
     const app = Number(execFileSync("pgrep", ["-n", "-x", "plumbline-deskt"], { encoding: "utf8" }).trim());

@@ -35,6 +35,7 @@ fn main() {
         "app_history",
         "history_diff",
         "resource_events",
+        "app_view",
         "pod_containers",
         "stream_logs",
         "stop_logs",

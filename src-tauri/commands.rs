@@ -18,7 +18,7 @@ use plumbline_core::secrets::{SecretKind, Sensitive};
 use plumbline_core::settings::Settings;
 use plumbline_core::sync::{SyncEvent, SyncOptions, SyncPlan, SyncResult};
 use plumbline_core::tree::TreeNode;
-use plumbline_core::{AppStatus, EngineError};
+use plumbline_core::{AppStatus, AppView, EngineError};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use tauri::State;
@@ -172,6 +172,12 @@ pub async fn resource_events(
     key: ResourceKey,
 ) -> Reply<Vec<EventInfo>> {
     shell.engine.events(&name, &key).await.map_err(report)
+}
+
+/// The app's status and resource tree from one comparison, for the graph views.
+#[tauri::command]
+pub async fn app_view(shell: State<'_, Shell>, name: String) -> Reply<AppView> {
+    shell.engine.view(&name).await.map_err(report)
 }
 
 /// The containers of one of the app's Pods.

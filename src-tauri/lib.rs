@@ -207,6 +207,7 @@ pub fn run() {
             commands::app_history,
             commands::history_diff,
             commands::resource_events,
+            commands::app_view,
             commands::pod_containers,
             commands::stream_logs,
             commands::stop_logs,

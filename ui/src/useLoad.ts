@@ -32,3 +32,11 @@ export function useLoad<T>(load: () => Promise<T>, key: string): [Load<T>, () =>
   if (settled.error) return [{ state: "failed", error: settled.error, value: settled.value }, reload];
   return [{ state: "ready", value: settled.value as T }, reload];
 }
+
+/** The same load, its value seen through `pick`. */
+export function mapLoad<T, U>(load: Load<T>, pick: (value: T) => U): Load<U> {
+  const value = load.value === undefined ? undefined : pick(load.value);
+  if (load.state === "ready") return { state: "ready", value: value as U };
+  if (load.state === "failed") return { state: "failed", error: load.error, value };
+  return { state: "loading", value };
+}

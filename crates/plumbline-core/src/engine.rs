@@ -35,6 +35,17 @@ pub struct AppStatus {
     pub last_operation: Option<LastOperation>,
 }
 
+/// What the app page shows in its graph views: the status and the tree, from one comparison.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppView {
+    pub status: AppStatus,
+    /// Empty when the app could not be compared (the status says why) or the tree not read.
+    pub tree: Vec<crate::tree::TreeNode>,
+    /// Why the tree could not be read, when the comparison could.
+    #[serde(rename = "treeError")]
+    pub tree_error: Option<ErrorInfo>,
+}
+
 /// What the overview says of an app's last operation.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -271,6 +282,34 @@ impl Engine {
 
     /// Compares the application now and remembers the result for [`Self::diff`].
     pub async fn status(&self, name: &str) -> Result<AppStatus, EngineError> {
+        Ok(self.compared(name).await?.0)
+    }
+
+    /// The status and the resource tree from one comparison: what the app page shows in its
+    /// graph views, at the cost of one comparison instead of two.
+    pub async fn view(&self, name: &str) -> Result<AppView, EngineError> {
+        let (status, comparison) = self.compared(name).await?;
+        let tree = match comparison {
+            Some(comparison) => Some(self.tree_of(&status.app, &comparison).await),
+            None => None,
+        };
+        let (tree, tree_error) = match tree {
+            Some(Ok(nodes)) => (nodes, None),
+            Some(Err(e)) => (Vec::new(), Some(ErrorInfo::from(&e))),
+            None => (Vec::new(), None),
+        };
+        Ok(AppView {
+            status,
+            tree,
+            tree_error,
+        })
+    }
+
+    /// The app's status, and the comparison it came from when there was one.
+    async fn compared(
+        &self,
+        name: &str,
+    ) -> Result<(AppStatus, Option<Arc<Comparison>>), EngineError> {
         let app = self.apps.get(name)?;
         // A history that cannot be read says so in the History panel; here it is just absent.
         let last_operation = self
@@ -285,28 +324,34 @@ impl Engine {
                 commit: e.result.commit,
             });
         match self.compare(&app).await {
-            Ok(comparison) => Ok(AppStatus {
-                sync: comparison.sync_status(),
-                health: comparison.health(),
-                commit: Some(comparison.commit.clone()),
-                resources: comparison.statuses(),
-                notes: comparison.notes.clone(),
-                error: None,
-                last_operation,
-                app,
-            }),
+            Ok(comparison) => Ok((
+                AppStatus {
+                    sync: comparison.sync_status(),
+                    health: comparison.health(),
+                    commit: Some(comparison.commit.clone()),
+                    resources: comparison.statuses(),
+                    notes: comparison.notes.clone(),
+                    error: None,
+                    last_operation,
+                    app,
+                },
+                Some(comparison),
+            )),
             Err(e) => {
                 tracing::warn!(app = name, error = %e, "comparison failed");
-                Ok(AppStatus {
-                    app,
-                    sync: SyncStatus::Unknown,
-                    health: None,
-                    commit: None,
-                    resources: Vec::new(),
-                    notes: Vec::new(),
-                    error: Some(ErrorInfo::from(&e)),
-                    last_operation,
-                })
+                Ok((
+                    AppStatus {
+                        app,
+                        sync: SyncStatus::Unknown,
+                        health: None,
+                        commit: None,
+                        resources: Vec::new(),
+                        notes: Vec::new(),
+                        error: Some(ErrorInfo::from(&e)),
+                        last_operation,
+                    },
+                    None,
+                ))
             }
         }
     }
@@ -346,16 +391,17 @@ impl Engine {
     pub async fn tree(&self, name: &str) -> Result<Vec<crate::tree::TreeNode>, EngineError> {
         let app = self.apps.get(name)?;
         let comparison = self.compare(&app).await?;
+        self.tree_of(&app, &comparison).await
+    }
+
+    async fn tree_of(
+        &self,
+        app: &Application,
+        comparison: &Comparison,
+    ) -> Result<Vec<crate::tree::TreeNode>, EngineError> {
         let context = &app.destination.context;
         let client = self.clusters.client(context).await?;
-        let started = std::time::Instant::now();
-        let tree = crate::tree::build(&client, &comparison).await;
-        tracing::debug!(
-            app = name,
-            elapsed_ms = started.elapsed().as_millis(),
-            "tree built"
-        );
-        tree.map_err(|e| {
+        crate::tree::build(&client, comparison).await.map_err(|e| {
             EngineError::from(ReconcileError::Cluster {
                 context: context.clone(),
                 what: "the objects the cluster made for the app".into(),

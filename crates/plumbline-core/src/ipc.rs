@@ -225,6 +225,7 @@ pub fn typescript_bindings() -> String {
         events::EventInfo::decl(&cfg),
         logs::LogOptions::decl(&cfg),
         tree::TreeNode::decl(&cfg),
+        engine::AppView::decl(&cfg),
         crate::Environment::decl(&cfg),
     ];
     let mut out = String::from(

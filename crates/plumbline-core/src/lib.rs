@@ -23,7 +23,7 @@ pub mod store;
 pub mod sync;
 pub mod tree;
 
-pub use engine::{AppStatus, Engine, EngineError};
+pub use engine::{AppStatus, AppView, Engine, EngineError};
 
 use serde::Serialize;
 use ts_rs::TS;

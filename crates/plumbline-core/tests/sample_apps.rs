@@ -153,6 +153,21 @@ async fn waves_are_applied_in_order_each_after_the_last_is_healthy() {
             .collect()
     };
     assert_eq!(routes("Ingress"), ["Service/web"]);
+    // The graph views get the status and the same tree from one comparison.
+    let view = w.engine.view("waves").await.unwrap();
+    assert_eq!(
+        view.status.sync,
+        SyncStatus::Synced,
+        "{:?}",
+        view.status.resources
+    );
+    assert_eq!(view.tree_error, None);
+    let keys = |nodes: &[plumbline_core::tree::TreeNode]| -> Vec<String> {
+        let mut keys: Vec<String> = nodes.iter().map(|n| n.key.to_string()).collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(&view.tree), keys(&tree));
     let selected = routes("Service");
     assert_eq!(selected.len(), 2, "{selected:?}");
     assert!(

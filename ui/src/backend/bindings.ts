@@ -384,6 +384,16 @@ sync: ResourceSync | null, health: Health | null,
  */
 routesTo: Array<ResourceKey>, };
 
+export type AppView = { status: AppStatus, 
+/**
+ * Empty when the app could not be compared (the status says why) or the tree not read.
+ */
+tree: Array<TreeNode>, 
+/**
+ * Why the tree could not be read, when the comparison could.
+ */
+treeError: ErrorInfo | null, };
+
 export type Environment = { 
 /**
  * True when the app runs against the built-in demo sandbox.

@@ -4,6 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
   AppStatus,
+  AppView,
   AutoSync,
   Application,
   CommitInfo,
@@ -47,6 +48,8 @@ export interface Backend {
   /** The application as an Argo CD `Application` manifest. */
   exportArgocdApp(name: string): Promise<string>;
   appStatus(name: string): Promise<AppStatus>;
+  /** The status and the resource tree from one comparison, for the graph views. */
+  appView(name: string): Promise<AppView>;
   resourceDiff(name: string, key: ResourceKey): Promise<ResourceDiff>;
   /** What a sync with `options` would do; changes nothing. */
   planSync(name: string, options: SyncOptions): Promise<SyncPlan>;
@@ -143,6 +146,7 @@ export const tauriBackend: Backend = {
   importArgocdApp: (manifest) => call("import_argocd_app", { manifest }),
   exportArgocdApp: (name) => call("export_argocd_app", { name }),
   appStatus: (name) => call("app_status", { name }),
+  appView: (name) => call("app_view", { name }),
   resourceDiff: (name, key) => call("resource_diff", { name, key }),
   planSync: (name, options) => call("plan_sync", { name, options }),
   syncApp: (name, options, confirmation, onEvent) => {

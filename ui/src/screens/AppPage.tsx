@@ -7,6 +7,8 @@ import {
   type ResourceResult,
   type SyncEvent,
   type Application,
+  type AppStatus,
+  type AppView,
   type ContextList,
   type RepoInfo,
   type SyncOptions,
@@ -16,7 +18,7 @@ import { StatusBadge } from "../components/StatusBadge";
 import { HealthBadge } from "../components/HealthBadge";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { keyId, resourceLabel, shortSha, summarizeResult } from "../format";
-import { useLoad } from "../useLoad";
+import { mapLoad, useLoad } from "../useLoad";
 import { useSubscription } from "../useSubscription";
 import { ResourcePanel } from "./ResourcePanel";
 import { ChildPanel } from "./ChildPanel";
@@ -65,7 +67,18 @@ export function AppPage({
   // Each refresh reloads the status and, after it, the open diff.
   const [refreshes, setRefreshes] = useState(0);
   const reload = () => setRefreshes((n) => n + 1);
-  const [status] = useLoad(() => backend.appStatus(name), `${name}:${refreshes}`);
+  const [layout, setLayout] = useState<"list" | "tree" | "network">("list");
+  const graphs = layout !== "list";
+  // In the graph views one call brings the status and the tree, from one comparison.
+  const [loaded] = useLoad<{ status: AppStatus; tree: AppView["tree"] | null; treeError: ErrorInfo | null }>(
+    () =>
+      graphs
+        ? backend.appView(name)
+        : backend.appStatus(name).then((status) => ({ status, tree: null, treeError: null })),
+    `${name}:${graphs}:${refreshes}`,
+  );
+  const status = mapLoad(loaded, (v) => v.status);
+  const tree = graphs ? (loaded.value?.tree ?? null) : null;
   const [selected, setSelected] = useState<ResourceKey | null>(null);
   const statusReady = status.state !== "loading";
   const [diff] = useLoad(
@@ -84,12 +97,7 @@ export function AppPage({
   const [changed, setChanged] = useState(false);
   // A refused watch is explained by the status (the cluster cannot be reached).
   useSubscription(() => backend.watchApp(name, () => setChanged(true)), name);
-  const [layout, setLayout] = useState<"list" | "tree" | "network">("list");
-  const [tree] = useLoad(
-    () => (layout !== "list" ? backend.resourceTree(name) : Promise.resolve(null)),
-    `${name}:${layout === "list"}:${refreshes}`,
-  );
-  if (changed && status.state !== "loading" && tree.state !== "loading") {
+  if (changed && loaded.state !== "loading") {
     setChanged(false);
     reload();
   }
@@ -133,7 +141,7 @@ export function AppPage({
   const graphApp = useMemo(() => ({ name, sync: app?.sync, health: app?.health }), [name, app?.sync, app?.health]);
   const selectedStatus = selected ? app?.resources.find((r) => keyId(r.key) === keyId(selected)) : undefined;
   // Something the cluster made (from the graph): its own panel, with a Pod's log.
-  const selectedChild = selected ? tree.value?.find((n) => keyId(n.key) === keyId(selected)) : undefined;
+  const selectedChild = selected ? tree?.find((n) => keyId(n.key) === keyId(selected)) : undefined;
   const running = sync.phase === "running";
   return (
     <section className="screen app-page" aria-labelledby="app-title">
@@ -284,8 +292,10 @@ export function AppPage({
             />
           ) : (
             <>
-              {tree.state === "failed" && <ErrorNotice title="The tree could not be read." error={tree.error} />}
-              {tree.value && <ResourceGraph view={layout} app={graphApp} nodes={tree.value} onSelect={setSelected} />}
+              {loaded.value?.treeError && (
+                <ErrorNotice title="The tree could not be read." error={loaded.value.treeError} />
+              )}
+              {tree && <ResourceGraph view={layout} app={graphApp} nodes={tree} onSelect={setSelected} />}
             </>
           )}
         </div>

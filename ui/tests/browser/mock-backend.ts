@@ -320,6 +320,12 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
         }
         case "unwatch_app":
           return null;
+        case "app_view":
+          return {
+            status: await invoke("app_status", args),
+            tree: await invoke("resource_tree", args),
+            treeError: null,
+          };
         case "resource_tree": {
           const status = synced ? s.after : s.before;
           const node = (
