@@ -39,7 +39,6 @@ fn main() {
         "pod_containers",
         "stream_logs",
         "stop_logs",
-        "resource_tree",
         "watch_app",
         "unwatch_app",
     ];

@@ -17,7 +17,6 @@ use plumbline_core::resources::ResourceKey;
 use plumbline_core::secrets::{SecretKind, Sensitive};
 use plumbline_core::settings::Settings;
 use plumbline_core::sync::{SyncEvent, SyncOptions, SyncPlan, SyncResult};
-use plumbline_core::tree::TreeNode;
 use plumbline_core::{AppStatus, AppView, EngineError};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -237,11 +236,6 @@ pub fn stop_logs(shell: State<'_, Shell>, name: String) {
     {
         task.abort();
     }
-}
-
-#[tauri::command]
-pub async fn resource_tree(shell: State<'_, Shell>, name: String) -> Reply<Vec<TreeNode>> {
-    shell.engine.tree(&name).await.map_err(report)
 }
 
 /// Pushes a notice down `on_change` whenever the app's resources (or what the cluster made from

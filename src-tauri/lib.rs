@@ -211,7 +211,6 @@ pub fn run() {
             commands::pod_containers,
             commands::stream_logs,
             commands::stop_logs,
-            commands::resource_tree,
             commands::watch_app,
             commands::unwatch_app,
         ])

@@ -29,7 +29,6 @@ import type {
   SyncResult,
   HistoryEntry,
   EventInfo,
-  TreeNode,
 } from "./bindings";
 
 export type * from "./bindings";
@@ -71,7 +70,6 @@ export interface Backend {
   /** Calls `onChange` whenever the app's objects change in the cluster; returns how to stop. */
   watchApp(name: string, onChange: () => void): Promise<() => void>;
   /** The app's resources and what the cluster made from them. */
-  resourceTree(name: string): Promise<TreeNode[]>;
   /** The cluster's Events about one resource of the app, newest first. */
   resourceEvents(name: string, key: ResourceKey): Promise<EventInfo[]>;
   /** The containers of one of the app's Pods. */
@@ -168,7 +166,6 @@ export const tauriBackend: Backend = {
     return call("stream_logs", { name, pod, options, onLine: channel });
   },
   stopLogs: (name) => call("stop_logs", { name }),
-  resourceTree: (name) => call("resource_tree", { name }),
   watchApp: async (name, onChange) => {
     const channel = new Channel<null>();
     channel.onmessage = () => onChange();

@@ -67,6 +67,50 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
     const kubeconfigFiles: string[] = [];
     const contextNamed = (name: unknown) => contexts.contexts.find((c) => c.name === name);
 
+    // What the cluster made from the app's resources, as the engine's tree gives it.
+    function treeNodes() {
+      const status = synced ? s.after : s.before;
+      const node = (
+        key: { group: string; kind: string; namespace: string; name: string },
+        parent: unknown,
+        health: unknown,
+      ) => ({
+        key,
+        apiVersion: key.group ? `${key.group}/v1` : "v1",
+        parent,
+        sync: null,
+        health,
+        routesTo: [],
+      });
+      const keyOfKind = (kind: string) => {
+        const found = status.resources.find((r) => r.key.kind === kind);
+        if (!found) throw { code: "Internal", message: `the scenario has no ${kind}`, detail: null };
+        return found.key;
+      };
+      const deployment = keyOfKind("Deployment");
+      const service = keyOfKind("Service");
+      const rs = { group: "apps", kind: "ReplicaSet", namespace: "guestbook", name: "guestbook-ui-5d59d67564" };
+      const pods = [1, 2, 3, 4, 5].map((i) =>
+        node({ group: "", kind: "Pod", namespace: "guestbook", name: `guestbook-ui-5d59d67564-p${i}` }, rs, {
+          status: i === 5 ? "Progressing" : "Healthy",
+          message: "",
+        }),
+      );
+      return [
+        ...status.resources.map((r) => ({
+          key: r.key,
+          apiVersion: r.apiVersion,
+          parent: null,
+          sync: r.status,
+          health: r.health,
+          routesTo: r.key.kind === "Service" ? pods.map((p) => p.key) : [],
+        })),
+        node(rs, deployment, { status: "Healthy", message: "" }),
+        ...pods,
+        node({ ...service, kind: "Endpoints" }, service, null),
+      ];
+    }
+
     async function invoke(cmd: string, args: Record<string, unknown>): Promise<unknown> {
       calls.push(cmd);
       switch (cmd) {
@@ -323,51 +367,9 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
         case "app_view":
           return {
             status: await invoke("app_status", args),
-            tree: await invoke("resource_tree", args),
+            tree: treeNodes(),
             treeError: null,
           };
-        case "resource_tree": {
-          const status = synced ? s.after : s.before;
-          const node = (
-            key: { group: string; kind: string; namespace: string; name: string },
-            parent: unknown,
-            health: unknown,
-          ) => ({
-            key,
-            apiVersion: key.group ? `${key.group}/v1` : "v1",
-            parent,
-            sync: null,
-            health,
-            routesTo: [],
-          });
-          const keyOfKind = (kind: string) => {
-            const found = status.resources.find((r) => r.key.kind === kind);
-            if (!found) throw { code: "Internal", message: `the scenario has no ${kind}`, detail: null };
-            return found.key;
-          };
-          const deployment = keyOfKind("Deployment");
-          const service = keyOfKind("Service");
-          const rs = { group: "apps", kind: "ReplicaSet", namespace: "guestbook", name: "guestbook-ui-5d59d67564" };
-          const pods = [1, 2, 3, 4, 5].map((i) =>
-            node({ group: "", kind: "Pod", namespace: "guestbook", name: `guestbook-ui-5d59d67564-p${i}` }, rs, {
-              status: i === 5 ? "Progressing" : "Healthy",
-              message: "",
-            }),
-          );
-          return [
-            ...status.resources.map((r) => ({
-              key: r.key,
-              apiVersion: r.apiVersion,
-              parent: null,
-              sync: r.status,
-              health: r.health,
-              routesTo: r.key.kind === "Service" ? pods.map((p) => p.key) : [],
-            })),
-            node(rs, deployment, { status: "Healthy", message: "" }),
-            ...pods,
-            node({ ...service, kind: "Endpoints" }, service, null),
-          ];
-        }
         case "pod_containers":
           return ["web", "proxy"];
         case "stream_logs": {
