@@ -874,7 +874,7 @@ impl Watch {
     }
 
     fn matches(&self, obj: &Value) -> bool {
-        self.labels.matches(&crate::store::labels_of(obj)) && self.fields.matches(obj)
+        self.labels.matches_object(obj) && self.fields.matches(obj)
     }
 
     /// The event line for `change`, if this watch sees it. An object that starts or stops

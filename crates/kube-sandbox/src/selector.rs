@@ -30,6 +30,12 @@ impl LabelSelector {
         Ok(Self(reqs))
     }
 
+    /// True when every requirement holds for the labels of `object`.
+    pub fn matches_object(&self, object: &serde_json::Value) -> bool {
+        // The empty selector (most lists and watches) needs no labels at all.
+        self.0.is_empty() || self.matches(&crate::store::labels_of(object))
+    }
+
     /// True when every requirement holds for `labels`.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         self.0.iter().all(|r| match r {

@@ -426,6 +426,28 @@ impl Store {
     }
 
     /// Objects of one type, in one namespace or all, that match the selectors.
+    /// The objects of one type, in key order: a range of the map, not a walk over all of it.
+    fn of_type<'a>(
+        &'a self,
+        rt: &'a ResourceType,
+    ) -> impl Iterator<Item = (&'a Key, &'a Arc<Value>)> + 'a {
+        let first = Key {
+            group: rt.group.into(),
+            plural: rt.plural.into(),
+            namespace: String::new(),
+            name: String::new(),
+        };
+        self.objects
+            .range(first..)
+            .take_while(|(k, _)| k.group == rt.group && k.plural == rt.plural)
+    }
+
+    /// Every object of one type, shared rather than copied (the controllers read them all,
+    /// each pass).
+    pub fn all_of(&self, rt: &ResourceType) -> Vec<Arc<Value>> {
+        self.of_type(rt).map(|(_, v)| v.clone()).collect()
+    }
+
     pub fn list(
         &self,
         rt: &ResourceType,
@@ -433,12 +455,10 @@ impl Store {
         labels: &LabelSelector,
         field: &FieldSelector,
     ) -> Vec<Value> {
-        self.objects
-            .iter()
-            .filter(|(k, _)| k.group == rt.group && k.plural == rt.plural)
+        self.of_type(rt)
             .filter(|(k, _)| ns.is_none() || !rt.namespaced || Some(k.namespace.as_str()) == ns)
             .map(|(_, v)| v)
-            .filter(|v| labels.matches(&labels_of(v)))
+            .filter(|v| labels.matches_object(v))
             .filter(|v| field.matches(v))
             .map(|v| Value::clone(v))
             .collect()

@@ -116,9 +116,13 @@ impl Drop for SandboxProcess {
     }
 }
 
-fn sandbox_child(kubeconfig: &Path) -> SandboxProcess {
+fn sandbox_child(kubeconfig: &Path, controllers: bool) -> SandboxProcess {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    if controllers {
+        command.env("BENCH_SANDBOX_CONTROLLERS", "1");
+    }
     let child = SandboxProcess(
-        Command::new(std::env::current_exe().unwrap())
+        command
             .env("BENCH_SANDBOX_KUBECONFIG", kubeconfig)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -133,14 +137,15 @@ fn sandbox_child(kubeconfig: &Path) -> SandboxProcess {
     child
 }
 
-/// The child: a sandbox without controllers (the API alone), until it is killed.
+/// The child: a sandbox until it is killed; without controllers (the API alone) unless
+/// `BENCH_SANDBOX_CONTROLLERS` is set.
 fn serve_sandbox(kubeconfig: &str) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let options = kube_sandbox::SandboxOptions {
-            controllers: None,
-            ..Default::default()
-        };
+        let mut options = kube_sandbox::SandboxOptions::default();
+        if std::env::var_os("BENCH_SANDBOX_CONTROLLERS").is_none() {
+            options.controllers = None;
+        }
         let sandbox = kube_sandbox::Sandbox::start(options).await.unwrap();
         let partial = format!("{kubeconfig}.partial");
         sandbox
@@ -164,10 +169,14 @@ fn main() {
     if let Ok(kubeconfig) = std::env::var("BENCH_SANDBOX_KUBECONFIG") {
         return serve_sandbox(&kubeconfig);
     }
+    // `cargo bench --bench engine -- view` runs the app page's figures only.
+    if std::env::args().any(|a| a == "view") {
+        return app_page();
+    }
     // The cluster part first, so that the memory figures are not the offline part's.
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    let _sandbox = sandbox_child(&kubeconfig);
+    let _sandbox = sandbox_child(&kubeconfig, false);
     let manifests = dir.path().join("manifests");
     std::fs::create_dir(&manifests).unwrap();
     let mut files = Vec::new();
@@ -259,4 +268,87 @@ fn main() {
     });
     offline(1_000);
     offline(10_000);
+    app_page();
+}
+
+/// The 2,000-resource app of `make bench-desktop` (1,500 ConfigMaps, 250 Deployments, 250
+/// Services), as the app page asks for it: status and tree in one view.
+fn big_app(i: usize) -> String {
+    if i < 1_500 {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  index: \"{i}\"\n"
+        )
+    } else if i < 1_750 {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-{i}\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: web-{i}}}\n  template:\n    metadata:\n      labels: {{app: web-{i}}}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n"
+        )
+    } else {
+        let d = i - 250;
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web-{d}\nspec:\n  selector: {{app: web-{d}}}\n  ports:\n  - port: 80\n"
+        )
+    }
+}
+
+/// How long the app page's view (one comparison and the tree) of a 2,000-resource app takes
+/// with nothing changed, and after one Deployment changed, against a sandbox with controllers
+/// (so that the tree has ReplicaSets, Pods and Endpoints).
+fn app_page() {
+    const SIZE: usize = 2_000;
+    const SAMPLES: usize = 5;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let _sandbox = sandbox_child(&kubeconfig, true);
+    let files = (0..SIZE)
+        .map(|i| (format!("app/r{i:04}.yaml"), big_app(i).into_bytes()))
+        .collect();
+    let repo = dir.path().join("repo");
+    repos::create_with_history(&repo, &[("big", files)]).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let engine = engine_for(&kubeconfig, dir.path(), &repo);
+        let options = SyncOptions {
+            create_namespace: true,
+            ..Default::default()
+        };
+        let result = engine.sync("bench", &options, None, &|_| {}).await.unwrap();
+        assert_eq!(result.phase, OperationPhase::Succeeded, "{}", result.message);
+        // Let the controllers make the ReplicaSets, Pods and Endpoints.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let view = engine.view("bench").await.unwrap();
+            let pods = view.tree.iter().filter(|n| n.key.kind == "Pod").count();
+            if pods >= 250 {
+                println!("app page of {SIZE} resources: {} tree nodes", view.tree.len());
+                break;
+            }
+            assert!(Instant::now() < deadline, "only {pods} Pods after 2 minutes");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        let mut unchanged = Vec::new();
+        for _ in 0..SAMPLES {
+            let started = Instant::now();
+            engine.view("bench").await.unwrap();
+            unchanged.push(started.elapsed());
+        }
+        let mut changed = Vec::new();
+        for n in 0..SAMPLES {
+            let patch = Command::new("kubectl")
+                .args(["--kubeconfig", &kubeconfig.display().to_string(), "-n", "bench"])
+                .args(["patch", "deployment", "web-1500", "--type", "merge"])
+                .args(["-p", &format!(r#"{{"spec":{{"replicas":{}}}}}"#, 2 + n % 2)])
+                .output()
+                .unwrap();
+            assert!(patch.status.success(), "{}", String::from_utf8_lossy(&patch.stderr));
+            let started = Instant::now();
+            let view = engine.view("bench").await.unwrap();
+            changed.push(started.elapsed());
+            assert_eq!(view.status.sync, SyncStatus::OutOfSync);
+        }
+        println!(
+            "app page view (status + tree) of {SIZE} resources, median of {SAMPLES}: nothing changed {:.0} ms, one Deployment changed {:.0} ms",
+            median(unchanged).as_secs_f64() * 1e3,
+            median(changed).as_secs_f64() * 1e3,
+        );
+    });
 }

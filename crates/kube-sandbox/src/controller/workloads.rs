@@ -8,11 +8,11 @@ const NODE_COUNT: i64 = 1;
 impl Controllers {
     /// The job controller: Pods until enough succeed, or too many fail.
     pub(super) fn job(&mut self, store: &mut Store, job: &Value, pods: &Listed) {
-        if is_deleting(job) || job.pointer("/spec/suspend") == Some(&json!(true)) {
+        if is_deleting(job) || at(job, "/spec/suspend") == Some(&json!(true)) {
             return;
         }
         let finished = |kind: &str| {
-            job.pointer("/status/conditions")
+            at(job, "/status/conditions")
                 .and_then(Value::as_array)
                 .is_some_and(|c| c.iter().any(|c| c["type"] == kind && c["status"] == "True"))
         };
@@ -29,7 +29,7 @@ impl Controllers {
         let active = owned.len() as i64 - succeeded - failed;
 
         let mut conditions = Vec::new();
-        let mut status = json!({"startTime": job.pointer("/status/startTime").cloned().unwrap_or_else(|| json!(now_text()))});
+        let mut status = json!({"startTime": at(job, "/status/startTime").cloned().unwrap_or_else(|| json!(now_text()))});
         if succeeded >= completions {
             conditions.push(condition(
                 "SuccessCriteriaMet",
@@ -95,7 +95,7 @@ impl Controllers {
                 }
             }
         }
-        settle_conditions(job.pointer("/status/conditions"), &mut conditions);
+        settle_conditions(at(job, "/status/conditions"), &mut conditions);
         for (field, count) in [
             ("active", active),
             ("succeeded", succeeded),
@@ -112,7 +112,7 @@ impl Controllers {
         if !conditions.is_empty() {
             status["conditions"] = json!(conditions);
         }
-        if let Some(completed) = job.pointer("/status/completionTime") {
+        if let Some(completed) = at(job, "/status/completionTime") {
             status["completionTime"] = completed.clone();
         }
         self.write_status(store, type_of("jobs"), job, status, CONTROLLER_MANAGER);
@@ -257,7 +257,7 @@ impl Controllers {
         let current_revision = if updated == replicas {
             revision.clone()
         } else {
-            set.pointer("/status/currentRevision")
+            at(set, "/status/currentRevision")
                 .and_then(Value::as_str)
                 .unwrap_or(&revision)
                 .to_string()
@@ -332,7 +332,7 @@ impl Controllers {
         );
         let claim_type = type_of("persistentvolumeclaims");
         let volume = format!("pvc-{}", text(claim, "/metadata/uid"));
-        if claim.pointer("/spec/volumeName").is_none() {
+        if at(claim, "/spec/volumeName").is_none() {
             let mut bound = claim.clone();
             bound["spec"]["volumeName"] = json!(volume);
             let manager = WriteOptions {
@@ -344,8 +344,8 @@ impl Controllers {
         }
         let status = json!({
             "phase": "Bound",
-            "accessModes": claim.pointer("/spec/accessModes").cloned().unwrap_or_else(|| json!(["ReadWriteOnce"])),
-            "capacity": {"storage": claim.pointer("/spec/resources/requests/storage").cloned().unwrap_or_else(|| json!("1Gi"))},
+            "accessModes": at(claim, "/spec/accessModes").cloned().unwrap_or_else(|| json!(["ReadWriteOnce"])),
+            "capacity": {"storage": at(claim, "/spec/resources/requests/storage").cloned().unwrap_or_else(|| json!("1Gi"))},
         });
         self.write_status(
             store,
@@ -359,7 +359,7 @@ impl Controllers {
     /// The cloud controller: a LoadBalancer Service gets an ingress address.
     pub(super) fn load_balancer(&mut self, store: &mut Store, service: &Value) {
         if text(service, "/spec/type") != "LoadBalancer"
-            || service.pointer("/status/loadBalancer/ingress").is_some()
+            || at(service, "/status/loadBalancer/ingress").is_some()
         {
             return;
         }
