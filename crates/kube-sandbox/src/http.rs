@@ -24,6 +24,8 @@ pub struct Shared {
     /// How often watches that asked for bookmarks get one.
     pub bookmark_interval: Duration,
     pub faults: crate::faults::Faults,
+    /// How many lists (not watches) of each resource type were served, by plural.
+    pub lists: Mutex<HashMap<String, u64>>,
 }
 
 use crate::Access;
@@ -522,6 +524,14 @@ fn resource(
     let watching = query.get("watch").is_some_and(|w| w == "true" || w == "1");
     if *method == Method::GET && t.name.is_none() && watching {
         return Watch::start(shared, &t, query, wants_table).map(Reply::Watch);
+    }
+    if *method == Method::GET && t.name.is_none() {
+        *shared
+            .lists
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(t.rt.plural.to_string())
+            .or_default() += 1;
     }
     let mut store = shared
         .store

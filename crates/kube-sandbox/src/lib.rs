@@ -146,6 +146,7 @@ impl Sandbox {
             ]),
             bookmark_interval: options.bookmark_interval,
             faults: faults::Faults::default(),
+            lists: Mutex::default(),
         });
         let app = axum::Router::new()
             .fallback(http::handle)
@@ -173,6 +174,13 @@ impl Sandbox {
     /// The faults this sandbox injects: latency, 429s, 500s, dropped watches.
     pub fn faults(&self) -> &faults::Faults {
         &self.shared.faults
+    }
+
+    /// How many lists of `plural` (all namespaces together; watches not counted) this
+    /// sandbox has served: tests use it to tell a read from a cache from one from the cluster.
+    pub fn lists_served(&self, plural: &str) -> u64 {
+        let lists = self.shared.lists.lock().unwrap_or_else(|p| p.into_inner());
+        lists.get(plural).copied().unwrap_or(0)
     }
 
     /// Stops serving and starts again on the same port with the same objects, as an apiserver

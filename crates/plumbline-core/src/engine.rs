@@ -5,6 +5,7 @@ use crate::automation::{self, AutoSync, Decision};
 use crate::clusters::{ClusterError, Clusters, ContextList, ContextState};
 use crate::history::{History, HistoryEntry, OperationKind};
 use crate::ipc::ErrorInfo;
+use crate::live::LiveObjects;
 use crate::reconcile::{
     self, Comparison, ReconcileError, ResourceDiff, ResourceStatus, SyncStatus,
 };
@@ -15,7 +16,7 @@ use crate::settings::{Settings, SettingsStore};
 use crate::sync::{self, OperationPhase, SyncEvent, SyncOptions, SyncPlan, SyncResult};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use ts_rs::TS;
 
 /// An application with its comparison result. Failures to render or to reach the cluster make
@@ -107,10 +108,15 @@ pub struct Engine {
     /// The kubeconfig files every session reads (`KUBECONFIG`, `~/.kube/config`).
     default_files: Vec<std::path::PathBuf>,
     comparisons: Mutex<HashMap<String, Arc<Comparison>>>,
+    /// What running watches keep of each app's objects, by app.
+    watched: Mutex<HashMap<String, Vec<Kept>>>,
     syncing: Mutex<HashSet<String>>,
     history: History,
     predictions: reconcile::Predictions,
 }
+
+/// What one running watch keeps: (its context, its objects while it runs).
+type Kept = (String, Weak<LiveObjects>);
 
 impl Engine {
     /// An engine over the contexts of `clusters`, the applications in `store`, their
@@ -131,6 +137,7 @@ impl Engine {
             renders: Arc::default(),
             default_files,
             comparisons: Mutex::new(HashMap::new()),
+            watched: Mutex::new(HashMap::new()),
             syncing: Mutex::new(HashSet::new()),
             history,
             predictions: Default::default(),
@@ -323,7 +330,10 @@ impl Engine {
                 at: e.finished_at.unwrap_or(e.started_at),
                 commit: e.result.commit,
             });
-        match self.compare(&app).await {
+        // What the page shows may come from what the app's watches keep: they are at most
+        // a moment behind the cluster, and a change they have not taken in yet brings
+        // another refresh. Plans and syncs always list afresh.
+        match self.compare_with(&app, self.kept(&app)).await {
             Ok(comparison) => Ok((
                 AppStatus {
                     sync: comparison.sync_status(),
@@ -401,7 +411,13 @@ impl Engine {
     ) -> Result<Vec<crate::tree::TreeNode>, EngineError> {
         let context = &app.destination.context;
         let client = self.clusters.client(context).await?;
-        crate::tree::build(&client, comparison).await.map_err(|e| {
+        let kept = self.kept(app);
+        let cluster = reconcile::Cluster {
+            client: &client,
+            predictions: &self.predictions,
+            live: kept.as_deref(),
+        };
+        crate::tree::build(&cluster, comparison).await.map_err(|e| {
             EngineError::from(ReconcileError::Cluster {
                 context: context.clone(),
                 what: "the objects the cluster made for the app".into(),
@@ -423,7 +439,22 @@ impl Engine {
             None => self.compare(&app).await?,
         };
         let client = self.clusters.client(&app.destination.context).await?;
-        Ok(crate::live::watch(&client, &comparison, on_change))
+        let watch = crate::live::watch(&client, &comparison, on_change);
+        let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
+        let kept = watched.entry(name.to_string()).or_default();
+        kept.retain(|(_, objects)| objects.strong_count() > 0);
+        kept.push((app.destination.context.clone(), watch.objects()));
+        Ok(watch)
+    }
+
+    /// What a running watch keeps of `app`'s objects in its destination's context, if any.
+    fn kept(&self, app: &Application) -> Option<Arc<LiveObjects>> {
+        let watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
+        watched
+            .get(&app.name)?
+            .iter()
+            .filter(|(context, _)| *context == app.destination.context)
+            .find_map(|(_, objects)| objects.upgrade())
     }
 
     fn cached(&self, name: &str) -> Option<Arc<Comparison>> {
@@ -694,8 +725,12 @@ impl Engine {
             sha: "local".into(),
             summary: dir.display().to_string(),
         };
-        let comparison =
-            reconcile::compare_rendered(&app, commit, rendered, &client, &self.predictions).await?;
+        let cluster = reconcile::Cluster {
+            client: &client,
+            predictions: &self.predictions,
+            live: None,
+        };
+        let comparison = reconcile::compare_rendered(&app, commit, rendered, &cluster).await?;
         Ok(comparison
             .resources
             .iter()
@@ -794,10 +829,20 @@ impl Engine {
         outcome
     }
 
+    /// Compares `app` with what its cluster holds now, listing every object.
     async fn compare(&self, app: &Application) -> Result<Arc<Comparison>, EngineError> {
+        self.compare_with(app, None).await
+    }
+
+    /// Compares `app`, reading the objects `kept` holds from it instead of listing them.
+    async fn compare_with(
+        &self,
+        app: &Application,
+        kept: Option<Arc<LiveObjects>>,
+    ) -> Result<Arc<Comparison>, EngineError> {
         let context = &app.destination.context;
         let started = std::time::Instant::now();
-        let result = self.compare_uncached(app).await;
+        let result = self.compare_uncached(app, kept.as_deref()).await;
         tracing::debug!(
             app = app.name,
             elapsed_ms = started.elapsed().as_millis(),
@@ -818,10 +863,19 @@ impl Engine {
         Ok(comparison)
     }
 
-    async fn compare_uncached(&self, app: &Application) -> Result<Comparison, EngineError> {
+    async fn compare_uncached(
+        &self,
+        app: &Application,
+        kept: Option<&LiveObjects>,
+    ) -> Result<Comparison, EngineError> {
         let client = self.clusters.client(&app.destination.context).await?;
         let source = self.render_source(app).await?;
-        Ok(reconcile::compare(app, source, &client, &self.predictions).await?)
+        let cluster = reconcile::Cluster {
+            client: &client,
+            predictions: &self.predictions,
+            live: kept,
+        };
+        Ok(reconcile::compare(app, source, &cluster).await?)
     }
 
     async fn render_source(&self, app: &Application) -> Result<reconcile::Source, EngineError> {

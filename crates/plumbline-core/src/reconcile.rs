@@ -230,11 +230,26 @@ pub fn api_for(client: &kube::Client, resolved: &Resolved, namespace: &str) -> A
     }
 }
 
-/// Reads the app's files at its revision and renders them by their source type.
+/// Reads the app's files at its revision and renders them by their source type. The output
+/// depends only on the commit, the path and the parameters, so it is kept: a refresh with
+/// no new commit reads no files and runs no tool.
 fn render_app(
     app: &Application,
     source: &Source,
-) -> Result<(repos::Snapshot, render::Rendered), SourceError> {
+) -> Result<(Commit, render::Rendered), SourceError> {
+    let what = format!(
+        "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+        source.repo.display(),
+        app.path,
+        app.name,
+        app.destination.namespace,
+        serde_json::to_string(&app.source).unwrap_or_default()
+    );
+    let commit = repos::resolve_revision(&source.repo, &app.revision)?;
+    if let Some(cached) = source.cache.get(&what, &commit.sha) {
+        return Ok((commit, cached));
+    }
+    // Read by name again: if the branch moved meanwhile, this is the newer commit's output.
     let snapshot = repos::read_revision(&source.repo, &app.revision, &app.path)?;
     let source_type = app
         .source
@@ -247,22 +262,9 @@ fn render_app(
             &app.source.directory,
         )?)?,
         tool => {
-            // Tools are slow; their output depends only on the commit, path and parameters.
-            let key = format!(
-                "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
-                source.repo.display(),
-                snapshot.commit.sha,
-                app.path,
-                app.name,
-                app.destination.namespace,
-                serde_json::to_string(&app.source).unwrap_or_default()
-            );
-            if let Some(cached) = source.cache.get(&key) {
-                return Ok((snapshot, cached));
-            }
             let root = source.exports.join(&snapshot.commit.sha);
             repos::export_commit(&source.repo, &snapshot.commit.sha, &root)?;
-            let rendered = if tool == render::SourceType::Kustomize {
+            if tool == render::SourceType::Kustomize {
                 render::kustomize(&root, &app.path, &source.tools)?
             } else {
                 render::helm(
@@ -273,12 +275,13 @@ fn render_app(
                     &app.source.helm,
                     &source.tools,
                 )?
-            };
-            source.cache.put(key, rendered.clone());
-            rendered
+            }
         }
     };
-    Ok((snapshot, rendered))
+    source
+        .cache
+        .put(what, snapshot.commit.sha.clone(), rendered.clone());
+    Ok((snapshot.commit, rendered))
 }
 
 /// Why an application's files could not be turned into manifests (kept small: it crosses a
@@ -323,7 +326,7 @@ pub struct Source {
 async fn render_off_thread(
     app: &Application,
     source: Source,
-) -> Result<(repos::Snapshot, render::Rendered), ReconcileError> {
+) -> Result<(Commit, render::Rendered), ReconcileError> {
     let owned = app.clone();
     tokio::task::spawn_blocking(move || render_app(&owned, &source))
         .await
@@ -401,15 +404,44 @@ pub fn diff_manifests(
     out
 }
 
+/// Where a comparison reads the live objects: the cluster behind `client`, or what a running
+/// watch keeps of it (`live`, for the scopes it covers), and the dry-run answers kept so far.
+pub struct Cluster<'a> {
+    pub client: &'a kube::Client,
+    pub predictions: &'a Predictions,
+    pub live: Option<&'a crate::live::LiveObjects>,
+}
+
+impl Cluster<'_> {
+    /// The objects of `resolved` in `namespace`: from the watch when it keeps them, else
+    /// listed.
+    pub async fn objects(
+        &self,
+        resolved: &Resolved,
+        namespace: &str,
+    ) -> Result<Vec<Value>, kube::Error> {
+        if let Some(kept) = self.live.and_then(|l| l.objects(resolved, namespace)) {
+            return Ok(kept);
+        }
+        let list = api_for(self.client, resolved, namespace)
+            .list(&ListParams::default())
+            .await?;
+        Ok(list
+            .items
+            .iter()
+            .map(|item| crate::live::as_listed(&resolved.api, item))
+            .collect())
+    }
+}
+
 /// Renders the app at its revision, reads the live objects, and compares each pair.
 pub async fn compare(
     app: &Application,
     source: Source,
-    client: &kube::Client,
-    predictions: &Predictions,
+    cluster: &Cluster<'_>,
 ) -> Result<Comparison, ReconcileError> {
-    let (snapshot, rendered) = render_off_thread(app, source).await?;
-    compare_rendered(app, snapshot.commit, rendered, client, predictions).await
+    let (commit, rendered) = render_off_thread(app, source).await?;
+    compare_rendered(app, commit, rendered, cluster).await
 }
 
 /// Server-side dry-run results by (context, resource), with the live resourceVersion and a
@@ -491,9 +523,9 @@ pub async fn compare_rendered(
     app: &Application,
     commit: Commit,
     rendered: render::Rendered,
-    client: &kube::Client,
-    predictions: &Predictions,
+    cluster: &Cluster<'_>,
 ) -> Result<Comparison, ReconcileError> {
+    let (client, predictions) = (cluster.client, cluster.predictions);
     let mut resolver = Resolver::new(client.clone());
     let defined = crd_kinds(rendered.manifests.iter().map(|m| &m.object));
     let mut notes = rendered.notes;
@@ -571,30 +603,23 @@ pub async fn compare_rendered(
             ))
             .or_insert_with(|| resolved.clone());
     }
-    let listings = futures::stream::iter(scopes.into_iter().map(|((_, ns), resolved)| {
-        let client = client.clone();
-        async move {
-            let api = api_for(&client, &resolved, &ns);
-            let list = api.list(&ListParams::default()).await;
-            (resolved, list)
-        }
-    }))
-    .buffer_unordered(CONCURRENCY)
-    .collect::<Vec<_>>()
-    .await;
+    let listings =
+        futures::stream::iter(scopes.into_iter().map(|((_, ns), resolved)| async move {
+            let objects = cluster.objects(&resolved, &ns).await;
+            (resolved, objects)
+        }))
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await;
 
     let mut live: BTreeMap<ResourceKey, (Resolved, Value)> = BTreeMap::new();
-    for (resolved, list) in listings {
-        let list = list.map_err(|e| ReconcileError::Cluster {
+    for (resolved, objects) in listings {
+        let objects = objects.map_err(|e| ReconcileError::Cluster {
             context: app.destination.context.clone(),
             what: resolved.api.plural.clone(),
             message: kube_message(&e),
         })?;
-        for item in list.items {
-            let mut value = serde_json::to_value(&item).unwrap_or(Value::Null);
-            // List items from a real server carry no apiVersion/kind; put them back for diffs.
-            value["apiVersion"] = json!(resolved.api.api_version);
-            value["kind"] = json!(resolved.api.kind);
+        for value in objects {
             let key = key_of(&resolved, &value);
             live.insert(key, (resolved.clone(), value));
         }

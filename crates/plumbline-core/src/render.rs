@@ -165,28 +165,33 @@ pub fn detect(files: &[SourceFile], path: &str) -> SourceType {
     }
 }
 
-/// Rendered output of the slow sources (Kustomize, Helm) by commit, path and parameters. Keeps
-/// the most recent entries only, so memory stays flat however many commits go by.
+/// Rendered output by application source (repository, path, parameters) and commit: reading
+/// and parsing a big app's files, or running Kustomize or Helm, costs more than a refresh
+/// should. One commit per source and the most recent sources only, so memory stays flat
+/// however many commits go by.
 #[derive(Default)]
 pub struct RenderCache {
-    entries: std::sync::Mutex<std::collections::VecDeque<(String, Rendered)>>,
+    /// (what was rendered, the commit it was rendered at, the output), one per application
+    /// source: a new commit replaces the last one's output rather than piling up beside it.
+    entries: std::sync::Mutex<std::collections::VecDeque<(String, String, Rendered)>>,
 }
 
 const RENDER_CACHE_ENTRIES: usize = 64;
 
 impl RenderCache {
-    pub fn get(&self, key: &str) -> Option<Rendered> {
+    /// The output for `source` rendered at `commit`, if that is the one kept.
+    pub fn get(&self, source: &str, commit: &str) -> Option<Rendered> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, r)| r.clone())
+            .find(|(s, c, _)| s == source && c == commit)
+            .map(|(_, _, r)| r.clone())
     }
 
-    pub fn put(&self, key: String, rendered: Rendered) {
+    pub fn put(&self, source: String, commit: String, rendered: Rendered) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.retain(|(k, _)| *k != key);
-        entries.push_back((key, rendered));
+        entries.retain(|(s, _, _)| *s != source);
+        entries.push_back((source, commit, rendered));
         while entries.len() > RENDER_CACHE_ENTRIES {
             entries.pop_front();
         }

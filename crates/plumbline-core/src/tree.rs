@@ -5,8 +5,7 @@
 
 use crate::health::{self, Health};
 use crate::reconcile::{Comparison, ResourceSync};
-use crate::resources::ResourceKey;
-use kube::api::{Api, DynamicObject, ListParams};
+use crate::resources::{Resolved, ResourceKey};
 use kube::discovery::ApiResource;
 use serde::Serialize;
 use serde_json::Value;
@@ -60,9 +59,9 @@ fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-/// The tree of `comparison`'s resources and their descendants in the cluster behind `client`.
+/// The tree of `comparison`'s resources and their descendants in `cluster`.
 pub async fn build(
-    client: &kube::Client,
+    cluster: &crate::reconcile::Cluster<'_>,
     comparison: &Comparison,
 ) -> Result<Vec<TreeNode>, kube::Error> {
     let mut nodes: Vec<TreeNode> = comparison
@@ -94,17 +93,17 @@ pub async fn build(
 
     let mut candidates: Vec<(ResourceKey, String, Value)> = Vec::new();
     for namespace in namespaces {
-        let lists = futures::future::join_all(child_kinds().map(|resource| {
-            let api: Api<DynamicObject> =
-                Api::namespaced_with(client.clone(), namespace, &resource);
-            async move { (resource, api.list(&ListParams::default()).await) }
+        let lists = futures::future::join_all(child_kinds().map(|api| async move {
+            let resolved = Resolved {
+                api,
+                namespaced: true,
+            };
+            let objects = cluster.objects(&resolved, namespace).await;
+            (resolved.api, objects)
         }))
         .await;
-        for (resource, list) in lists {
-            for item in list?.items {
-                let mut value = serde_json::to_value(&item).unwrap_or(Value::Null);
-                value["apiVersion"] = Value::String(resource.api_version.clone());
-                value["kind"] = Value::String(resource.kind.clone());
+        for (resource, objects) in lists {
+            for value in objects? {
                 let key = ResourceKey {
                     group: resource.group.clone(),
                     kind: resource.kind.clone(),
@@ -148,33 +147,34 @@ pub async fn build(
             break;
         }
     }
-    // Then the links Kubernetes makes by name.
-    let roots: Vec<(ResourceKey, Option<Value>)> = comparison
+    // Then the links Kubernetes makes by name: a Service's Endpoints, a StatefulSet's claims.
+    let roots: HashMap<(&str, &str, &str), &crate::reconcile::Compared> = comparison
         .resources
         .iter()
-        .map(|r| (r.key.clone(), r.live.clone()))
+        .map(|r| {
+            let key = &r.key;
+            (
+                (key.kind.as_str(), key.namespace.as_str(), key.name.as_str()),
+                r,
+            )
+        })
+        .collect();
+    let sets: Vec<&crate::reconcile::Compared> = comparison
+        .resources
+        .iter()
+        .filter(|r| r.key.kind == "StatefulSet")
         .collect();
     for (key, api_version, value) in candidates {
-        let parent = roots.iter().find_map(|(root, live)| {
-            let same_place = root.namespace == key.namespace;
-            let by_name = match (key.kind.as_str(), root.kind.as_str()) {
-                ("Endpoints", "Service") => root.name == key.name,
-                ("PersistentVolumeClaim", "StatefulSet") => live
-                    .as_ref()
-                    .and_then(|l| l.pointer("/spec/volumeClaimTemplates"))
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .any(|t| {
-                        let prefix = format!("{}-{}-", text(t, "/metadata/name"), root.name);
-                        key.name
-                            .strip_prefix(&prefix)
-                            .is_some_and(|n| n.parse::<u32>().is_ok())
-                    }),
-                _ => false,
-            };
-            (same_place && by_name).then(|| root.clone())
-        });
+        let parent = match key.kind.as_str() {
+            "Endpoints" => roots
+                .get(&("Service", key.namespace.as_str(), key.name.as_str()))
+                .map(|r| r.key.clone()),
+            "PersistentVolumeClaim" => sets
+                .iter()
+                .find(|set| set.key.namespace == key.namespace && claims_of(set, &key.name))
+                .map(|set| set.key.clone()),
+            _ => None,
+        };
         if let Some(parent) = parent {
             nodes.push(node(key, api_version, parent, &value));
         }
@@ -183,12 +183,29 @@ pub async fn build(
     Ok(nodes)
 }
 
+/// Whether `claim` is one of the claims StatefulSet `set` made from its claim templates
+/// (`<template>-<set>-<ordinal>`).
+fn claims_of(set: &crate::reconcile::Compared, claim: &str) -> bool {
+    set.live
+        .as_ref()
+        .and_then(|l| l.pointer("/spec/volumeClaimTemplates"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|t| {
+            let prefix = format!("{}-{}-", text(t, "/metadata/name"), set.key.name);
+            claim
+                .strip_prefix(&prefix)
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+}
+
 /// Fills `routes_to`: an Ingress to the Services its rules and default backend name, a Service
 /// to the Pods its selector matches — only among the tree's own nodes.
 fn link_network(nodes: &mut [TreeNode], comparison: &Comparison, pods: &[(ResourceKey, Value)]) {
     let in_tree: BTreeSet<ResourceKey> = nodes.iter().map(|n| n.key.clone()).collect();
-    let pods: Vec<&(ResourceKey, Value)> =
-        pods.iter().filter(|(k, _)| in_tree.contains(k)).collect();
+    // Each Service looks at every Pod: their labels are looked up once.
+    let pods: Vec<Labelled> = labelled(pods.iter().filter(|(k, _)| in_tree.contains(k)));
     let mut routes: HashMap<ResourceKey, Vec<ResourceKey>> = HashMap::new();
     for r in &comparison.resources {
         let Some(live) = r.live.as_ref() else {
@@ -217,13 +234,22 @@ fn link_network(nodes: &mut [TreeNode], comparison: &Comparison, pods: &[(Resour
     }
 }
 
+/// A Pod's key and its labels.
+type Labelled<'a> = (&'a ResourceKey, Option<&'a serde_json::Map<String, Value>>);
+
+fn labelled<'a>(pods: impl Iterator<Item = &'a (ResourceKey, Value)>) -> Vec<Labelled<'a>> {
+    pods.map(|(k, pod)| {
+        (
+            k,
+            pod.pointer("/metadata/labels").and_then(Value::as_object),
+        )
+    })
+    .collect()
+}
+
 /// The Pods in `namespace` whose labels hold every pair of the Service's selector. A Service
 /// with no selector selects nothing (its Endpoints are managed by hand).
-fn selected_pods(
-    service: &Value,
-    namespace: &str,
-    pods: &[&(ResourceKey, Value)],
-) -> Vec<ResourceKey> {
+fn selected_pods(service: &Value, namespace: &str, pods: &[Labelled]) -> Vec<ResourceKey> {
     let Some(selector) = service.pointer("/spec/selector").and_then(Value::as_object) else {
         return Vec::new();
     };
@@ -231,13 +257,13 @@ fn selected_pods(
         return Vec::new();
     }
     pods.iter()
-        .filter(|(key, pod)| {
+        .filter(|(key, labels)| {
             key.namespace == namespace
-                && selector.iter().all(|(label, want)| {
-                    pod.pointer("/metadata/labels").and_then(|l| l.get(label)) == Some(want)
-                })
+                && selector
+                    .iter()
+                    .all(|(label, want)| labels.and_then(|l| l.get(label)) == Some(want))
         })
-        .map(|(key, _)| key.clone())
+        .map(|(key, _)| (*key).clone())
         .collect()
 }
 
@@ -297,7 +323,7 @@ mod tests {
             pod("ui-2", json!({"app": "ui"})),
             pod("db-1", json!({"app": "db", "tier": "front"})),
         ];
-        let pods: Vec<_> = pods.iter().collect();
+        let pods = labelled(pods.iter());
         let names = |service: Value| -> Vec<String> {
             selected_pods(&service, "web", &pods)
                 .into_iter()

@@ -746,3 +746,65 @@ async fn a_watch_says_when_the_cluster_changes_and_not_before() {
         .expect("a deleted Pod is noticed");
     drop(watch);
 }
+
+#[tokio::test]
+async fn while_a_watch_runs_the_app_page_reads_what_it_keeps() {
+    let w = world_with("waves", "default", "waves", sample_app("waves")).await;
+    sync_succeeds(&w, "waves", &SyncOptions::default()).await;
+    let notices = std::sync::Arc::new(tokio::sync::Notify::new());
+    let n = notices.clone();
+    let watch = w
+        .engine
+        .watch("waves", move || n.notify_one())
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), watch.ready())
+        .await
+        .expect("the watches list what is there");
+    let lists = || {
+        (
+            w._sandbox.lists_served("configmaps"),
+            w._sandbox.lists_served("pods"),
+        )
+    };
+    let before = lists();
+
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    world::patch_by_hand(&configmaps, "settings", json!({"data": {"greeting": "hi"}})).await;
+    tokio::time::timeout(std::time::Duration::from_secs(10), notices.notified())
+        .await
+        .expect("a change by hand is noticed");
+    let view = w.engine.view("waves").await.unwrap();
+    let settings = view
+        .status
+        .resources
+        .iter()
+        .find(|r| r.key.name == "settings")
+        .unwrap();
+    assert_eq!(
+        settings.status,
+        ResourceSync::OutOfSync,
+        "{:?}",
+        view.status.error
+    );
+    assert!(
+        view.tree.iter().any(|n| n.key.kind == "Pod"),
+        "the tree has the Pods the watch keeps"
+    );
+    assert_eq!(lists(), before, "the page's view listed nothing");
+
+    // A plan lists afresh: what a sync will do is never decided on a cache.
+    w.engine
+        .plan("waves", &SyncOptions::default())
+        .await
+        .unwrap();
+    assert!(lists().0 > before.0, "the plan listed the ConfigMaps");
+
+    drop(watch);
+    let after = lists();
+    w.engine.view("waves").await.unwrap();
+    assert!(
+        lists().0 > after.0 && lists().1 > after.1,
+        "once the watch stops, the view lists again"
+    );
+}

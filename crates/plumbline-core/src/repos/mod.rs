@@ -97,24 +97,51 @@ pub enum RepoError {
     Store(#[from] crate::apps::StoreError),
 }
 
-/// Reads every file under `path` at `revision` (branch, tag, commit or any rev-parse spec).
-pub fn read_revision(repo_path: &Path, revision: &str, path: &str) -> Result<Snapshot, RepoError> {
+fn open_repository(repo_path: &Path) -> Result<Repository, RepoError> {
     let repo_name = repo_path.display().to_string();
     if !repo_path.exists() {
         return Err(RepoError::Missing { path: repo_name });
     }
-    let repo = Repository::open(repo_path).map_err(|e| RepoError::NotARepository {
-        path: repo_name.clone(),
+    Repository::open(repo_path).map_err(|e| RepoError::NotARepository {
+        path: repo_name,
         message: e.message().to_string(),
-    })?;
+    })
+}
+
+fn resolve_in<'r>(
+    repo: &'r Repository,
+    repo_path: &Path,
+    revision: &str,
+) -> Result<git2::Commit<'r>, RepoError> {
+    resolve(repo, revision).ok_or_else(|| RepoError::UnknownRevision {
+        repo: repo_path.display().to_string(),
+        revision: revision.to_string(),
+    })
+}
+
+fn commit_info(commit: &git2::Commit) -> Commit {
+    Commit {
+        sha: commit.id().to_string(),
+        summary: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned(),
+    }
+}
+
+/// The commit `revision` (branch, tag, commit or any rev-parse spec) names now, without
+/// reading its files.
+pub fn resolve_revision(repo_path: &Path, revision: &str) -> Result<Commit, RepoError> {
+    let repo = open_repository(repo_path)?;
+    Ok(commit_info(&resolve_in(&repo, repo_path, revision)?))
+}
+
+/// Reads every file under `path` at `revision` (branch, tag, commit or any rev-parse spec).
+pub fn read_revision(repo_path: &Path, revision: &str, path: &str) -> Result<Snapshot, RepoError> {
+    let repo_name = repo_path.display().to_string();
+    let repo = open_repository(repo_path)?;
     let git = |e: git2::Error| RepoError::Git {
         repo: repo_name.clone(),
         message: e.message().to_string(),
     };
-    let commit = resolve(&repo, revision).ok_or_else(|| RepoError::UnknownRevision {
-        repo: repo_name.clone(),
-        revision: revision.to_string(),
-    })?;
+    let commit = resolve_in(&repo, repo_path, revision)?;
     let tree = commit.tree().map_err(git)?;
     let folder = path.trim_matches('/');
     let subtree = if folder.is_empty() || folder == "." {
@@ -162,12 +189,8 @@ pub fn read_revision(repo_path: &Path, revision: &str, path: &str) -> Result<Sna
     if let Some(e) = failure {
         return Err(git(e));
     }
-    let commit_info = Commit {
-        sha: commit.id().to_string(),
-        summary: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned(),
-    };
     Ok(Snapshot {
-        commit: commit_info,
+        commit: commit_info(&commit),
         files,
     })
 }
