@@ -295,7 +295,15 @@ export function AppPage({
               {loaded.value?.treeError && (
                 <ErrorNotice title="The tree could not be read." error={loaded.value.treeError} />
               )}
-              {tree && <ResourceGraph view={layout} app={graphApp} nodes={tree} onSelect={setSelected} />}
+              {tree && (
+                <ResourceGraph
+                  view={layout}
+                  app={graphApp}
+                  nodes={tree}
+                  onSelect={setSelected}
+                  busy={loaded.state === "loading"}
+                />
+              )}
             </>
           )}
         </div>

@@ -111,11 +111,14 @@ export function ResourceGraph({
   app,
   nodes,
   onSelect,
+  busy = false,
 }: {
   view: "tree" | "network";
   app: { name: string; sync?: SyncStatus; health?: HealthStatus | null };
   nodes: TreeNode[];
   onSelect: Select;
+  /** A newer answer is on its way: what is drawn may be a moment old. */
+  busy?: boolean;
 }) {
   // Groups (owner and kind) shown one by one.
   const [opened, setOpened] = useState<ReadonlySet<string>>(new Set());
@@ -166,7 +169,7 @@ export function ResourceGraph({
     );
   }
   return (
-    <div className="graph" role="region" aria-label={label} data-nodes={graph.nodes.length}>
+    <div className="graph" role="region" aria-label={label} aria-busy={busy} data-nodes={graph.nodes.length}>
       <ReactFlow
         // A new view, application or opened group starts afresh, fitted.
         key={viewKey}

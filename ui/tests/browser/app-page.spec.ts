@@ -206,6 +206,8 @@ test("the tree is a graph from the application to what the cluster made, with ma
   const node = (name: string | RegExp) => graph.getByRole("group", { name, exact: typeof name === "string" });
   const edge = (from: string, to: string) => graph.getByRole("img", { name: `${from} to ${to}`, exact: true });
   await expect(node("Application guestbook")).toBeVisible();
+  // Screen readers (and the desktop bench) know when the graph is the latest answer.
+  await expect(graph).toHaveAttribute("aria-busy", "false");
   await expect(edge("Application guestbook", "Deployment.apps guestbook/guestbook-ui")).toHaveCount(1);
   await expect(
     edge("Deployment.apps guestbook/guestbook-ui", "ReplicaSet.apps guestbook/guestbook-ui-5d59d67564"),
