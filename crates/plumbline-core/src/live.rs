@@ -7,7 +7,7 @@ use crate::reconcile::{Comparison, api_for};
 use crate::resources::Resolved;
 use futures::{FutureExt, StreamExt};
 use kube::api::DynamicObject;
-use kube::runtime::{reflector, watcher};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -134,7 +134,10 @@ pub fn watch(
             resolved,
             namespace,
         });
-        streams.push(reflector(writer, watcher(api, watcher::Config::default())).boxed());
+        // A watch the server refuses (no right to watch Pods there, say) is retried with a
+        // growing pause rather than at once, again and again.
+        let events = watcher(api, watcher::Config::default()).default_backoff();
+        streams.push(reflector(writer, events).boxed());
     }
     let task = tokio::spawn(async move {
         let mut events = futures::stream::select_all(streams);
