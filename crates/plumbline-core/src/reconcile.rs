@@ -64,7 +64,7 @@ pub struct Compared {
     pub desired: Option<Value>,
     pub live: Option<Value>,
     /// Result of a server-side apply dry run, when the server accepted one.
-    pub predicted: Option<Value>,
+    pub predicted: Option<Arc<Value>>,
     pub message: Option<String>,
     pub status: ResourceSync,
     /// False when the cluster does not serve the kind yet: its CRD is part of this app.
@@ -452,14 +452,21 @@ pub struct Predictions {
     entries: std::sync::Mutex<HashMap<(String, ResourceKey), Prediction>>,
 }
 
-/// (live resourceVersion, hash of the desired object, the server's answer).
-type Prediction = (String, u64, Value);
+/// (live resourceVersion, hash of the desired object, the server's answer: shared with the
+/// comparisons that use it, not copied into each).
+type Prediction = (String, u64, Arc<Value>);
 
 /// Past this many entries the cache starts over (a few MiB for typical objects).
 const PREDICTIONS_KEPT: usize = 20_000;
 
 impl Predictions {
-    fn get(&self, context: &str, key: &ResourceKey, version: &str, desired: u64) -> Option<Value> {
+    fn get(
+        &self,
+        context: &str,
+        key: &ResourceKey,
+        version: &str,
+        desired: u64,
+    ) -> Option<Arc<Value>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         match entries.get(&(context.to_string(), key.clone())) {
             Some((v, d, predicted)) if v == version && *d == desired => Some(predicted.clone()),
@@ -473,7 +480,7 @@ impl Predictions {
         key: &ResourceKey,
         version: String,
         desired: u64,
-        predicted: Value,
+        predicted: Arc<Value>,
     ) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= PREDICTIONS_KEPT {
@@ -868,6 +875,7 @@ async fn compare_one(
         None => match dry_run_apply(client, &compared.resolved, &compared.key, desired, true).await
         {
             Ok(predicted) => {
+                let predicted = Arc::new(predicted);
                 if !version.is_empty() {
                     predictions.put(context, &compared.key, version, hash, predicted.clone());
                 }
@@ -926,11 +934,9 @@ mod tests {
         };
         let desired = json!({"data": {"a": "1"}});
         let hash = content_hash(&desired);
-        predictions.put("dev", &key, "41".into(), hash, json!({"predicted": true}));
-        assert_eq!(
-            predictions.get("dev", &key, "41", hash),
-            Some(json!({"predicted": true}))
-        );
+        let answer = Arc::new(json!({"predicted": true}));
+        predictions.put("dev", &key, "41".into(), hash, answer.clone());
+        assert_eq!(predictions.get("dev", &key, "41", hash), Some(answer));
         assert_eq!(
             predictions.get("dev", &key, "42", hash),
             None,
