@@ -632,9 +632,17 @@ pub async fn compare_rendered(
         }
     }
 
+    // Each live object goes to the resource it belongs to (moved, not copied); what is left
+    // over is extraneous.
+    let paired: Vec<_> = desired
+        .into_iter()
+        .map(|(key, d)| {
+            let live_obj = live.remove(&key).map(|(_, v)| v);
+            (key, d, live_obj)
+        })
+        .collect();
     let mut resources: Vec<Compared> =
-        futures::stream::iter(desired.into_iter().map(|(key, d)| {
-            let live_obj = live.get(&key).map(|(_, v)| v.clone());
+        futures::stream::iter(paired.into_iter().map(|(key, d, live_obj)| {
             let client = client.clone();
             async move { compare_one(&client, app, key, d, live_obj, predictions).await }
         }))
@@ -644,7 +652,7 @@ pub async fn compare_rendered(
     let hooks: Vec<Compared> = hooks
         .into_iter()
         .map(|(key, d)| Compared {
-            live: live.get(&key).map(|(_, v)| v.clone()),
+            live: live.remove(&key).map(|(_, v)| v),
             key,
             resolved: d.resolved,
             file: Some(d.file),
@@ -657,30 +665,25 @@ pub async fn compare_rendered(
         })
         .collect();
 
-    let known: std::collections::HashSet<&ResourceKey> =
-        resources.iter().chain(&hooks).map(|r| &r.key).collect();
-    let mut extraneous = Vec::new();
-    for (key, (resolved, value)) in &live {
-        if !known.contains(key)
-            && resources::is_tracked_by(value, key, &app.name)
-            && sync::plan::hook_role(value) == sync::plan::HookRole::Resource
-        {
-            extraneous.push(Compared {
-                key: key.clone(),
-                resolved: resolved.clone(),
+    let extraneous = live.into_iter().filter_map(|(key, (resolved, value))| {
+        (resources::is_tracked_by(&value, &key, &app.name)
+            && sync::plan::hook_role(&value) == sync::plan::HookRole::Resource)
+            .then(|| Compared {
+                key,
+                resolved,
                 file: None,
                 desired: None,
-                live: Some(value.clone()),
+                live: Some(value),
                 predicted: None,
                 message: None,
                 status: ResourceSync::RequiresPruning,
                 served: true,
                 ignored: Default::default(),
-            });
-        }
-    }
+            })
+    });
     resources.extend(extraneous);
-    resources.sort_by_key(|r| {
+    // Cached: the wave is read from each object, once rather than at every comparison.
+    resources.sort_by_cached_key(|r| {
         (
             sync::plan::wave(r.desired.as_ref().or(r.live.as_ref())),
             sync::plan::kind_rank(&r.key.kind),
