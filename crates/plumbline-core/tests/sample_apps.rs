@@ -475,6 +475,21 @@ async fn prune_only_when_asked_then_history_diff_and_rollback() {
 }
 
 #[tokio::test]
+async fn the_prune_app_drifted_by_hand_shows_the_exact_diff_and_syncs_back() {
+    let w = world_with("prune", "default", "prune", sample_app("prune")).await;
+    sync_succeeds(&w, "prune", &SyncOptions::default()).await;
+    drift_and_sync_back(
+        &w,
+        "prune",
+        &key("", "ConfigMap", "default", "keep"),
+        &api(&w.client, "", "v1", "ConfigMap", "default"),
+        json!({"data": {"greeting": "by hand"}}),
+        &["-greeting: by hand", "+greeting: hello"],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn a_crd_and_its_custom_resources_sync_together() {
     let w = world_with("widgets", "default", "crd", sample_app("crd")).await;
     let status = w.engine.status("widgets").await.unwrap();
