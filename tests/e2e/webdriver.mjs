@@ -99,7 +99,8 @@ export class WebDriver {
       try {
         return await this.click(element);
       } catch (e) {
-        if (!/not interactable|stale element/.test(e.message) || Date.now() > deadline) throw e;
+        if (!/not interactable|stale element/.test(e.message)) throw e;
+        if (Date.now() > deadline) throw new Error(`${e.message} (${await this.whereIs(element)})`);
         // Below the window's edge inside a pane that does not scroll: bring it into view.
         await this.execute("arguments[0].scrollIntoView({ block: 'center' })", [{ [ELEMENT]: element }]).catch(
           () => undefined,
@@ -107,6 +108,19 @@ export class WebDriver {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
+  }
+
+  /** Where `element` is, beside the window and the graph pane it may be in: for a failure's message. */
+  async whereIs(element) {
+    const script = `const box = (e) => { if (!e) return null; const r = e.getBoundingClientRect();
+        return [r.left, r.top, r.width, r.height].map(Math.round).join(","); };
+      const e = arguments[0];
+      const at = document.elementFromPoint(...(() => { const r = e.getBoundingClientRect();
+        return [r.left + r.width / 2, r.top + r.height / 2]; })());
+      return "element " + box(e) + ", graph pane " + box(e.closest(".react-flow")) + ", window " +
+        innerWidth + "x" + innerHeight + " scrolled " + scrollY + ", at its centre " +
+        (at ? at.tagName + "." + at.className : "nothing");`;
+    return this.execute(script, [{ [ELEMENT]: element }]).catch((e) => `not readable: ${e.message}`);
   }
 
   text(element) {

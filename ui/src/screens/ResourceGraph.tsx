@@ -7,6 +7,7 @@ import {
   type Edge,
   type Node,
   type NodeProps,
+  type NodeHandle,
   type NodeTypes,
   type ReactFlowInstance,
 } from "@xyflow/react";
@@ -15,7 +16,18 @@ import type { HealthStatus, ResourceKey, SyncStatus, TreeNode } from "../backend
 import { HealthBadge } from "../components/HealthBadge";
 import { StatusBadge } from "../components/StatusBadge";
 import { resourceLabel } from "../format";
-import { groupKey, groupLabel, layout, networkGraph, shapeOf, treeGraph, type Graph, type GraphNode } from "../graph";
+import {
+  groupKey,
+  groupLabel,
+  layout,
+  networkGraph,
+  NODE_HEIGHT,
+  NODE_WIDTH,
+  shapeOf,
+  treeGraph,
+  type Graph,
+  type GraphNode,
+} from "../graph";
 
 type Select = (key: ResourceKey) => void;
 type NodeData = { item: GraphNode; onSelect: Select; onOpen: (group: string) => void };
@@ -95,6 +107,18 @@ const nodeTypes: NodeTypes = { card: GraphCard };
 
 const FIT = { maxZoom: 1 };
 
+/**
+ * Every card has the same size (styles.css says so too) with its ports at the middle of its sides.
+ * Told to React Flow up front (`measured` too: it fits the view only to measured nodes), it never
+ * measures a card: otherwise each refresh, which hands it new node objects, would hide every card
+ * until it had measured it again.
+ */
+const SIZE = { width: NODE_WIDTH, height: NODE_HEIGHT };
+const HANDLES: NodeHandle[] = [
+  { type: "target", position: Position.Left, x: 0, y: NODE_HEIGHT / 2, width: 1, height: 1 },
+  { type: "source", position: Position.Right, x: NODE_WIDTH - 1, y: NODE_HEIGHT / 2, width: 1, height: 1 },
+];
+
 /** What a screen reader says for a node. */
 function labelOf(item: GraphNode): string {
   if (item.type === "app") return `Application ${item.name}`;
@@ -137,6 +161,9 @@ export function ResourceGraph({
       type: "card",
       ariaLabel: labelOf(item),
       position: positions.get(item.id) ?? { x: 0, y: 0 },
+      ...SIZE,
+      measured: SIZE,
+      handles: HANDLES,
       data: { item, onSelect, onOpen },
       draggable: false,
       connectable: false,

@@ -259,6 +259,34 @@ test("a change in the cluster is pushed to the open app without a refresh", asyn
   expect(calls).not.toContain("sync_app");
 });
 
+test("a change pushed to the open tree redraws it without hiding a node, even for a moment", async ({ page }) => {
+  await page.getByRole("button", { name: "Open guestbook" }).click();
+  await page.getByRole("button", { name: "Tree", exact: true }).click();
+  const graph = page.getByRole("region", { name: "Resource tree" });
+  await expect(graph.locator(".tree-out-of-sync")).toHaveCount(2);
+  await page.waitForFunction(() => "__clusterChanged" in window);
+  // Every node the graph hides between two paints, from here on: a node that is hidden cannot be
+  // clicked, and one re-measured on every refresh costs a layout pass per node.
+  await page.evaluate(() => {
+    const flow = document.querySelector(".react-flow");
+    if (!flow) throw new Error("no graph");
+    const hidden: string[] = [];
+    Object.assign(window, { __hidden: hidden });
+    new MutationObserver((records) => {
+      for (const { target } of records) {
+        const node = target as HTMLElement;
+        if (node.classList.contains("react-flow__node") && node.style.visibility === "hidden") {
+          hidden.push(node.getAttribute("aria-label") ?? "?");
+        }
+      }
+    }).observe(flow, { attributes: true, subtree: true, attributeFilter: ["style"] });
+  });
+  await page.evaluate(() => (window as unknown as { __clusterChanged: () => void }).__clusterChanged());
+  await expect(graph.locator(".tree-out-of-sync")).toHaveCount(0);
+  await expect(graph).toHaveAttribute("aria-busy", "false");
+  expect(await page.evaluate(() => (window as unknown as { __hidden: string[] }).__hidden)).toEqual([]);
+});
+
 test("an automated sync in the shell is told in a notice and refreshes the open app", async ({ page }) => {
   await page.getByRole("button", { name: "Open guestbook" }).click();
   await expect(page.locator(".app-actions [data-status]")).toHaveAttribute("data-status", "OutOfSync");
