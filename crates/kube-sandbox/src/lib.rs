@@ -358,6 +358,16 @@ impl Drop for Sandbox {
 /// A pass that changed something is followed by another at once (a new ReplicaSet's status
 /// feeds its Deployment's), until a pass changes nothing.
 async fn run_controllers(shared: Arc<Shared>, options: ControllerOptions) {
+    run_controllers_with(shared, options, || {}).await
+}
+
+/// [`run_controllers`], calling `after_pass` between each pass and the wait that follows it,
+/// where a client's write must not be lost (tests write there).
+async fn run_controllers_with(
+    shared: Arc<Shared>,
+    options: ControllerOptions,
+    after_pass: impl Fn(),
+) {
     let mut controllers = controller::Controllers::new(options);
     let mut changes = shared
         .store
@@ -366,13 +376,14 @@ async fn run_controllers(shared: Arc<Shared>, options: ControllerOptions) {
         .subscribe();
     let mut busy_passes = 0;
     loop {
-        let (next, changed) = {
+        let (next, changed, seen) = {
             let mut store = shared.store.lock().unwrap_or_else(|p| p.into_inner());
             let before = store.resource_version();
             let next = controllers.reconcile(&mut store, tokio::time::Instant::now());
-            (next, store.resource_version() != before)
+            let seen = store.resource_version();
+            (next, seen != before, seen)
         };
-        while changes.try_recv().is_ok() {}
+        after_pass();
         if changed && busy_passes < 20 {
             busy_passes += 1;
             tokio::task::yield_now().await;
@@ -382,6 +393,20 @@ async fn run_controllers(shared: Arc<Shared>, options: ControllerOptions) {
             tracing::warn!("the sandbox controllers did not settle in 20 passes");
         }
         busy_passes = 0;
+        // The notices of writes the pass has seen are dropped; a client's write that came in
+        // after the pass (a sync applying a Deployment the moment its hook finished) is not:
+        // it moved the resource version, so it gets a pass now instead of waiting for some
+        // unrelated write. Writes after this check each leave a notice for the wait below.
+        while changes.try_recv().is_ok() {}
+        let written_since = shared
+            .store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .resource_version()
+            != seen;
+        if written_since {
+            continue;
+        }
         let wait = next.unwrap_or(std::time::Duration::from_secs(3600));
         tokio::select! {
             received = changes.recv() => {
@@ -423,4 +448,69 @@ async fn serve(listener: TcpListener, acceptor: TlsAcceptor, app: axum::Router) 
 fn random_token() -> String {
     let bytes: [u8; 24] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A write that lands between a quiet pass and the wait after it (a client reacting to the
+    /// pass's last write) gets a pass of its own: before, its notice was dropped with the
+    /// pass's own, and the Deployment sat unobserved until some other write came.
+    #[tokio::test]
+    async fn a_write_just_after_a_quiet_pass_is_not_lost() {
+        let shared = Arc::new(Shared {
+            store: Mutex::new(store::Store::with_change_log(store::DEFAULT_CHANGE_LOG)),
+            tokens: HashMap::new(),
+            bookmark_interval: std::time::Duration::from_secs(60),
+            faults: faults::Faults::default(),
+            lists: Mutex::default(),
+        });
+        let deployments = catalog::by_plural("apps", "v1", "deployments").unwrap();
+        let passes = AtomicUsize::new(0);
+        let writer = shared.clone();
+        let controllers = tokio::spawn(run_controllers_with(
+            shared.clone(),
+            ControllerOptions::default(),
+            move || {
+                // After the first pass, which found nothing to do.
+                if passes.fetch_add(1, Ordering::SeqCst) == 0 {
+                    let deployment = json!({
+                        "apiVersion": "apps/v1", "kind": "Deployment",
+                        "metadata": {"name": "web", "namespace": "default"},
+                        "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "web"}},
+                                 "template": {"metadata": {"labels": {"app": "web"}},
+                                              "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}},
+                    });
+                    let mut store = writer.store.lock().unwrap();
+                    store
+                        .create(
+                            deployments,
+                            Some("default"),
+                            deployment,
+                            &Default::default(),
+                        )
+                        .unwrap();
+                }
+            },
+        ));
+        let observed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            loop {
+                let store = shared
+                    .store
+                    .lock()
+                    .unwrap()
+                    .get(deployments, Some("default"), "web");
+                if store.is_ok_and(|d| d.pointer("/status/observedGeneration").is_some()) {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        controllers.abort();
+        assert!(observed.is_ok(), "the Deployment was never observed");
+    }
 }
