@@ -274,6 +274,24 @@ pub fn login_shell_path(shell: &Path, home: Option<&Path>) -> Option<String> {
     (!path.is_empty()).then_some(path)
 }
 
+/// `first`'s folders, then those of `then` that `first` lacks: a terminal's PATH keeps its
+/// order and everything in it, and the login shell only adds. `None` when `then` adds nothing.
+pub fn search_path(first: Option<&str>, then: Option<&str>) -> Option<String> {
+    let then = then.filter(|t| !t.is_empty())?;
+    let mut folders: Vec<&str> = first
+        .unwrap_or_default()
+        .split(':')
+        .filter(|f| !f.is_empty())
+        .collect();
+    let before = folders.len();
+    for folder in then.split(':').filter(|f| !f.is_empty()) {
+        if !folders.contains(&folder) {
+            folders.push(folder);
+        }
+    }
+    (folders.len() > before || before == 0).then(|| folders.join(":"))
+}
+
 fn describe_kubeconfig_error(e: &kube::config::KubeconfigError) -> String {
     error_chain(e)
 }
@@ -320,9 +338,13 @@ pub struct Clusters {
     files: Mutex<Vec<(PathBuf, Option<std::time::SystemTime>)>>,
     clients: Mutex<HashMap<String, Arc<OnceCell<kube::Client>>>>,
     states: Mutex<HashMap<String, ContextState>>,
-    /// Where credential plugins are looked for: the login shell's PATH when known.
+    /// Where tools and credential plugins are looked for: the process's PATH, then the login
+    /// shell's (or the one given) — worked out once.
     plugin_path: OnceCell<Option<String>>,
-    login_shell: bool,
+    /// The PATH given instead of asking the login shell.
+    given_path: Option<String>,
+    /// The shell (and home) to ask for its login PATH, when asked to.
+    login_shell: Option<(PathBuf, Option<PathBuf>)>,
     /// Bumped whenever the contexts or a context's state change.
     changes: tokio::sync::watch::Sender<u64>,
 }
@@ -340,7 +362,8 @@ impl Clusters {
             clients: Mutex::new(HashMap::new()),
             states: Mutex::new(HashMap::new()),
             plugin_path: OnceCell::new(),
-            login_shell: false,
+            given_path: None,
+            login_shell: None,
             changes: tokio::sync::watch::Sender::new(0),
         }
     }
@@ -420,37 +443,47 @@ impl Clusters {
         self.changed();
     }
 
-    /// Looks for exec credential plugins on `path` (and gives it to them as their PATH), as a
-    /// terminal would: an app started from a desktop launcher lacks the login shell's PATH.
-    pub fn with_plugin_path(self, path: Option<String>) -> Self {
-        let _ = self.plugin_path.set(path);
+    /// Looks for tools and exec credential plugins on `path` too (after the process's own
+    /// PATH), and gives plugins the whole search path as their PATH.
+    pub fn with_plugin_path(mut self, path: Option<String>) -> Self {
+        self.given_path = path;
         self
     }
 
-    /// Takes the plugin PATH from the user's login shell (`$SHELL -l`), asked once, when a
-    /// context first connects: start-up never waits for a shell.
-    pub fn with_login_shell_path(mut self) -> Self {
-        self.login_shell = true;
+    /// Adds the user's login shell's PATH (`$SHELL -l`) after the process's own, asked once,
+    /// when a context first connects: start-up never waits for a shell. An app started from a
+    /// desktop launcher lacks what the profile adds; one started from a terminal has it already
+    /// and keeps everything that terminal's PATH holds.
+    pub fn with_login_shell_path(self) -> Self {
+        let shell = std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into());
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        self.with_login_shell(PathBuf::from(shell), home)
+    }
+
+    /// [`Self::with_login_shell_path`] with this shell and home folder.
+    pub fn with_login_shell(mut self, shell: PathBuf, home: Option<PathBuf>) -> Self {
+        self.login_shell = Some((shell, home));
         self
     }
 
-    /// The PATH to find tools and plugins on: the login shell's when asked for, else none
-    /// (the process's own PATH then applies).
+    /// The PATH to find tools and plugins on: the process's own first, then the login shell's
+    /// (or the one given); none when there is nothing to add to the process's own.
     pub async fn plugin_path(&self) -> Option<String> {
-        let login_shell = self.login_shell;
+        let given = self.given_path.clone();
+        let login_shell = self.login_shell.clone();
         self.plugin_path
             .get_or_init(|| async move {
-                if !login_shell {
-                    return None;
-                }
-                let shell = std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into());
-                let home = std::env::var_os("HOME");
-                tokio::task::spawn_blocking(move || {
-                    login_shell_path(Path::new(&shell), home.as_deref().map(Path::new))
-                })
-                .await
-                .ok()
-                .flatten()
+                let extra = match (given, login_shell) {
+                    (Some(given), _) => Some(given),
+                    (None, Some((shell, home))) => tokio::task::spawn_blocking(move || {
+                        login_shell_path(&shell, home.as_deref())
+                    })
+                    .await
+                    .ok()
+                    .flatten(),
+                    (None, None) => None,
+                };
+                search_path(std::env::var("PATH").ok().as_deref(), extra.as_deref())
             })
             .await
             .clone()
@@ -607,6 +640,29 @@ mod tests {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn the_login_shell_adds_to_the_process_path_and_never_replaces_it() {
+        assert_eq!(
+            search_path(Some("/term/bin:/usr/bin"), Some("/usr/bin:/opt/cloud/bin")).as_deref(),
+            Some("/term/bin:/usr/bin:/opt/cloud/bin"),
+            "a tool only the terminal's PATH has is still found, and found first"
+        );
+        assert_eq!(
+            search_path(Some("/usr/bin"), Some("/usr/bin")),
+            None,
+            "nothing to add"
+        );
+        assert_eq!(search_path(Some("/usr/bin"), None), None);
+        assert_eq!(
+            search_path(None, Some("/opt/cloud/bin")).as_deref(),
+            Some("/opt/cloud/bin")
+        );
+        assert_eq!(
+            search_path(Some("/a::/b"), Some(":/c")).as_deref(),
+            Some("/a:/b:/c")
+        );
     }
 
     const FIRST: &str = "apiVersion: v1\nkind: Config\ncurrent-context: dev\nclusters:\n- name: dev\n  cluster: {server: 'https://dev.example:6443'}\n- name: shared\n  cluster: {server: 'https://first.example'}\nusers:\n- name: dev\n  user: {token: a}\ncontexts:\n- name: dev\n  context: {cluster: dev, user: dev, namespace: team}\n";

@@ -151,6 +151,29 @@ fn the_login_shell_path_includes_what_the_profile_adds() {
     assert!(login_shell_path(Path::new("/nonexistent/shell"), None).is_none());
 }
 
+/// Started from a terminal, the app keeps that terminal's PATH (where Helm may be) and only
+/// adds what the login shell's has besides.
+#[tokio::test]
+async fn the_search_path_is_the_process_path_then_the_login_shells() {
+    let dir = tempfile::tempdir().unwrap();
+    let shell = dir.path().join("login-shell");
+    std::fs::write(
+        &shell,
+        "#!/bin/sh\nprintf '%s' '/usr/bin:/opt/from-profile/bin'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&shell, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = Clusters::new(Kubeconfigs::load(&[]))
+        .with_login_shell(shell, None)
+        .plugin_path()
+        .await
+        .unwrap();
+    let process = std::env::var("PATH").unwrap();
+    assert!(path.starts_with(&process), "{path} keeps {process} first");
+    assert!(path.ends_with(":/opt/from-profile/bin"), "{path}");
+}
+
 #[tokio::test]
 async fn kubeconfig_files_are_re_read_when_they_change_and_stale_connections_dropped() {
     let sandbox = kube_sandbox::Sandbox::start(Default::default())
