@@ -288,6 +288,7 @@ impl SyncFlags {
                 resources,
                 create_namespace: self.create_namespace,
                 force_conflicts: self.force_conflicts,
+                timeout: self.timeout,
             },
             self.confirm,
         )
@@ -319,11 +320,12 @@ fn print_progress(event: SyncEvent) {
             );
             for s in &plan.steps {
                 eprintln!(
-                    "  {:?}\twave {}\t{:?}\t{}{}",
+                    "  {:?}\twave {}\t{:?}\t{}{}{}",
                     s.phase,
                     s.wave,
                     s.action,
                     s.key,
+                    if s.generate_name { "…" } else { "" },
                     if s.hook.is_some() { " (hook)" } else { "" }
                 );
             }
@@ -331,9 +333,7 @@ fn print_progress(event: SyncEvent) {
         SyncEvent::Done { result } => {
             eprintln!("{:?}\t{}\t{}", result.status, result.key, result.message)
         }
-        SyncEvent::Waiting { keys } => {
-            eprintln!("waiting for {} resources to be healthy", keys.len())
-        }
+        SyncEvent::Waiting { message, .. } => eprintln!("{message}"),
         SyncEvent::DryRun { .. } | SyncEvent::Applying { .. } => {}
     }
 }

@@ -146,6 +146,9 @@ struct SyncFlags {
     /// The context's name, required when the context is protected.
     #[arg(long, value_name = "CONTEXT")]
     confirm: Option<String>,
+    /// Seconds each wave may take to become healthy, and each hook to finish (300).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<u32>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -71,6 +71,9 @@ pub struct Compared {
     pub served: bool,
     /// Fields the app's ignore rules leave out of the comparison.
     pub ignored: diff::Ignored,
+    /// A hook with `generateName` and no name: the server names each run, and `key.name` is
+    /// the prefix it names them from.
+    pub generated: bool,
 }
 
 /// A whole application compared.
@@ -211,6 +214,8 @@ pub enum ReconcileError {
     Render(#[from] RenderError),
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    #[error("{file}: {message}")]
+    Manifest { file: String, message: String },
     #[error("{0} is defined twice: in {1} and in {2}")]
     Duplicate(ResourceKey, String, String),
     #[error("reading {what} from context {context:?} failed: {message}")]
@@ -539,21 +544,17 @@ pub async fn compare_rendered(
     let mut desired: BTreeMap<ResourceKey, Desired> = BTreeMap::new();
     let mut hooks: BTreeMap<ResourceKey, Desired> = BTreeMap::new();
     for manifest in rendered.manifests {
-        let role = sync::plan::hook_role(&manifest.object);
-        if role == sync::plan::HookRole::Skip {
+        let role = sync::hook::hook_role(&manifest.object).map_err(|message| {
+            ReconcileError::Manifest {
+                file: manifest.file.clone(),
+                message: format!("{}: {message}", describe(&manifest.object)),
+            }
+        })?;
+        if role == sync::hook::HookRole::Skip {
             notes.push(format!(
-                "{}: {} {:?} is skipped (a hook that is never run)",
+                "{}: {} is skipped (a hook that is never run)",
                 manifest.file,
-                manifest
-                    .object
-                    .get("kind")
-                    .and_then(Value::as_str)
-                    .unwrap_or("object"),
-                manifest
-                    .object
-                    .pointer("/metadata/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
+                describe(&manifest.object)
             ));
             continue;
         }
@@ -563,6 +564,7 @@ pub async fn compare_rendered(
             &defined,
             &manifest.file,
             manifest.object,
+            role.is_hook(),
         )
         .await
         .map_err(|e| match e {
@@ -583,10 +585,10 @@ pub async fn compare_rendered(
                 manifest.file,
             ));
         }
-        let target = if role == sync::plan::HookRole::Resource {
-            &mut desired
-        } else {
+        let target = if role.is_hook() {
             &mut hooks
+        } else {
+            &mut desired
         };
         target.insert(
             key,
@@ -652,7 +654,9 @@ pub async fn compare_rendered(
     let hooks: Vec<Compared> = hooks
         .into_iter()
         .map(|(key, d)| Compared {
+            // A hook the server names has no one live object: each run is a new one.
             live: live.remove(&key).map(|(_, v)| v),
+            generated: is_generated(&d.object),
             key,
             resolved: d.resolved,
             file: Some(d.file),
@@ -667,19 +671,21 @@ pub async fn compare_rendered(
 
     let extraneous = live.into_iter().filter_map(|(key, (resolved, value))| {
         (resources::is_tracked_by(&value, &key, &app.name)
-            && sync::plan::hook_role(&value) == sync::plan::HookRole::Resource)
-            .then(|| Compared {
-                key,
-                resolved,
-                file: None,
-                desired: None,
-                live: Some(value),
-                predicted: None,
-                message: None,
-                status: ResourceSync::RequiresPruning,
-                served: true,
-                ignored: Default::default(),
-            })
+            && !sync::hook::hook_role(&value)
+                .is_ok_and(|role| role != sync::hook::HookRole::Resource))
+        .then(|| Compared {
+            key,
+            resolved,
+            file: None,
+            desired: None,
+            live: Some(value),
+            predicted: None,
+            message: None,
+            status: ResourceSync::RequiresPruning,
+            served: true,
+            ignored: Default::default(),
+            generated: false,
+        })
     });
     resources.extend(extraneous);
     // Cached: the wave is read from each object, once rather than at every comparison.
@@ -768,13 +774,36 @@ fn key_of(resolved: &Resolved, obj: &Value) -> ResourceKey {
     }
 }
 
-/// Resolves a manifest's kind, fills in its namespace and adds the tracking annotation.
+/// How a manifest is named in words: its kind and name (or `generateName` prefix).
+fn describe(obj: &Value) -> String {
+    let text = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or_default();
+    let kind = match text("/kind") {
+        "" => "object",
+        kind => kind,
+    };
+    match (text("/metadata/name"), text("/metadata/generateName")) {
+        ("", "") => kind.to_string(),
+        ("", prefix) => format!("{kind} {prefix}…"),
+        (name, _) => format!("{kind} {name}"),
+    }
+}
+
+/// True for an object the server is to name: `generateName` and no name.
+pub fn is_generated(obj: &Value) -> bool {
+    let text = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or_default();
+    text("/metadata/name").is_empty() && !text("/metadata/generateName").is_empty()
+}
+
+/// Resolves a manifest's kind, fills in its namespace and adds the tracking annotation. A
+/// `hook` may leave its name to the server (`generateName`); anything else must have one, as
+/// Argo CD requires.
 async fn prepare(
     app: &Application,
     resolver: &mut Resolver,
     defined: &HashMap<(String, String), Resolved>,
     file: &str,
     mut object: Value,
+    hook: bool,
 ) -> Result<(ResourceKey, Resolved, bool, Value), ReconcileError> {
     let text = |pointer: &str| {
         object
@@ -788,9 +817,22 @@ async fn prepare(
     };
     let api_version = text("/apiVersion").ok_or_else(|| missing("apiVersion"))?;
     let kind = text("/kind").ok_or_else(|| missing("kind"))?;
-    let name = text("/metadata/name")
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| missing("metadata.name"))?;
+    let name = match (
+        text("/metadata/name").filter(|n| !n.is_empty()),
+        text("/metadata/generateName").filter(|n| !n.is_empty()),
+    ) {
+        (Some(name), _) => name,
+        (None, Some(prefix)) if hook => prefix,
+        (None, Some(prefix)) => {
+            return Err(ReconcileError::Manifest {
+                file: file.to_string(),
+                message: format!(
+                    "{kind} {prefix}… has generateName but no name: only hooks may leave their name to the server (Argo CD applies every other resource by name); give it metadata.name, or make it a hook"
+                ),
+            });
+        }
+        (None, None) => return Err(missing("metadata.name").into()),
+    };
     // A kind the cluster does not serve yet may come from a CRD in this same app.
     let (resolved, served) = match resolver.resolve(file, &api_version, &kind).await {
         Ok(resolved) => (resolved, true),
@@ -856,6 +898,7 @@ async fn compare_one(
         status: ResourceSync::Missing,
         served: desired.served,
         ignored,
+        generated: false,
     };
     let Some(live) = &compared.live else {
         return compared;

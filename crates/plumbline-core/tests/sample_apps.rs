@@ -31,7 +31,7 @@ fn key(group: &str, kind: &str, namespace: &str, name: &str) -> ResourceKey {
 fn label(event: &SyncEvent) -> Option<String> {
     match event {
         SyncEvent::Applying { key } => Some(format!("apply {}/{}", key.kind, key.name)),
-        SyncEvent::Waiting { keys } => Some(format!(
+        SyncEvent::Waiting { keys, .. } => Some(format!(
             "wait {}",
             keys.iter()
                 .map(|k| format!("{}/{}", k.kind, k.name))
@@ -40,6 +40,24 @@ fn label(event: &SyncEvent) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// Syncs `app` and checks that it succeeded; returns the result and the labels of what it
+/// applied and waited for, in order.
+async fn sync_in_order(
+    w: &world::World,
+    app: &str,
+) -> (plumbline_core::sync::SyncResult, Vec<String>) {
+    let events = Mutex::new(Vec::new());
+    let result = w
+        .engine
+        .sync(app, &SyncOptions::default(), None, &|e| {
+            events.lock().unwrap().extend(label(&e))
+        })
+        .await
+        .unwrap();
+    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
+    (result, events.into_inner().unwrap())
 }
 
 fn position(labels: &[String], wanted: &str) -> usize {
@@ -73,16 +91,7 @@ async fn waves_are_applied_in_order_each_after_the_last_is_healthy() {
         ]
     );
 
-    let events = Mutex::new(Vec::new());
-    let result = w
-        .engine
-        .sync("waves", &SyncOptions::default(), None, &|e| {
-            events.lock().unwrap().extend(label(&e))
-        })
-        .await
-        .unwrap();
-    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
-    let labels = events.into_inner().unwrap();
+    let (result, labels) = sync_in_order(&w, "waves").await;
     assert!(
         position(&labels, "apply ConfigMap/settings")
             < position(&labels, "wait ConfigMap/settings")
@@ -224,16 +233,7 @@ async fn hooks_run_in_their_phases_and_are_deleted_by_their_policies() {
         status.resources
     );
 
-    let events = Mutex::new(Vec::new());
-    let result = w
-        .engine
-        .sync("hooks", &SyncOptions::default(), None, &|e| {
-            events.lock().unwrap().extend(label(&e))
-        })
-        .await
-        .unwrap();
-    assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
-    let labels = events.into_inner().unwrap();
+    let (result, labels) = sync_in_order(&w, "hooks").await;
     assert!(position(&labels, "wait Job/migrate") < position(&labels, "apply ConfigMap/settings"));
     assert!(
         position(&labels, "wait ConfigMap/settings,Deployment/web")
@@ -821,5 +821,384 @@ async fn while_a_watch_runs_the_app_page_reads_what_it_keeps() {
     assert!(
         lists().0 > after.0 && lists().1 > after.1,
         "once the watch stops, the view lists again"
+    );
+}
+
+/// The names of the Jobs in `namespace` that start with `prefix`.
+async fn jobs_named(client: &kube::Client, namespace: &str, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = api(client, "batch", "v1", "Job", namespace)
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|j| j.metadata.name)
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn generate_name_hooks_run_in_their_waves_under_the_servers_names() {
+    let w = world_with(
+        "migrations",
+        "default",
+        "generate-name-hooks",
+        sample_app("generate-name-hooks"),
+    )
+    .await;
+    let plan = w
+        .engine
+        .plan("migrations", &SyncOptions::default())
+        .await
+        .unwrap();
+    let steps: Vec<_> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                s.phase,
+                s.wave,
+                s.key.name.as_str(),
+                s.action,
+                s.generate_name,
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (
+                SyncPhase::PreSync,
+                -1,
+                "upgrade-sql-schema-",
+                SyncAction::Create,
+                true
+            ),
+            (
+                SyncPhase::PreSync,
+                1,
+                "seed-data-",
+                SyncAction::Create,
+                true
+            ),
+            (SyncPhase::Sync, 0, "settings", SyncAction::Create, false),
+            (SyncPhase::Sync, 0, "api", SyncAction::Create, false),
+            (
+                SyncPhase::PostSync,
+                0,
+                "smoke-test-",
+                SyncAction::Create,
+                true
+            ),
+        ]
+    );
+    let status = w.engine.status("migrations").await.unwrap();
+    assert_eq!(status.resources.len(), 2, "hooks are not compared");
+
+    let (first, labels) = sync_in_order(&w, "migrations").await;
+    assert!(
+        position(&labels, "wait Job/upgrade-sql-schema-")
+            < position(&labels, "apply Job/seed-data-")
+            && position(&labels, "wait Job/seed-data-")
+                < position(&labels, "apply ConfigMap/settings")
+            && position(&labels, "wait ConfigMap/settings,Deployment/api")
+                < position(&labels, "apply Job/smoke-test-"),
+        "{labels:?}"
+    );
+    let upgrade = jobs_named(&w.client, "default", "upgrade-sql-schema-").await;
+    assert_eq!(upgrade.len(), 1, "{upgrade:?}");
+    assert!(upgrade[0].len() > "upgrade-sql-schema-".len());
+    let outcome = first
+        .results
+        .iter()
+        .find(|r| r.key.name == "upgrade-sql-schema-")
+        .unwrap();
+    assert_eq!(
+        outcome.message,
+        format!(
+            "created {}; hook finished: Reached expected number of succeeded pods",
+            upgrade[0]
+        )
+    );
+    assert!(
+        first.log.iter().any(|l| l.ends_with(&format!(
+            "waiting for the hooks to finish: Job.batch default/{}",
+            upgrade[0]
+        ))),
+        "{:?}",
+        first.log
+    );
+    assert!(
+        jobs_named(&w.client, "default", "seed-data-")
+            .await
+            .is_empty(),
+        "HookSucceeded deleted the seed run"
+    );
+    assert_eq!(
+        jobs_named(&w.client, "default", "smoke-test-").await.len(),
+        1
+    );
+    assert_eq!(
+        w.engine.status("migrations").await.unwrap().sync,
+        SyncStatus::Synced,
+        "earlier hook runs never count as drift or as needing pruning"
+    );
+
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    drift_and_sync_back(
+        &w,
+        "migrations",
+        &key("", "ConfigMap", "default", "settings"),
+        &configmaps,
+        json!({"data": {"schema": "v1"}}),
+        &["-schema: v1", "+schema: v2"],
+    )
+    .await;
+    // BeforeHookCreation: each hook's earlier run made way for this sync's.
+    let again = jobs_named(&w.client, "default", "upgrade-sql-schema-").await;
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_ne!(again, upgrade, "a new run under a new name");
+    assert_eq!(
+        jobs_named(&w.client, "default", "smoke-test-").await.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_hook_that_never_finishes_is_named_and_given_up_on_at_the_timeout() {
+    let files = vec![file(
+        "stuck/hook.yaml",
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: wait-for-db-\n  annotations:\n    argocd.argoproj.io/hook: PreSync\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - {name: wait, image: registry.example/doesnotexist:1}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: after}\ndata: {a: b}\n",
+    )];
+    let w = world_with("stuck", "default", "stuck", files).await;
+    let options = SyncOptions {
+        timeout: Some(2),
+        ..Default::default()
+    };
+    let result = w
+        .engine
+        .sync("stuck", &options, None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(result.phase, OperationPhase::Failed, "{result:?}");
+    let created = jobs_named(&w.client, "default", "wait-for-db-").await;
+    assert_eq!(created.len(), 1);
+    let hook = result
+        .results
+        .iter()
+        .find(|r| r.key.name == "wait-for-db-")
+        .unwrap();
+    assert_eq!(hook.status, ResultStatus::SyncFailed);
+    assert!(
+        hook.message.contains(&format!(
+            "gave up waiting for the hook {} within 2s: still Progressing",
+            created[0]
+        )),
+        "{}",
+        hook.message
+    );
+    assert!(
+        result.log.iter().any(|l| l.contains(&format!(
+            "waiting for the hooks to finish: Job.batch default/{}",
+            created[0]
+        ))),
+        "{:?}",
+        result.log
+    );
+    let after = result
+        .results
+        .iter()
+        .find(|r| r.key.name == "after")
+        .unwrap();
+    assert_eq!(after.status, ResultStatus::Skipped);
+    assert!(
+        api(&w.client, "", "v1", "ConfigMap", "default")
+            .get_opt("after")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn names_and_hook_phases_that_cannot_work_are_refused_with_their_file() {
+    let cases = [
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  generateName: web-\nspec: {}\n",
+            "bad/app.yaml: Deployment web-… has generateName but no name: only hooks may leave their name to the server",
+        ),
+        (
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n    helm.sh/hook: pre-instal\nspec: {}\n",
+            "bad/app.yaml: Job migrate: helm.sh/hook: \"pre-instal\" is not a Helm hook event",
+        ),
+        (
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\n  annotations:\n    argocd.argoproj.io/hook: PreSynk\nspec: {}\n",
+            "bad/app.yaml: Job migrate-…: argocd.argoproj.io/hook: \"PreSynk\" is not a hook phase",
+        ),
+    ];
+    for (manifest, expected) in cases {
+        let files = vec![
+            file(
+                "bad/good.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n",
+            ),
+            file("bad/app.yaml", manifest),
+        ];
+        let w = world_with("bad", "default", "bad", files).await;
+        let status = w.engine.status("bad").await.unwrap();
+        assert_eq!(status.sync, SyncStatus::Unknown);
+        let error = status.error.unwrap().message;
+        assert!(error.starts_with(expected), "{error}");
+        assert!(
+            w.engine
+                .sync("bad", &SyncOptions::default(), None, &|_| {})
+                .await
+                .is_err()
+        );
+        assert!(
+            api(&w.client, "", "v1", "ConfigMap", "default")
+                .get_opt("fine")
+                .await
+                .unwrap()
+                .is_none(),
+            "nothing applied"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_helm_charts_hooks_run_as_argo_cd_maps_them() {
+    let w = world_with("shop", "default", "helm-hooks", sample_app("helm-hooks")).await;
+    let plan = w
+        .engine
+        .plan("shop", &SyncOptions::default())
+        .await
+        .unwrap();
+    let steps: Vec<_> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                s.phase,
+                s.wave,
+                s.key.kind.as_str(),
+                s.key.name.as_str(),
+                s.generate_name,
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (SyncPhase::PreSync, -5, "Job", "shop-db-migrate-", true),
+            (SyncPhase::Sync, 0, "ConfigMap", "shop-settings", false),
+            (SyncPhase::Sync, 0, "Deployment", "shop-web", false),
+            (SyncPhase::PostSync, 0, "Job", "shop-notify", false),
+        ],
+        "the test Pod is never run"
+    );
+    let status = w.engine.status("shop").await.unwrap();
+    assert!(
+        status
+            .notes
+            .iter()
+            .any(|n| n.contains("Pod shop-test-connection is skipped")),
+        "{:?}",
+        status.notes
+    );
+
+    let first = sync_succeeds(&w, "shop", &SyncOptions::default()).await;
+    assert!(
+        jobs_named(&w.client, "default", "shop-db-migrate-")
+            .await
+            .is_empty(),
+        "hook-succeeded: {first:?}"
+    );
+    let jobs = api(&w.client, "batch", "v1", "Job", "default");
+    let notify = jobs.get("shop-notify").await.unwrap();
+    assert!(
+        api(&w.client, "", "v1", "Pod", "default")
+            .get_opt("shop-test-connection")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let deployments = api(&w.client, "apps", "v1", "Deployment", "default");
+    drift_and_sync_back(
+        &w,
+        "shop",
+        &key("apps", "Deployment", "default", "shop-web"),
+        &deployments,
+        json!({"spec": {"replicas": 4}}),
+        &["-replicas: 4", "+replicas: 2"],
+    )
+    .await;
+    let again = jobs.get("shop-notify").await.unwrap();
+    assert_ne!(
+        notify.metadata.uid, again.metadata.uid,
+        "before-hook-creation replaced it"
+    );
+}
+
+#[tokio::test]
+async fn a_kustomize_overlay_with_a_name_prefix_and_hooks_syncs_and_comes_back() {
+    let w = world_with(
+        "shop",
+        "default",
+        "kustomize-hooks",
+        sample_app("kustomize-hooks"),
+    )
+    .await;
+    let plan = w
+        .engine
+        .plan("shop", &SyncOptions::default())
+        .await
+        .unwrap();
+    let steps: Vec<_> = plan
+        .steps
+        .iter()
+        .map(|s| (s.phase, s.key.kind.as_str(), s.key.name.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (SyncPhase::PreSync, "Job", "shop-migrate"),
+            (SyncPhase::Sync, "ConfigMap", "shop-settings-k6cm94h6ch"),
+            (SyncPhase::Sync, "Service", "shop-web"),
+            (SyncPhase::Sync, "Deployment", "shop-web"),
+            (SyncPhase::PostSync, "Job", "shop-smoke"),
+        ]
+    );
+    let first = sync_succeeds(&w, "shop", &SyncOptions::default()).await;
+    let web = first
+        .results
+        .iter()
+        .find(|r| r.key.kind == "Deployment")
+        .unwrap();
+    assert!(web.message.contains("healthy"), "{web:?}");
+    let jobs = api(&w.client, "batch", "v1", "Job", "default");
+    let migrate = jobs.get("shop-migrate").await.unwrap();
+    assert!(
+        jobs.get_opt("shop-smoke").await.unwrap().is_none(),
+        "HookSucceeded"
+    );
+
+    let services = api(&w.client, "", "v1", "Service", "default");
+    drift_and_sync_back(
+        &w,
+        "shop",
+        &key("", "Service", "default", "shop-web"),
+        &services,
+        json!({"spec": {"selector": {"team": "other"}}}),
+        &["-team: other", "+team: shop"],
+    )
+    .await;
+    assert_ne!(
+        migrate.metadata.uid,
+        jobs.get("shop-migrate").await.unwrap().metadata.uid,
+        "BeforeHookCreation replaced the PreSync Job"
     );
 }

@@ -280,7 +280,11 @@ createNamespace: boolean,
 /**
  * Take fields that another field manager owns (server-side apply `force`).
  */
-forceConflicts: boolean, };
+forceConflicts: boolean, 
+/**
+ * Seconds each group may take to become healthy, and each hook to finish; 300 when unset.
+ */
+timeout: number | null, };
 
 export type SyncAction = "Create" | "Update" | "NoOp" | "Prune" | "PruneSkipped";
 
@@ -293,6 +297,11 @@ wave: number,
  * Set for hooks, with their delete policies.
  */
 hook: Array<HookDeletePolicy> | null, 
+/**
+ * A hook the server names (`generateName`): `key.name` is the prefix, and each run
+ * creates a new object named from it.
+ */
+generateName: boolean, 
 /**
  * Why the step is as it is, when that is not obvious (a skipped prune, a moved namespace).
  */
@@ -316,7 +325,11 @@ export type SyncResult = { phase: OperationPhase, commit: Commit, results: Array
  */
 log: Array<string>, };
 
-export type SyncEvent = { "type": "planned", plan: SyncPlan, } | { "type": "dryRun", key: ResourceKey, } | { "type": "applying", key: ResourceKey, } | { "type": "waiting", keys: Array<ResourceKey>, } | { "type": "done", result: ResourceResult, };
+export type SyncEvent = { "type": "planned", plan: SyncPlan, } | { "type": "dryRun", key: ResourceKey, } | { "type": "applying", key: ResourceKey, } | { "type": "waiting", keys: Array<ResourceKey>, 
+/**
+ * What it waits for, in words, with the names of hooks the server named.
+ */
+message: string, } | { "type": "done", result: ResourceResult, };
 
 export type OperationKind = "Sync" | "AutoSync" | "Rollback";
 

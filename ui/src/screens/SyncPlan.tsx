@@ -31,7 +31,7 @@ export function SyncPlan({
   const [flags, setFlags] = useState({ prune: false, dryRun: false, forceConflicts: false, createNamespace: false });
   // Resources left out by the user; empty means all (no selective sync).
   const [left, setLeft] = useState<Set<string>>(new Set());
-  const options = (resources: ResourceKey[]): SyncOptions => ({ ...flags, resources });
+  const options = (resources: ResourceKey[]): SyncOptions => ({ ...flags, resources, timeout: null });
   const [plan] = useLoad(() => backend.planSync(name, options([])), `${name}:${JSON.stringify(flags)}`);
 
   const steps = plan.value?.steps ?? [];
@@ -114,6 +114,7 @@ export function SyncPlan({
                 <td className={`action action-${step.action}`}>{ACTION_WORDS[step.action]}</td>
                 <td>
                   {resourceLabel(step.key)}
+                  {step.generateName && <span title="named by the server at each run">…</span>}
                   {step.hook !== null && <span className="hook-tag"> hook ({step.hook.join(", ")})</span>}
                   {step.note && <div className="resource-message">{step.note}</div>}
                 </td>

@@ -80,6 +80,7 @@ test("sync shows the plan first, then progress, then the result, then the refres
   await expect(rows.nth(3)).toContainText("prune was not asked for");
   await expect(rows.nth(4)).toContainText("PostSync");
   await expect(rows.nth(4)).toContainText("hook (BeforeHookCreation)");
+  await expect(rows.nth(4)).toContainText("Job.batch guestbook/smoke-test-…", { useInnerText: true });
   await expect(plan).toContainText("3 changes to 4f2a9c1");
 
   await plan.getByRole("button", { name: "Sync now" }).click();
@@ -91,7 +92,14 @@ test("sync shows the plan first, then progress, then the result, then the refres
   await expect(badges).toHaveCount(3);
   for (const badge of await badges.all()) await expect(badge).toHaveAttribute("data-status", "Synced");
   const sent = await page.evaluate(() => (window as unknown as { __syncOptions: unknown }).__syncOptions);
-  expect(sent).toEqual({ prune: false, dryRun: false, forceConflicts: false, createNamespace: false, resources: [] });
+  expect(sent).toEqual({
+    prune: false,
+    dryRun: false,
+    forceConflicts: false,
+    createNamespace: false,
+    resources: [],
+    timeout: null,
+  });
 
   // The overview's tile says when.
   await page.getByRole("navigation", { name: "Breadcrumb" }).getByRole("button", { name: "Applications" }).click();

@@ -120,7 +120,7 @@ const after: AppStatus = {
 };
 
 const oldConfig: ResourceKey = { group: "", kind: "ConfigMap", namespace: "guestbook", name: "old-config" };
-const smokeTest: ResourceKey = { group: "batch", kind: "Job", namespace: "guestbook", name: "smoke-test" };
+const smokeTest: ResourceKey = { group: "batch", kind: "Job", namespace: "guestbook", name: "smoke-test-" };
 const step = (key: ResourceKey, action: PlanStep["action"], extra: Partial<PlanStep> = {}): PlanStep => ({
   key,
   apiVersion: key.group ? `${key.group}/v1` : "v1",
@@ -128,6 +128,7 @@ const step = (key: ResourceKey, action: PlanStep["action"], extra: Partial<PlanS
   phase: "Sync",
   wave: 0,
   hook: null,
+  generateName: false,
   note: null,
   ...extra,
 });
@@ -136,13 +137,20 @@ const step = (key: ResourceKey, action: PlanStep["action"], extra: Partial<PlanS
  * user has not asked for, and a PostSync hook. */
 const plan: SyncPlan = {
   commit: before.commit ?? { sha: "", summary: "" },
-  options: { prune: false, dryRun: false, resources: [], createNamespace: false, forceConflicts: false },
+  options: {
+    prune: false,
+    dryRun: false,
+    resources: [],
+    createNamespace: false,
+    forceConflicts: false,
+    timeout: null,
+  },
   steps: [
     step(configMap, "Update"),
     step(service, "Create"),
     step(deployment, "NoOp", { wave: 1 }),
     step(oldConfig, "PruneSkipped", { note: "no longer in Git; prune was not asked for" }),
-    step(smokeTest, "Create", { phase: "PostSync", hook: ["BeforeHookCreation"] }),
+    step(smokeTest, "Create", { phase: "PostSync", hook: ["BeforeHookCreation"], generateName: true }),
   ],
 };
 

@@ -3,6 +3,7 @@
 //! (field manager `plumbline`), each (phase, wave) group waiting for its resources to be
 //! healthy before the next starts, hooks run and deleted by their policies, prunes last.
 
+pub mod hook;
 pub mod plan;
 
 use crate::health::{self, HealthStatus};
@@ -10,8 +11,9 @@ use crate::reconcile::{Compared, Comparison, api_for};
 use crate::repos::Commit;
 use crate::resources::{FIELD_MANAGER, Resolved, ResourceKey, kube_message};
 use futures::StreamExt;
-use kube::api::{DeleteParams, Patch, PatchParams};
-pub use plan::{HookDeletePolicy, PlanStep, SyncAction, SyncOptions, SyncPhase, SyncPlan, plan};
+pub use hook::{HookDeletePolicy, SyncPhase};
+use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+pub use plan::{PlanStep, SyncAction, SyncOptions, SyncPlan, plan};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::Mutex;
@@ -85,6 +87,8 @@ pub enum SyncEvent {
     /// A group is applied; the sync waits for these to be healthy (or, for hooks, to finish).
     Waiting {
         keys: Vec<ResourceKey>,
+        /// What it waits for, in words, with the names of hooks the server named.
+        message: String,
     },
     Done {
         result: ResourceResult,
@@ -101,6 +105,14 @@ struct Task<'a> {
     object: Option<Value>,
     live: bool,
     served: bool,
+    /// A hook the server names: created (not applied) from its `generateName` at each run.
+    generated: bool,
+}
+
+/// A step done: what was done, in words, and the name of the object it left in the cluster.
+struct Done {
+    message: String,
+    name: String,
 }
 
 impl Task<'_> {
@@ -125,11 +137,15 @@ pub async fn run(
 ) -> SyncResult {
     Run {
         client,
+        app: &comparison.app.name,
         plan,
         progress,
         started: Instant::now(),
         log: Mutex::new(Vec::new()),
-        health_timeout: HEALTH_TIMEOUT,
+        health_timeout: plan
+            .options
+            .timeout
+            .map_or(HEALTH_TIMEOUT, |s| Duration::from_secs(s.into())),
     }
     .execute(comparison)
     .await
@@ -137,6 +153,8 @@ pub async fn run(
 
 struct Run<'a> {
     client: &'a kube::Client,
+    /// The application's name, as its tracking ids carry it.
+    app: &'a str,
     plan: &'a SyncPlan,
     progress: Progress<'a>,
     started: Instant,
@@ -313,12 +331,14 @@ impl<'a> Run<'a> {
             !t.step.is_prune() && t.key().group.is_empty() && t.key().kind == "Namespace"
                 || t.key().kind == "CustomResourceDefinition"
         });
-        let mut outcome = Vec::new();
+        let mut outcome: Vec<(&Task, Result<Done, String>)> = Vec::new();
         for task in &needed {
             let mut r = self.perform(task).await;
-            if r.is_ok() && task.key().kind == "CustomResourceDefinition" {
+            if let Ok(done) = &r
+                && task.key().kind == "CustomResourceDefinition"
+            {
                 // Its kinds are served once it is Established.
-                if let Err(e) = self.settle(&[task]).await.remove(0).1 {
+                if let Err(e) = self.settle(&[(task, done.name.clone())]).await.remove(0).1 {
                     r = Err(e);
                 }
             }
@@ -343,14 +363,17 @@ impl<'a> Run<'a> {
 
         // Hooks always run to completion; other resources gate the next group by their health.
         let applied_ok = outcome.iter().all(|(_, r)| r.is_ok());
-        let watched: Vec<&Task> = outcome
+        let watched: Vec<(&Task, String)> = outcome
             .iter()
-            .filter(|(t, r)| r.is_ok() && !t.step.is_prune() && (t.step.hook.is_some() || !last))
-            .map(|(t, _)| *t)
+            .filter(|(t, _)| !t.step.is_prune() && (t.step.hook.is_some() || !last))
+            .filter_map(|(t, r)| r.as_ref().ok().map(|done| (*t, done.name.clone())))
             .collect();
         let settled = if applied_ok && !watched.is_empty() {
+            let message = waiting_for(&watched);
+            self.note(message.clone());
             (self.progress)(SyncEvent::Waiting {
-                keys: watched.iter().map(|t| t.key().clone()).collect(),
+                keys: watched.iter().map(|(t, _)| t.key().clone()).collect(),
+                message,
             });
             self.settle(&watched).await
         } else {
@@ -364,28 +387,31 @@ impl<'a> Run<'a> {
                 .iter()
                 .find(|(k, _)| k == task.key())
                 .map(|(_, h)| h.clone());
+            let name = applied.as_ref().map(|d| d.name.clone()).ok();
             let (status, message) = match (applied, health) {
                 (Err(e), _) => (ResultStatus::SyncFailed, e),
-                (Ok(done), None) => (success_status(task.step.action), done),
+                (Ok(done), None) => (success_status(task.step.action), done.message),
                 (Ok(done), Some(Ok(health))) => (
                     success_status(task.step.action),
                     if task.step.hook.is_some() {
-                        format!("{done}; hook finished{}", health)
+                        format!("{}; hook finished{}", done.message, health)
                     } else {
-                        format!("{done}; healthy{health}")
+                        format!("{}; healthy{health}", done.message)
                     },
                 ),
-                (Ok(done), Some(Err(e))) => (ResultStatus::SyncFailed, format!("{done}; {e}")),
+                (Ok(done), Some(Err(e))) => {
+                    (ResultStatus::SyncFailed, format!("{}; {e}", done.message))
+                }
             };
             if status == ResultStatus::SyncFailed && problem.is_none() {
                 problem = Some(format!("{}: {message}", task.key()));
             }
-            if let Some(policies) = &task.step.hook {
+            if let (Some(policies), Some(name)) = (&task.step.hook, &name) {
                 let delete = (status == ResultStatus::Synced
                     && policies.contains(&HookDeletePolicy::HookSucceeded))
                     || (status == ResultStatus::SyncFailed
                         && policies.contains(&HookDeletePolicy::HookFailed));
-                if delete && let Err(e) = self.delete(task, false).await {
+                if delete && let Err(e) = self.delete(task, name, false).await {
                     self.note(format!("{}: could not delete the hook: {e}", task.key()));
                 }
             }
@@ -396,37 +422,55 @@ impl<'a> Run<'a> {
     }
 
     /// Applies, prunes, or leaves one step alone; the words say what was done.
-    async fn perform(&self, task: &Task<'_>) -> Result<String, String> {
+    async fn perform(&self, task: &Task<'_>) -> Result<Done, String> {
+        let done = |message: &str| Done {
+            message: message.to_string(),
+            name: task.key().name.clone(),
+        };
         match task.step.action {
-            SyncAction::NoOp => Ok("in sync; not applied".into()),
-            SyncAction::PruneSkipped => Ok(task
-                .step
-                .note
-                .clone()
-                .unwrap_or_else(|| "not pruned".into())),
+            SyncAction::NoOp => Ok(done("in sync; not applied")),
+            SyncAction::PruneSkipped => Ok(done(task.step.note.as_deref().unwrap_or("not pruned"))),
             SyncAction::Prune => {
                 (self.progress)(SyncEvent::Applying {
                     key: task.key().clone(),
                 });
-                self.delete(task, false).await.map(|()| "pruned".into())
+                self.delete(task, &task.key().name, false)
+                    .await
+                    .map(|()| done("pruned"))
+            }
+            SyncAction::Create | SyncAction::Update if task.generated => {
+                (self.progress)(SyncEvent::Applying {
+                    key: task.key().clone(),
+                });
+                if task.deletes_before_creation() {
+                    self.delete_earlier_runs(task).await?;
+                }
+                let name = self
+                    .create(task, false)
+                    .await
+                    .map_err(|e| kube_message(&e))?;
+                Ok(Done {
+                    message: format!("created {name}"),
+                    name,
+                })
             }
             SyncAction::Create | SyncAction::Update => {
                 (self.progress)(SyncEvent::Applying {
                     key: task.key().clone(),
                 });
                 if task.live && task.deletes_before_creation() {
-                    self.delete(task, true).await?;
+                    self.delete(task, &task.key().name, true).await?;
                 }
                 self.apply(task, false)
                     .await
                     .map_err(|e| kube_message(&e))?;
-                Ok(
+                Ok(done(
                     if task.step.action == SyncAction::Create || task.deletes_before_creation() {
-                        "created (server-side apply)".into()
+                        "created (server-side apply)"
                     } else {
-                        "configured (server-side apply)".into()
+                        "configured (server-side apply)"
                     },
-                )
+                ))
             }
         }
     }
@@ -445,11 +489,52 @@ impl<'a> Run<'a> {
             .map(|_| ())
     }
 
-    /// Deletes the object (in the background, as Argo CD prunes); with `wait`, until it is gone.
-    async fn delete(&self, task: &Task<'_>, wait: bool) -> Result<(), String> {
+    /// Creates a hook the server names (server-side apply needs a name); returns the name.
+    async fn create(&self, task: &Task<'_>, dry_run: bool) -> Result<String, kube::Error> {
+        let object = task
+            .object
+            .clone()
+            .unwrap_or_else(|| unreachable!("created steps have an object"));
+        let object: DynamicObject =
+            serde_json::from_value(object).map_err(kube::Error::SerdeError)?;
+        let api = api_for(self.client, &task.resolved, &task.key().namespace);
+        let params = PostParams {
+            dry_run,
+            field_manager: Some(FIELD_MANAGER.into()),
+        };
+        let created = api.create(&params, &object).await?;
+        Ok(created.metadata.name.unwrap_or_default())
+    }
+
+    /// Deletes the objects earlier runs of a hook the server names left behind (found by
+    /// the hook's tracking id), and waits until they are gone.
+    async fn delete_earlier_runs(&self, task: &Task<'_>) -> Result<(), String> {
+        let api = api_for(self.client, &task.resolved, &task.key().namespace);
+        let id = task.key().tracking_id(self.app);
+        let listed = api
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| format!("could not list its earlier runs: {}", kube_message(&e)))?;
+        for earlier in listed.items.iter().filter(|o| {
+            o.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(crate::resources::TRACKING_ANNOTATION))
+                == Some(&id)
+        }) {
+            let name = earlier.metadata.name.clone().unwrap_or_default();
+            self.delete(task, &name, true).await?;
+            self.note(format!("{}: deleted the earlier run {name}", task.key()));
+        }
+        Ok(())
+    }
+
+    /// Deletes the object `name` of the task's kind (in the background, as Argo CD prunes);
+    /// with `wait`, until it is gone.
+    async fn delete(&self, task: &Task<'_>, name: &str, wait: bool) -> Result<(), String> {
         let api = api_for(self.client, &task.resolved, &task.key().namespace);
         let params = DeleteParams::background();
-        match api.delete(&task.key().name, &params).await {
+        match api.delete(name, &params).await {
             Ok(_) => {}
             Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
             Err(e) => return Err(format!("delete failed: {}", kube_message(&e))),
@@ -460,7 +545,7 @@ impl<'a> Run<'a> {
         let deadline = Instant::now() + self.health_timeout;
         let mut pause = Duration::from_millis(100);
         loop {
-            match api.get_opt(&task.key().name).await {
+            match api.get_opt(name).await {
                 Ok(None) => return Ok(()),
                 Ok(Some(_)) if Instant::now() < deadline => {}
                 Ok(Some(_)) => return Err("the previous hook object is still being deleted".into()),
@@ -517,6 +602,8 @@ impl<'a> Run<'a> {
                 ..DeleteParams::background()
             };
             api.delete(&task.key().name, &params).await.map(|_| ())
+        } else if task.generated {
+            self.create(task, true).await.map(|_| ())
         } else {
             self.apply(task, true).await
         };
@@ -552,30 +639,36 @@ impl<'a> Run<'a> {
         self.result(task, ResultStatus::Skipped, why.to_string())
     }
 
-    /// Waits until each task is healthy (or, for a hook, finished). Returns per key the health
-    /// message suffix, or why it failed: Degraded, deleted, or still not healthy at the timeout.
-    async fn settle(&self, tasks: &[&Task<'_>]) -> Vec<(ResourceKey, Result<String, String>)> {
+    /// Waits until each task's object (by name) is healthy or, for a hook, finished. Returns
+    /// per key the health message suffix, or why it failed: Degraded, deleted, or still not
+    /// healthy at the timeout.
+    async fn settle(
+        &self,
+        tasks: &[(&Task<'_>, String)],
+    ) -> Vec<(ResourceKey, Result<String, String>)> {
         let deadline = Instant::now() + self.health_timeout;
-        let mut pending: Vec<&Task> = tasks.to_vec();
+        let mut pending: Vec<&(&Task, String)> = tasks.iter().collect();
         let mut done = Vec::new();
         let mut pause = Duration::from_millis(100);
         loop {
             let checks = bounded(
                 pending
                     .iter()
-                    .map(|t| async move {
+                    .map(|pair| async move {
+                        let (t, name) = *pair;
                         let api = api_for(self.client, &t.resolved, &t.key().namespace);
-                        (*t, api.get_opt(&t.key().name).await)
+                        (*pair, api.get_opt(name).await)
                     })
                     .collect(),
             )
             .await;
             let mut still = Vec::new();
             let timed_out = Instant::now() >= deadline;
-            for (task, got) in checks {
+            for (pair, got) in checks {
+                let (task, name) = pair;
                 let verdict = match got {
                     Err(e) => Some(Err(format!("could not read it back: {}", kube_message(&e)))),
-                    Ok(None) => timed_out.then(|| Err("it is gone from the cluster".to_string())),
+                    Ok(None) => timed_out.then(|| Err(format!("{name} is gone from the cluster"))),
                     Ok(Some(obj)) => {
                         let value = serde_json::to_value(&obj).unwrap_or(Value::Null);
                         let health = health::assess(&with_type(value, &task.resolved));
@@ -597,10 +690,19 @@ impl<'a> Run<'a> {
                                 Some(Err(format!("Degraded: {}", h.message)))
                             }
                             Some(h) if timed_out => Some(Err(format!(
-                                "still {:?} after {}s: {}",
-                                h.status,
+                                "{} {name} within {}s: still {:?}{}",
+                                if task.step.hook.is_some() {
+                                    "gave up waiting for the hook"
+                                } else {
+                                    "gave up waiting for the health of"
+                                },
                                 self.health_timeout.as_secs(),
-                                h.message
+                                h.status,
+                                if h.message.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(": {}", h.message)
+                                }
                             ))),
                             Some(_) => None,
                         }
@@ -608,7 +710,7 @@ impl<'a> Run<'a> {
                 };
                 match verdict {
                     Some(v) => done.push((task.key().clone(), v)),
-                    None => still.push(task),
+                    None => still.push(pair),
                 }
             }
             if still.is_empty() {
@@ -618,6 +720,39 @@ impl<'a> Run<'a> {
             tokio::time::sleep(pause).await;
             pause = (pause * 3 / 2).min(Duration::from_secs(1));
         }
+    }
+}
+
+/// What a group waits for, in words: the hooks it waits to finish, the resources to be healthy.
+fn waiting_for(watched: &[(&Task<'_>, String)]) -> String {
+    let (hooks, resources): (Vec<_>, Vec<_>) =
+        watched.iter().partition(|(t, _)| t.step.hook.is_some());
+    let named = |list: &[&(&Task, String)]| {
+        list.iter()
+            .map(|(t, name)| {
+                let key = t.key();
+                let kind = if key.group.is_empty() {
+                    key.kind.clone()
+                } else {
+                    format!("{}.{}", key.kind, key.group)
+                };
+                if key.namespace.is_empty() {
+                    format!("{kind} {name}")
+                } else {
+                    format!("{kind} {}/{name}", key.namespace)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (hooks.is_empty(), resources.is_empty()) {
+        (false, true) => format!("waiting for the hooks to finish: {}", named(&hooks)),
+        (true, false) => format!("waiting for health: {}", named(&resources)),
+        _ => format!(
+            "waiting for the hooks to finish: {}; and for health: {}",
+            named(&hooks),
+            named(&resources)
+        ),
     }
 }
 
@@ -682,6 +817,7 @@ fn task<'a>(comparison: &Comparison, step: &'a PlanStep) -> Task<'a> {
             object: r.desired,
             live: r.live.is_some(),
             served: r.served,
+            generated: r.generated,
         },
         // The destination namespace the plan creates.
         None => Task {
@@ -697,6 +833,7 @@ fn task<'a>(comparison: &Comparison, step: &'a PlanStep) -> Task<'a> {
             ),
             live: false,
             served: true,
+            generated: false,
         },
     }
 }

@@ -5,6 +5,7 @@
 use crate::reconcile::{Compared, Comparison, ResourceSync};
 use crate::repos::Commit;
 use crate::resources::ResourceKey;
+use crate::sync::hook::{HookDeletePolicy, HookRole, SyncPhase, hook_role};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
@@ -48,12 +49,9 @@ const KIND_ORDER: &[&str] = &[
     "APIService",
 ];
 
-const ARGO_HOOK: &str = "argocd.argoproj.io/hook";
-const ARGO_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
 const ARGO_SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
-const HELM_HOOK: &str = "helm.sh/hook";
-const HELM_DELETE_POLICY: &str = "helm.sh/hook-delete-policy";
 const HELM_WEIGHT: &str = "helm.sh/hook-weight";
+const HELM_RESOURCE_POLICY: &str = "helm.sh/resource-policy";
 
 /// Position of `kind` in Argo CD's kind order.
 pub fn kind_rank(kind: &str) -> usize {
@@ -81,125 +79,14 @@ pub fn wave(obj: Option<&Value>) -> i64 {
     .unwrap_or(0)
 }
 
-/// The phases of a sync, in the order they run. SyncFail runs only when the sync failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
-pub enum SyncPhase {
-    PreSync,
-    Sync,
-    PostSync,
-    SyncFail,
-}
-
-/// When a hook object is deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub enum HookDeletePolicy {
-    /// Before the hook is created again (the default): the previous run is removed first.
-    BeforeHookCreation,
-    HookSucceeded,
-    HookFailed,
-}
-
-/// What an object's hook annotations make of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HookRole {
-    /// An ordinary resource: applied in the Sync phase and compared for drift.
-    Resource,
-    /// Never applied: Argo CD's `Skip`, or only Helm hooks that Argo CD does not run (tests,
-    /// deletes, rollbacks).
-    Skip,
-    /// Run in each of `phases`, then deleted as `delete_policies` say.
-    Hook {
-        phases: Vec<SyncPhase>,
-        delete_policies: Vec<HookDeletePolicy>,
-    },
-}
-
-/// Reads `argocd.argoproj.io/hook` (and its delete policy), or, when that is absent, Helm's
-/// `helm.sh/hook` mapped as Argo CD maps it: pre-install and pre-upgrade → PreSync,
-/// post-install and post-upgrade → PostSync. Unknown values are ignored, as Argo CD ignores them.
-pub fn hook_role(obj: &Value) -> HookRole {
-    let list = |name| {
-        annotation(obj, name)
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
-    let (phases, skip, policies) = if annotation(obj, ARGO_HOOK).is_some() {
-        let values = list(ARGO_HOOK);
-        let phases: Vec<SyncPhase> = values
-            .iter()
-            .filter_map(|v| match *v {
-                "PreSync" => Some(SyncPhase::PreSync),
-                "Sync" => Some(SyncPhase::Sync),
-                "PostSync" => Some(SyncPhase::PostSync),
-                "SyncFail" => Some(SyncPhase::SyncFail),
-                _ => None,
-            })
-            .collect();
-        let policies = list(ARGO_DELETE_POLICY)
-            .iter()
-            .filter_map(|v| match *v {
-                "BeforeHookCreation" => Some(HookDeletePolicy::BeforeHookCreation),
-                "HookSucceeded" => Some(HookDeletePolicy::HookSucceeded),
-                "HookFailed" => Some(HookDeletePolicy::HookFailed),
-                _ => None,
-            })
-            .collect::<Vec<_>>();
-        (phases, values.contains(&"Skip"), policies)
-    } else if annotation(obj, HELM_HOOK).is_some() {
-        let mut phases = Vec::new();
-        for value in list(HELM_HOOK) {
-            let phase = match value {
-                "pre-install" | "pre-upgrade" => SyncPhase::PreSync,
-                "post-install" | "post-upgrade" => SyncPhase::PostSync,
-                _ => continue,
-            };
-            if !phases.contains(&phase) {
-                phases.push(phase);
-            }
-        }
-        let policies = list(HELM_DELETE_POLICY)
-            .iter()
-            .filter_map(|v| match *v {
-                "before-hook-creation" => Some(HookDeletePolicy::BeforeHookCreation),
-                "hook-succeeded" => Some(HookDeletePolicy::HookSucceeded),
-                "hook-failed" => Some(HookDeletePolicy::HookFailed),
-                _ => None,
-            })
-            .collect::<Vec<_>>();
-        // A Helm hook none of whose events Argo CD runs is not applied at all.
-        let skip = phases.is_empty();
-        (phases, skip, policies)
-    } else {
-        return HookRole::Resource;
-    };
-    if skip && phases.is_empty() {
-        return HookRole::Skip;
-    }
-    if phases.is_empty() {
-        return HookRole::Resource;
-    }
-    HookRole::Hook {
-        phases,
-        delete_policies: if policies.is_empty() {
-            vec![HookDeletePolicy::BeforeHookCreation]
-        } else {
-            policies
-        },
-    }
-}
-
-/// True when the object opts out of pruning (`argocd.argoproj.io/sync-options: Prune=false`).
+/// True when the object opts out of pruning: `argocd.argoproj.io/sync-options: Prune=false`,
+/// or Helm's `helm.sh/resource-policy: keep` (which Argo CD honours the same way).
 fn prune_disabled(obj: &Value) -> bool {
     annotation(obj, ARGO_SYNC_OPTIONS).is_some_and(|options| {
         options
             .split(',')
             .any(|o| o.trim().eq_ignore_ascii_case("Prune=false"))
-    })
+    }) || annotation(obj, HELM_RESOURCE_POLICY).is_some_and(|p| p.trim() == "keep")
 }
 
 /// How a sync is run.
@@ -216,6 +103,8 @@ pub struct SyncOptions {
     pub create_namespace: bool,
     /// Take fields that another field manager owns (server-side apply `force`).
     pub force_conflicts: bool,
+    /// Seconds each group may take to become healthy, and each hook to finish; 300 when unset.
+    pub timeout: Option<u32>,
 }
 
 /// What a sync does to one resource.
@@ -243,6 +132,10 @@ pub struct PlanStep {
     pub wave: i64,
     /// Set for hooks, with their delete policies.
     pub hook: Option<Vec<HookDeletePolicy>>,
+    /// A hook the server names (`generateName`): `key.name` is the prefix, and each run
+    /// creates a new object named from it.
+    #[serde(default)]
+    pub generate_name: bool,
     /// Why the step is as it is, when that is not obvious (a skipped prune, a moved namespace).
     pub note: Option<String>,
 }
@@ -345,10 +238,10 @@ pub fn plan(comparison: &Comparison, options: &SyncOptions) -> Result<SyncPlan, 
     // Argo CD runs no hooks in a selective sync.
     if options.resources.is_empty() {
         for hook in &comparison.hooks {
-            let HookRole::Hook {
+            let Ok(HookRole::Hook {
                 phases,
                 delete_policies,
-            } = hook_role(hook.desired.as_ref().unwrap_or(&Value::Null))
+            }) = hook_role(hook.desired.as_ref().unwrap_or(&Value::Null))
             else {
                 continue;
             };
@@ -392,6 +285,7 @@ pub fn plan(comparison: &Comparison, options: &SyncOptions) -> Result<SyncPlan, 
                     phase,
                     wave,
                     hook: None,
+                    generate_name: false,
                     note: Some(
                         "the destination namespace, created because it was asked for".into(),
                     ),
@@ -419,6 +313,7 @@ fn step(
         action,
         phase,
         wave: wave(r.desired.as_ref().or(r.live.as_ref())),
+        generate_name: hook.is_some() && r.generated,
         hook,
         note,
     }

@@ -25,6 +25,7 @@ fn s(
         phase,
         wave,
         hook: None,
+        generate_name: false,
         note: None,
     }
 }
@@ -291,85 +292,10 @@ fn a_crd_moves_before_its_first_custom_resource() {
 }
 
 #[test]
-fn argo_cd_hook_annotations() {
-    let with = |annotations: serde_json::Value| json!({"metadata": {"annotations": annotations}});
-    let cases = [
-        (json!({}), HookRole::Resource),
-        (
-            json!({"argocd.argoproj.io/hook": "PreSync"}),
-            HookRole::Hook {
-                phases: vec![SyncPhase::PreSync],
-                delete_policies: vec![HookDeletePolicy::BeforeHookCreation],
-            },
-        ),
-        (
-            json!({"argocd.argoproj.io/hook": "PreSync, PostSync", "argocd.argoproj.io/hook-delete-policy": "HookSucceeded,HookFailed"}),
-            HookRole::Hook {
-                phases: vec![SyncPhase::PreSync, SyncPhase::PostSync],
-                delete_policies: vec![
-                    HookDeletePolicy::HookSucceeded,
-                    HookDeletePolicy::HookFailed,
-                ],
-            },
-        ),
-        (json!({"argocd.argoproj.io/hook": "Skip"}), HookRole::Skip),
-        (
-            json!({"argocd.argoproj.io/hook": "PreSnyc"}),
-            HookRole::Resource,
-        ),
-        (
-            json!({"argocd.argoproj.io/hook": "SyncFail", "helm.sh/hook": "post-install"}),
-            HookRole::Hook {
-                phases: vec![SyncPhase::SyncFail],
-                delete_policies: vec![HookDeletePolicy::BeforeHookCreation],
-            },
-        ),
-    ];
-    for (annotations, expected) in cases {
-        assert_eq!(
-            hook_role(&with(annotations.clone())),
-            expected,
-            "{annotations}"
-        );
-    }
-}
-
-#[test]
-fn helm_hooks_map_onto_phases() {
-    let with = |annotations: serde_json::Value| json!({"metadata": {"annotations": annotations}});
-    let cases = [
-        (
-            json!({"helm.sh/hook": "pre-install,pre-upgrade", "helm.sh/hook-delete-policy": "hook-succeeded"}),
-            HookRole::Hook {
-                phases: vec![SyncPhase::PreSync],
-                delete_policies: vec![HookDeletePolicy::HookSucceeded],
-            },
-        ),
-        (
-            json!({"helm.sh/hook": "post-upgrade", "helm.sh/hook-delete-policy": "before-hook-creation,hook-failed"}),
-            HookRole::Hook {
-                phases: vec![SyncPhase::PostSync],
-                delete_policies: vec![
-                    HookDeletePolicy::BeforeHookCreation,
-                    HookDeletePolicy::HookFailed,
-                ],
-            },
-        ),
-        (json!({"helm.sh/hook": "test"}), HookRole::Skip),
-        (json!({"helm.sh/hook": "pre-delete"}), HookRole::Skip),
-    ];
-    for (annotations, expected) in cases {
-        assert_eq!(
-            hook_role(&with(annotations.clone())),
-            expected,
-            "{annotations}"
-        );
-    }
-}
-
-#[test]
 fn prune_can_be_refused_by_the_object() {
     let obj = json!({"metadata": {"annotations": {"argocd.argoproj.io/sync-options": "ServerSideApply=true, Prune=false"}}});
     assert!(prune_disabled(&obj));
     assert!(!prune_disabled(&json!({"metadata": {}})));
+    let kept_by_helm = json!({"metadata": {"annotations": {"helm.sh/resource-policy": "keep"}}});
+    assert!(prune_disabled(&kept_by_helm));
 }
