@@ -63,6 +63,7 @@ describe("summarizeResult", () => {
         { key, status: "SyncFailed", message: "", phase: "Sync", wave: 0, hook: false },
       ],
       log: [],
+      missingNamespace: null,
     };
     expect(summarizeResult(result)).toBe("2 synced · 1 failed");
   });

@@ -92,6 +92,7 @@ pub async fn run(
                     include,
                     exclude,
                     no_recurse,
+                    create_namespace,
                 },
         } => {
             // A local folder is stored as an absolute path, so the app finds it from anywhere.
@@ -116,7 +117,10 @@ pub async fn run(
                         ..Default::default()
                     },
                     ignore: Vec::new(),
-                    sync_policy: Default::default(),
+                    sync_policy: plumbline_core::apps::SyncPolicy {
+                        create_namespace,
+                        ..Default::default()
+                    },
                 })
                 .map_err(EngineError::from)?;
             println!("application {name} added");

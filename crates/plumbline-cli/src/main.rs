@@ -115,6 +115,10 @@ enum AppCommand {
         /// For a plain folder: read only its top level, not its subfolders.
         #[arg(long)]
         no_recurse: bool,
+        /// Every sync creates the destination namespace when it does not exist (Argo CD's
+        /// CreateNamespace=true).
+        #[arg(long)]
+        create_namespace: bool,
     },
     /// Removes an application and its history; its resources stay in the cluster.
     Remove { name: String },

@@ -43,6 +43,10 @@ pub struct SyncPolicy {
     /// Sync by itself when the app is out of sync with a commit not yet synced; none: by hand.
     #[serde(default)]
     pub automated: Option<Automated>,
+    /// Every sync creates the destination namespace when it does not exist (Argo CD's
+    /// `CreateNamespace=true` sync option).
+    #[serde(default)]
+    pub create_namespace: bool,
 }
 
 /// Argo CD's `syncPolicy.automated`.

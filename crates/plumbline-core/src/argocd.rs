@@ -162,7 +162,16 @@ pub fn import(manifest: &str, contexts: &[ContextInfo]) -> Result<ImportedApp, I
             self_heal: a.get("selfHeal").and_then(Value::as_bool).unwrap_or(false),
         })
     });
-    let sync_options = strings(&obj, "/spec/syncPolicy/syncOptions");
+    let mut sync_options = strings(&obj, "/spec/syncPolicy/syncOptions");
+    let create_namespace = sync_options.iter().any(|o| {
+        o.replace(' ', "")
+            .eq_ignore_ascii_case("CreateNamespace=true")
+    });
+    sync_options.retain(|o| {
+        !o.replace(' ', "")
+            .to_ascii_lowercase()
+            .starts_with("createnamespace=")
+    });
     if !sync_options.is_empty() {
         notes.push(format!(
             "sync options ({}) were left out: choose them in the sync plan",
@@ -216,7 +225,10 @@ pub fn import(manifest: &str, contexts: &[ContextInfo]) -> Result<ImportedApp, I
             },
             source: options,
             ignore,
-            sync_policy: SyncPolicy { automated },
+            sync_policy: SyncPolicy {
+                automated,
+                create_namespace,
+            },
         },
         notes,
     })
@@ -264,9 +276,18 @@ pub fn export(app: &Application) -> String {
         "source": source,
         "destination": {"name": app.destination.context, "namespace": app.destination.namespace},
     });
+    let mut sync_policy = Map::new();
     if let Some(automated) = &app.sync_policy.automated {
-        spec["syncPolicy"] =
-            json!({"automated": {"prune": automated.prune, "selfHeal": automated.self_heal}});
+        sync_policy.insert(
+            "automated".into(),
+            json!({"prune": automated.prune, "selfHeal": automated.self_heal}),
+        );
+    }
+    if app.sync_policy.create_namespace {
+        sync_policy.insert("syncOptions".into(), json!(["CreateNamespace=true"]));
+    }
+    if !sync_policy.is_empty() {
+        spec["syncPolicy"] = Value::Object(sync_policy);
     }
     if !app.ignore.is_empty() {
         let rules: Vec<Value> = app
@@ -342,7 +363,7 @@ spec:
     automated:
       prune: true
       selfHeal: true
-    syncOptions: [CreateNamespace=true]
+    syncOptions: [CreateNamespace=true, ServerSideApply=true]
   ignoreDifferences:
   - group: apps
     kind: Deployment
@@ -381,10 +402,15 @@ spec:
                 self_heal: true
             })
         );
+        assert!(app.sync_policy.create_namespace);
         assert_eq!(app.ignore.len(), 1);
         assert_eq!(app.ignore[0].json_pointers, ["/spec/replicas"]);
         let notes = imported.notes.join("\n");
-        assert!(notes.contains("CreateNamespace=true"), "{notes}");
+        assert!(
+            notes.contains("sync options (ServerSideApply=true) were left out"),
+            "{notes}"
+        );
+        assert!(!notes.contains("CreateNamespace"), "{notes}");
         assert!(notes.contains("jq path expressions"), "{notes}");
     }
 
@@ -394,6 +420,7 @@ spec:
         let app = import(GUESTBOOK, &contexts).unwrap().app;
         let text = export(&app);
         assert!(text.contains("kind: Application"), "{text}");
+        assert!(text.contains("- CreateNamespace=true"), "{text}");
         assert!(
             text.contains("name: staging"),
             "destination by context name: {text}"

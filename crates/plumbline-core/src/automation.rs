@@ -183,6 +183,7 @@ mod tests {
 
     fn policy(prune: bool, self_heal: bool) -> SyncPolicy {
         SyncPolicy {
+            create_namespace: false,
             automated: Some(Automated { prune, self_heal }),
         }
     }
@@ -205,6 +206,7 @@ mod tests {
                 results: Vec::new(),
                 message: String::new(),
                 log: Vec::new(),
+                missing_namespace: None,
             },
         }
     }

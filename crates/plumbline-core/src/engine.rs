@@ -393,7 +393,7 @@ impl Engine {
     pub async fn plan(&self, name: &str, options: &SyncOptions) -> Result<SyncPlan, EngineError> {
         let app = self.apps.get(name)?;
         let comparison = self.compare(&app).await?;
-        Ok(sync::plan(&comparison, options)?)
+        Ok(sync::plan(&comparison, &with_policy(&app, options))?)
     }
 
     /// The app's resources and what the cluster made from them (ReplicaSets, Pods, Endpoints,
@@ -777,6 +777,7 @@ impl Engine {
         progress: &(dyn Fn(SyncEvent) + Send + Sync),
     ) -> Result<SyncResult, EngineError> {
         let name = app.name.clone();
+        let options = &with_policy(&app, options);
         if !self
             .syncing
             .lock()
@@ -807,6 +808,7 @@ impl Engine {
                                 results: Vec::new(),
                                 message: String::new(),
                                 log: Vec::new(),
+                                missing_namespace: None,
                             },
                         },
                     )
@@ -885,5 +887,13 @@ impl Engine {
             tools: crate::render::Tools::new(self.clusters.plugin_path().await),
             cache: self.renders.clone(),
         })
+    }
+}
+
+/// `options` with what the app's sync policy adds to every sync (Create namespace).
+fn with_policy(app: &Application, options: &SyncOptions) -> SyncOptions {
+    SyncOptions {
+        create_namespace: options.create_namespace || app.sync_policy.create_namespace,
+        ..options.clone()
     }
 }

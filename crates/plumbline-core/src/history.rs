@@ -173,6 +173,7 @@ mod tests {
                 results: Vec::new(),
                 message: String::new(),
                 log: Vec::new(),
+                missing_namespace: None,
             },
         }
     }

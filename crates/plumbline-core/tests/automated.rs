@@ -20,6 +20,7 @@ async fn automated(prune: bool, self_heal: bool) -> World {
     let mut app = w.engine.apps().get("auto").unwrap();
     app.sync_policy = SyncPolicy {
         automated: Some(Automated { prune, self_heal }),
+        create_namespace: false,
     };
     w.engine.apps().update(app).unwrap();
     w

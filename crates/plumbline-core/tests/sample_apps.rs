@@ -627,7 +627,20 @@ async fn the_destination_namespace_is_created_only_when_asked() {
         .await
         .unwrap();
     assert_eq!(refused.phase, OperationPhase::Failed);
-    assert!(refused.results[0].message.contains("fresh"), "{refused:?}");
+    assert_eq!(refused.missing_namespace.as_deref(), Some("fresh"));
+    assert!(
+        refused.message.starts_with(
+            "the namespace \"fresh\" does not exist on context \"sandbox\"; nothing was changed. Sync with Create namespace"
+        ),
+        "{}",
+        refused.message
+    );
+    let unasked = w
+        .engine
+        .plan("fresh", &SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(unasked.missing_namespace.as_deref(), Some("fresh"));
 
     let create = SyncOptions {
         create_namespace: true,
@@ -655,6 +668,36 @@ async fn the_destination_namespace_is_created_only_when_asked() {
     assert_eq!(
         w.engine.status("fresh").await.unwrap().sync,
         SyncStatus::Synced
+    );
+}
+
+#[tokio::test]
+async fn create_namespace_in_the_sync_policy_makes_every_sync_create_it() {
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n";
+    let w = world_with("fresh", "by-policy", "", vec![file("cm.yaml", cm)]).await;
+    let mut app = w.engine.apps().get("fresh").unwrap();
+    app.sync_policy.create_namespace = true;
+    w.engine.apps().update(app).unwrap();
+    let plan = w
+        .engine
+        .plan("fresh", &SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(plan.missing_namespace, None);
+    assert!(plan.options.create_namespace);
+    let result = sync_succeeds(&w, "fresh", &SyncOptions::default()).await;
+    assert_eq!(result.missing_namespace, None);
+    let history = w.engine.history("fresh").unwrap();
+    assert!(
+        history[0].options.create_namespace,
+        "the history says how it ran"
+    );
+    assert!(
+        api(&w.client, "", "v1", "Namespace", "")
+            .get_opt("by-policy")
+            .await
+            .unwrap()
+            .is_some()
     );
 }
 

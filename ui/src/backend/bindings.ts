@@ -117,7 +117,12 @@ export type SyncPolicy = {
 /**
  * Sync by itself when the app is out of sync with a commit not yet synced; none: by hand.
  */
-automated: Automated | null, };
+automated: Automated | null, 
+/**
+ * Every sync creates the destination namespace when it does not exist (Argo CD's
+ * `CreateNamespace=true` sync option).
+ */
+createNamespace: boolean, };
 
 export type Application = { name: string, 
 /**
@@ -307,7 +312,13 @@ generateName: boolean,
  */
 note: string | null, };
 
-export type SyncPlan = { commit: Commit, options: SyncOptions, steps: Array<PlanStep>, };
+export type SyncPlan = { commit: Commit, options: SyncOptions, steps: Array<PlanStep>, 
+/**
+ * The destination namespace, when it does not exist, resources go into it and nothing
+ * creates it: the sync would fail. Create namespace (in the sync or the app's sync
+ * policy) makes it.
+ */
+missingNamespace: string | null, };
 
 export type ResultStatus = "Synced" | "SyncFailed" | "Pruned" | "PruneSkipped" | "Skipped";
 
@@ -323,7 +334,12 @@ export type SyncResult = { phase: OperationPhase, commit: Commit, results: Array
 /**
  * What happened, line by line, with the time since the start.
  */
-log: Array<string>, };
+log: Array<string>, 
+/**
+ * The destination namespace, when the sync stopped because it does not exist: a sync
+ * with Create namespace makes it.
+ */
+missingNamespace: string | null, };
 
 export type SyncEvent = { "type": "planned", plan: SyncPlan, } | { "type": "dryRun", key: ResourceKey, } | { "type": "applying", key: ResourceKey, } | { "type": "waiting", keys: Array<ResourceKey>, 
 /**

@@ -57,6 +57,7 @@ type Form = {
   sync: "manual" | "automated";
   prune: boolean;
   selfHeal: boolean;
+  createNamespace: boolean;
 };
 
 function formOf(app: Application): Form {
@@ -73,6 +74,7 @@ function formOf(app: Application): Form {
     sync: app.syncPolicy.automated ? "automated" : "manual",
     prune: app.syncPolicy.automated?.prune ?? false,
     selfHeal: app.syncPolicy.automated?.selfHeal ?? false,
+    createNamespace: app.syncPolicy.createNamespace,
   };
 }
 
@@ -112,6 +114,7 @@ export function AddApp({
           sync: "manual",
           prune: false,
           selfHeal: false,
+          createNamespace: false,
         },
   );
   const [rules, setRules] = useState<RuleRow[]>((existing?.ignore ?? []).map(toRow));
@@ -154,7 +157,7 @@ export function AddApp({
     `namespaces:${form.context}`,
   );
   const [saving, setSaving] = useState(false);
-  const field = (name: Exclude<keyof Form, "prune" | "selfHeal">) => ({
+  const field = (name: Exclude<keyof Form, "prune" | "selfHeal" | "createNamespace">) => ({
     value: form[name],
     onChange: (e: { target: { value: string } }) => setForm({ ...form, [name]: e.target.value }),
   });
@@ -174,6 +177,7 @@ export function AddApp({
         ignore: rules.map(toRule).filter((r) => r.jsonPointers.length > 0 || r.managedFieldsManagers.length > 0),
         syncPolicy: {
           automated: form.sync === "automated" ? { prune: form.prune, selfHeal: form.selfHeal } : null,
+          createNamespace: form.createNamespace,
         },
         source: {
           type: form.sourceType === "" ? null : (form.sourceType as SourceType),
@@ -343,6 +347,14 @@ export function AddApp({
             <p className="hint">Protected contexts are never synced without you.</p>
           </div>
         )}
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={form.createNamespace}
+            onChange={(e) => setForm({ ...form, createNamespace: e.target.checked })}
+          />
+          Create the namespace when it does not exist (every sync)
+        </label>
       </fieldset>
       <fieldset className="ignore-rules">
         <legend>Ignore differences</legend>

@@ -217,6 +217,7 @@ export function AppPage({
       {sync.phase === "planning" && (
         <SyncPlan
           name={name}
+          createNamespace={app?.app.syncPolicy.createNamespace ?? false}
           onStart={(chosen) => void startSync(chosen)}
           onCancel={() => setSync({ phase: "idle" })}
         />
@@ -248,6 +249,23 @@ export function AppPage({
             Sync {sync.result.phase === "Succeeded" ? "succeeded" : "failed"}: {summarizeResult(sync.result)}
           </strong>
           <p>{sync.result.message}</p>
+          {sync.result.missingNamespace && (
+            <button
+              type="button"
+              onClick={() =>
+                void startSync({
+                  prune: false,
+                  dryRun: false,
+                  forceConflicts: false,
+                  resources: [],
+                  createNamespace: true,
+                  timeout: null,
+                })
+              }
+            >
+              Sync again, creating namespace {sync.result.missingNamespace}
+            </button>
+          )}
           <ul>
             {sync.result.results
               .filter((r) => r.status !== "Synced")

@@ -20,15 +20,18 @@ const ACTION_WORDS: Record<PlanStep["action"], string> = {
  */
 export function SyncPlan({
   name,
+  createNamespace = false,
   onStart,
   onCancel,
 }: {
   name: string;
+  /** The app's sync policy creates the namespace: the option starts ticked. */
+  createNamespace?: boolean;
   onStart: (options: SyncOptions) => void;
   onCancel: () => void;
 }) {
   const backend = useBackend();
-  const [flags, setFlags] = useState({ prune: false, dryRun: false, forceConflicts: false, createNamespace: false });
+  const [flags, setFlags] = useState({ prune: false, dryRun: false, forceConflicts: false, createNamespace });
   // Resources left out by the user; empty means all (no selective sync).
   const [left, setLeft] = useState<Set<string>>(new Set());
   const options = (resources: ResourceKey[]): SyncOptions => ({ ...flags, resources, timeout: null });
@@ -80,6 +83,14 @@ export function SyncPlan({
         {flag("createNamespace", "Create namespace", "Create the destination namespace if it does not exist")}
       </fieldset>
       {plan.state === "failed" && <ErrorNotice title="The plan could not be made." error={plan.error} />}
+      {plan.value?.missingNamespace && (
+        <div className="notice notice-warning" role="alert">
+          The namespace <code>{plan.value.missingNamespace}</code> does not exist, so this sync would fail.{" "}
+          <button type="button" onClick={() => setFlags({ ...flags, createNamespace: true })}>
+            Create it in this sync
+          </button>
+        </div>
+      )}
       <table className="plan" aria-label="Plan steps">
         <thead>
           <tr>

@@ -75,6 +75,7 @@ test("an Argo CD Application fills the form, with its sync policy and ignore rul
   await expect(form.getByLabel("Automated: sync each new commit by itself while Plumbline runs")).toBeChecked();
   await expect(form.getByLabel("Prune resources removed from Git")).toBeChecked();
   await expect(form.getByLabel("Self-heal: sync back changes made in the cluster")).not.toBeChecked();
+  await expect(form.getByLabel("Create the namespace when it does not exist (every sync)")).toBeChecked();
   const rule = form.getByRole("group", { name: "Ignore rule 1" });
   await expect(rule.getByLabel("JSON pointers")).toHaveValue("/spec/replicas");
   // One more rule, by manager; then self-heal on.
@@ -90,6 +91,7 @@ test("an Argo CD Application fills the form, with its sync policy and ignore rul
   await page.getByRole("button", { name: "Settings" }).click();
   const edit = page.getByRole("form", { name: "Edit application" });
   await expect(edit.getByLabel("Self-heal: sync back changes made in the cluster")).toBeChecked();
+  await expect(edit.getByLabel("Create the namespace when it does not exist (every sync)")).toBeChecked();
   await expect(edit.getByRole("group", { name: "Ignore rule 2" }).getByLabel("Managers")).toHaveValue(
     "hpa, kube-controller-manager",
   );

@@ -349,3 +349,33 @@ test("a Pod's log streams in its panel, per container, followed until stopped, a
   await panel.getByRole("tab", { name: "Events" }).click();
   await expect(panel).toContainText("No events about this resource.");
 });
+
+test("a missing namespace: the plan says so and creates it on request; a sync without it offers it", async ({
+  page,
+}) => {
+  await installMockBackend(page, { ...demoScenario, missingNamespace: "guestbook" });
+  await page.goto("/");
+  await page.getByRole("button", { name: "Open guestbook" }).click();
+  await page.getByRole("button", { name: "Sync", exact: true }).click();
+  const plan = page.getByRole("region", { name: "Sync plan" });
+  await expect(plan.getByRole("alert")).toContainText("The namespace guestbook does not exist");
+  await plan.getByRole("button", { name: "Sync now" }).click();
+  const result = page.getByRole("status", { name: "Sync result" });
+  await expect(result).toContainText('the namespace "guestbook" does not exist');
+  await result.getByRole("button", { name: "Sync again, creating namespace guestbook" }).click();
+  await expect(page.getByRole("status", { name: "Sync result" })).toContainText("Sync succeeded");
+  expect(
+    await page.evaluate(
+      () => (window as unknown as { __syncOptions: { createNamespace: boolean } }).__syncOptions.createNamespace,
+    ),
+  ).toBe(true);
+
+  await page.getByRole("button", { name: "Sync", exact: true }).click();
+  await expect(plan.getByRole("alert")).toContainText("does not exist");
+  await plan.getByRole("button", { name: "Create it in this sync" }).click();
+  await expect(plan.getByLabel("Create namespace")).toBeChecked();
+  await expect(plan.getByRole("alert")).toHaveCount(0);
+  await expect(plan.getByRole("table", { name: "Plan steps" }).locator("tbody tr").first()).toContainText(
+    "Namespace guestbook",
+  );
+});

@@ -24,6 +24,9 @@ export interface Scenario {
   history: HistoryEntry[];
   syncEvents: SyncEvent[];
   syncResult: SyncResult;
+  /** The destination namespace is not in the cluster: plans say so, and a sync without
+   * Create namespace stops, as the engine's do. */
+  missingNamespace?: string;
 }
 
 export async function installMockBackend(page: Page, scenario: Scenario): Promise<void> {
@@ -321,7 +324,7 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
                   managedFieldsManagers: [],
                 },
               ],
-              syncPolicy: { automated: { prune: true, selfHeal: false } },
+              syncPolicy: { automated: { prune: true, selfHeal: false }, createNamespace: true },
             },
             notes: ['no kubeconfig context matches the destination "in-cluster": choose the context'],
           };
@@ -348,7 +351,17 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           const steps = s.plan.steps.map((step) =>
             step.action === "PruneSkipped" && options.prune ? { ...step, action: "Prune", note: null } : step,
           );
-          return { ...s.plan, options, steps };
+          const ns = s.missingNamespace;
+          if (ns && options.createNamespace)
+            steps.unshift({
+              ...steps[0],
+              key: { group: "", kind: "Namespace", namespace: "", name: ns },
+              action: "Create",
+              hook: null,
+              generateName: false,
+              note: "the destination namespace, created because it was asked for",
+            });
+          return { ...s.plan, options, steps, missingNamespace: ns && !options.createNamespace ? ns : null };
         }
         case "watch_app": {
           // The test changes the "cluster" with window.__clusterChanged(): the app is then in
@@ -434,6 +447,15 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
         }
         case "sync_app": {
           (window as unknown as { __syncOptions: unknown }).__syncOptions = args.options;
+          const ns = s.missingNamespace;
+          if (ns && !(args.options as SyncPlan["options"]).createNamespace)
+            return {
+              ...s.syncResult,
+              phase: "Failed",
+              results: [],
+              message: `the namespace "${ns}" does not exist on context "plumbline-demo"; nothing was changed. Sync with Create namespace to create it`,
+              missingNamespace: ns,
+            };
           const target = contextNamed(s.before.app.destination.context);
           if (target?.protected && args.confirmation !== target.name)
             throw {

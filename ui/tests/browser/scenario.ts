@@ -14,7 +14,7 @@ const app = {
     directory: { recurse: true, include: "", exclude: "" },
   },
   ignore: [],
-  syncPolicy: { automated: null },
+  syncPolicy: { automated: null, createNamespace: false },
 };
 
 const inSync = { phase: "Sync", wave: 0, hook: false } as const;
@@ -152,6 +152,7 @@ const plan: SyncPlan = {
     step(oldConfig, "PruneSkipped", { note: "no longer in Git; prune was not asked for" }),
     step(smokeTest, "Create", { phase: "PostSync", hook: ["BeforeHookCreation"], generateName: true }),
   ],
+  missingNamespace: null,
 };
 
 export const demoScenario: Scenario = {
@@ -203,6 +204,7 @@ export const demoScenario: Scenario = {
       results: [],
       message: "3 of 3 resources synced",
       log: [],
+      missingNamespace: null,
     },
   })),
   syncEvents: [
@@ -228,5 +230,6 @@ export const demoScenario: Scenario = {
       ...inSync,
     })),
     log: [],
+    missingNamespace: null,
   },
 };

@@ -61,6 +61,7 @@ pub enum OperationPhase {
 
 /// The outcome of one sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct SyncResult {
     pub phase: OperationPhase,
     pub commit: Commit,
@@ -68,6 +69,10 @@ pub struct SyncResult {
     pub message: String,
     /// What happened, line by line, with the time since the start.
     pub log: Vec<String>,
+    /// The destination namespace, when the sync stopped because it does not exist: a sync
+    /// with Create namespace makes it.
+    #[serde(default)]
+    pub missing_namespace: Option<String>,
 }
 
 /// Progress of a running sync, pushed to the UI as it happens.
@@ -200,6 +205,7 @@ impl<'a> Run<'a> {
             results,
             message,
             log: std::mem::take(&mut *self.log.lock().unwrap_or_else(|p| p.into_inner())),
+            missing_namespace: None,
         }
     }
 
@@ -221,6 +227,22 @@ impl<'a> Run<'a> {
             self.plan.changes()
         ));
 
+        if let Some(namespace) = &self.plan.missing_namespace {
+            let results = tasks
+                .iter()
+                .map(|t| self.untouched(t, "not applied: its namespace does not exist"))
+                .collect();
+            let mut result = self.finish(
+                OperationPhase::Failed,
+                format!(
+                    "the namespace {namespace:?} does not exist on context {:?}; nothing was changed. Sync with Create namespace to create it, or turn Create namespace on in the application's sync policy",
+                    comparison.app.destination.context
+                ),
+                results,
+            );
+            result.missing_namespace = Some(namespace.clone());
+            return result;
+        }
         let failures = self.dry_run_all(&tasks).await;
         if !failures.is_empty() {
             let results = tasks

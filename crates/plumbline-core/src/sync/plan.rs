@@ -153,10 +153,16 @@ impl PlanStep {
 
 /// Everything a sync will do, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct SyncPlan {
     pub commit: Commit,
     pub options: SyncOptions,
     pub steps: Vec<PlanStep>,
+    /// The destination namespace, when it does not exist, resources go into it and nothing
+    /// creates it: the sync would fail. Create namespace (in the sync or the app's sync
+    /// policy) makes it.
+    #[serde(default)]
+    pub missing_namespace: Option<String>,
 }
 
 impl SyncPlan {
@@ -261,42 +267,52 @@ pub fn plan(comparison: &Comparison, options: &SyncOptions) -> Result<SyncPlan, 
         }
     }
     let mut ordered = order(steps);
-    if options.create_namespace && !comparison.namespace_exists {
-        let namespace = &comparison.app.destination.namespace;
-        let declared = ordered.iter().any(|s| {
-            s.key.kind == "Namespace" && s.key.group.is_empty() && &s.key.name == namespace
-        });
-        if !declared && !namespace.is_empty() {
-            let (phase, wave) = ordered
-                .first()
-                .map(|s| (s.phase, s.wave))
-                .unwrap_or((SyncPhase::Sync, 0));
-            ordered.insert(
-                0,
-                PlanStep {
-                    key: ResourceKey {
-                        group: String::new(),
-                        kind: "Namespace".into(),
-                        namespace: String::new(),
-                        name: namespace.clone(),
-                    },
-                    api_version: "v1".into(),
-                    action: SyncAction::Create,
-                    phase,
-                    wave,
-                    hook: None,
-                    generate_name: false,
-                    note: Some(
-                        "the destination namespace, created because it was asked for".into(),
-                    ),
+    let namespace = &comparison.app.destination.namespace;
+    let declared = ordered
+        .iter()
+        .any(|s| s.key.kind == "Namespace" && s.key.group.is_empty() && &s.key.name == namespace);
+    let needed = ordered
+        .iter()
+        .any(|s| !s.is_prune() && &s.key.namespace == namespace);
+    let missing_namespace = (!comparison.namespace_exists
+        && !declared
+        && needed
+        && !namespace.is_empty()
+        && !options.create_namespace)
+        .then(|| namespace.clone());
+    if options.create_namespace
+        && !comparison.namespace_exists
+        && !declared
+        && !namespace.is_empty()
+    {
+        let (phase, wave) = ordered
+            .first()
+            .map(|s| (s.phase, s.wave))
+            .unwrap_or((SyncPhase::Sync, 0));
+        ordered.insert(
+            0,
+            PlanStep {
+                key: ResourceKey {
+                    group: String::new(),
+                    kind: "Namespace".into(),
+                    namespace: String::new(),
+                    name: namespace.clone(),
                 },
-            );
-        }
+                api_version: "v1".into(),
+                action: SyncAction::Create,
+                phase,
+                wave,
+                hook: None,
+                generate_name: false,
+                note: Some("the destination namespace, created because it was asked for".into()),
+            },
+        );
     }
     Ok(SyncPlan {
         commit: comparison.commit.clone(),
         options: options.clone(),
         steps: ordered,
+        missing_namespace,
     })
 }
 
