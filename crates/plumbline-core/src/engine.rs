@@ -14,6 +14,7 @@ use crate::repos::{Commit, RepoError};
 use crate::resources::ResourceKey;
 use crate::settings::{Settings, SettingsStore};
 use crate::sync::{self, OperationPhase, SyncEvent, SyncOptions, SyncPlan, SyncResult};
+use crate::tracked::Freshness;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, Weak};
@@ -113,6 +114,8 @@ pub struct Engine {
     syncing: Mutex<HashSet<String>>,
     history: History,
     predictions: reconcile::Predictions,
+    /// Where each app has tracked objects, per context: where its leftovers are.
+    tracked: crate::tracked::Tracked,
 }
 
 /// What one running watch keeps: (its context, its objects while it runs).
@@ -141,6 +144,7 @@ impl Engine {
             syncing: Mutex::new(HashSet::new()),
             history,
             predictions: Default::default(),
+            tracked: Default::default(),
         };
         if let Ok(settings) = engine.settings.load() {
             engine.use_kubeconfig_files(&settings);
@@ -333,7 +337,10 @@ impl Engine {
         // What the page shows may come from what the app's watches keep: they are at most
         // a moment behind the cluster, and a change they have not taken in yet brings
         // another refresh. Plans and syncs always list afresh.
-        match self.compare_with(&app, self.kept(&app)).await {
+        match self
+            .compare_with(&app, self.kept(&app), Freshness::Recent)
+            .await
+        {
             Ok(comparison) => Ok((
                 AppStatus {
                     sync: comparison.sync_status(),
@@ -392,7 +399,7 @@ impl Engine {
     /// What a sync with `options` would do, from a fresh comparison. Changes nothing.
     pub async fn plan(&self, name: &str, options: &SyncOptions) -> Result<SyncPlan, EngineError> {
         let app = self.apps.get(name)?;
-        let comparison = self.compare(&app).await?;
+        let comparison = self.compare_now(&app).await?;
         Ok(sync::plan(&comparison, &with_policy(&app, options))?)
     }
 
@@ -416,6 +423,7 @@ impl Engine {
             client: &client,
             predictions: &self.predictions,
             live: kept.as_deref(),
+            tracked: &[],
         };
         crate::tree::build(&cluster, comparison).await.map_err(|e| {
             EngineError::from(ReconcileError::Cluster {
@@ -729,6 +737,7 @@ impl Engine {
             client: &client,
             predictions: &self.predictions,
             live: None,
+            tracked: &[],
         };
         let comparison = reconcile::compare_rendered(&app, commit, rendered, &cluster).await?;
         Ok(comparison
@@ -788,7 +797,7 @@ impl Engine {
         }
         let outcome = async {
             let client = self.clusters.client(&app.destination.context).await?;
-            let comparison = self.compare(&app).await?;
+            let comparison = self.compare_now(&app).await?;
             let plan = sync::plan(&comparison, options)?;
             let entry = (!options.dry_run)
                 .then(|| {
@@ -815,6 +824,9 @@ impl Engine {
                 })
                 .transpose()?;
             let result = sync::run(&client, &comparison, &plan, progress).await;
+            if !options.dry_run {
+                self.tracked.forget(&app.destination.context);
+            }
             tracing::info!(app = %name, phase = ?result.phase, "{}", result.message);
             if let Some(id) = entry {
                 self.history.finish(&name, id, &result)?;
@@ -833,7 +845,12 @@ impl Engine {
 
     /// Compares `app` with what its cluster holds now, listing every object.
     async fn compare(&self, app: &Application) -> Result<Arc<Comparison>, EngineError> {
-        self.compare_with(app, None).await
+        self.compare_with(app, None, Freshness::Recent).await
+    }
+
+    /// Compares `app` for a plan or a sync: leftovers are looked for afresh too.
+    async fn compare_now(&self, app: &Application) -> Result<Arc<Comparison>, EngineError> {
+        self.compare_with(app, None, Freshness::Now).await
     }
 
     /// Compares `app`, reading the objects `kept` holds from it instead of listing them.
@@ -841,10 +858,11 @@ impl Engine {
         &self,
         app: &Application,
         kept: Option<Arc<LiveObjects>>,
+        freshness: Freshness,
     ) -> Result<Arc<Comparison>, EngineError> {
         let context = &app.destination.context;
         let started = std::time::Instant::now();
-        let result = self.compare_uncached(app, kept.as_deref()).await;
+        let result = self.compare_uncached(app, kept.as_deref(), freshness).await;
         tracing::debug!(
             app = app.name,
             elapsed_ms = started.elapsed().as_millis(),
@@ -869,15 +887,36 @@ impl Engine {
         &self,
         app: &Application,
         kept: Option<&LiveObjects>,
+        freshness: Freshness,
     ) -> Result<Comparison, EngineError> {
-        let client = self.clusters.client(&app.destination.context).await?;
+        let context = &app.destination.context;
+        let client = self.clusters.client(context).await?;
         let source = self.render_source(app).await?;
+        // Where the app has put objects before, whatever their kind: where its leftovers are.
+        let mut namespaces = std::collections::BTreeSet::from([app.destination.namespace.clone()]);
+        if let Some(last) = self.cached(&app.name) {
+            namespaces.extend(last.resources.iter().map(|r| r.key.namespace.clone()));
+        }
+        let found = self
+            .tracked
+            .find(&client, context, &app.name, &namespaces, freshness)
+            .await
+            .map_err(|e| {
+                EngineError::from(ReconcileError::Cluster {
+                    context: context.clone(),
+                    what: "the kinds it serves, to find the app's leftovers".into(),
+                    message: crate::resources::kube_message(&e),
+                })
+            })?;
         let cluster = reconcile::Cluster {
             client: &client,
             predictions: &self.predictions,
             live: kept,
+            tracked: &found.scopes,
         };
-        Ok(reconcile::compare(app, source, &cluster).await?)
+        let mut comparison = reconcile::compare(app, source, &cluster).await?;
+        comparison.notes.extend(found.notes);
+        Ok(comparison)
     }
 
     async fn render_source(&self, app: &Application) -> Result<reconcile::Source, EngineError> {

@@ -21,6 +21,7 @@ pub mod secrets;
 pub mod settings;
 pub mod store;
 pub mod sync;
+pub mod tracked;
 pub mod tree;
 
 pub use engine::{AppStatus, AppView, Engine, EngineError};

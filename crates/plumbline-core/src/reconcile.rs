@@ -415,6 +415,9 @@ pub struct Cluster<'a> {
     pub client: &'a kube::Client,
     pub predictions: &'a Predictions,
     pub live: Option<&'a crate::live::LiveObjects>,
+    /// Where the app has tracked objects besides the kinds and namespaces it desires: a
+    /// leftover there needs pruning too.
+    pub tracked: &'a [crate::tracked::Scope],
 }
 
 impl Cluster<'_> {
@@ -609,6 +612,14 @@ pub async fn compare_rendered(
             .entry((
                 resolved.api.api_version.clone() + "/" + &resolved.api.kind,
                 key.namespace.clone(),
+            ))
+            .or_insert_with(|| resolved.clone());
+    }
+    for (resolved, namespace) in cluster.tracked {
+        scopes
+            .entry((
+                resolved.api.api_version.clone() + "/" + &resolved.api.kind,
+                namespace.clone(),
             ))
             .or_insert_with(|| resolved.clone());
     }

@@ -1245,3 +1245,96 @@ async fn a_kustomize_overlay_with_a_name_prefix_and_hooks_syncs_and_comes_back()
         "BeforeHookCreation replaced the PreSync Job"
     );
 }
+
+#[tokio::test]
+async fn the_leftovers_of_kinds_and_namespaces_no_longer_in_git_need_pruning() {
+    let files = sample_app("leftovers");
+    let kept: Vec<_> = files
+        .iter()
+        .filter(|(p, _)| p.ends_with("settings.yaml"))
+        .cloned()
+        .collect();
+    let (w, ids) = world_with_history(
+        "leftovers",
+        "default",
+        "leftovers",
+        &[("everything", files), ("only the settings", kept)],
+    )
+    .await;
+    let mut app = w.engine.apps().get("leftovers").unwrap();
+    app.revision = ids[0].clone();
+    w.engine.apps().update(app.clone()).unwrap();
+    sync_succeeds(&w, "leftovers", &SyncOptions::default()).await;
+
+    // Git drops the only Service, and everything in the namespace "reports".
+    app.revision = "main".into();
+    w.engine.apps().update(app).unwrap();
+    let status = w.engine.status("leftovers").await.unwrap();
+    assert_eq!(status.sync, SyncStatus::OutOfSync, "{:?}", status.resources);
+    let mut prunable: Vec<String> = status
+        .resources
+        .iter()
+        .filter(|r| r.status == ResourceSync::RequiresPruning)
+        .map(|r| r.key.to_string())
+        .collect();
+    prunable.sort();
+    assert_eq!(
+        prunable,
+        [
+            "CronJob.batch reports/nightly",
+            "Namespace reports",
+            "Service default/web"
+        ]
+    );
+
+    let prune = SyncOptions {
+        prune: true,
+        ..Default::default()
+    };
+    let plan = w.engine.plan("leftovers", &prune).await.unwrap();
+    let pruned: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == SyncAction::Prune)
+        .map(|s| s.key.to_string())
+        .collect();
+    assert_eq!(
+        pruned,
+        [
+            "CronJob.batch reports/nightly",
+            "Service default/web",
+            "Namespace reports"
+        ],
+        "in reverse order: the namespace last"
+    );
+    sync_succeeds(&w, "leftovers", &prune).await;
+    assert!(
+        api(&w.client, "", "v1", "Service", "default")
+            .get_opt("web")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        api(&w.client, "batch", "v1", "CronJob", "reports")
+            .get_opt("nightly")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        w.engine.status("leftovers").await.unwrap().sync,
+        SyncStatus::Synced
+    );
+
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    drift_and_sync_back(
+        &w,
+        "leftovers",
+        &key("", "ConfigMap", "default", "settings"),
+        &configmaps,
+        json!({"data": {"greeting": "hi"}}),
+        &["-greeting: hi", "+greeting: hello"],
+    )
+    .await;
+}
