@@ -274,6 +274,20 @@ pub fn login_shell_path(shell: &Path, home: Option<&Path>) -> Option<String> {
     (!path.is_empty()).then_some(path)
 }
 
+/// How many requests one task (a sync group, a sweep) has in flight against one cluster.
+pub const CONCURRENCY: usize = 8;
+
+/// Runs `futures` against a cluster, at most [`CONCURRENCY`] at a time, never one by one and
+/// never all at once. They are built up front (not in a lazy map) so the stream's type holds
+/// no higher-ranked closure, which a Send future cannot hold.
+pub async fn bounded<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    use futures::StreamExt;
+    futures::stream::iter(futures)
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await
+}
+
 /// `first`'s folders, then those of `then` that `first` lacks: a terminal's PATH keeps its
 /// order and everything in it, and the login shell only adds. `None` when `then` adds nothing.
 pub fn search_path(first: Option<&str>, then: Option<&str>) -> Option<String> {

@@ -5,8 +5,8 @@
 //! context serves, keeps only which (kind, namespace) each app has objects in, and is kept
 //! for a while per context.
 
+use crate::clusters::bounded;
 use crate::resources::{Resolved, TRACKING_ANNOTATION, kube_message};
-use futures::StreamExt;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::discovery::ApiResource;
 use std::collections::{BTreeSet, HashMap};
@@ -16,9 +16,6 @@ use std::time::{Duration, Instant};
 /// How long a sweep stands for the comparisons that follow it. Plans and syncs sweep afresh,
 /// and a sync forgets the sweep of its context.
 const SWEEP_KEPT: Duration = Duration::from_secs(180);
-
-/// Lists in flight at once during a sweep.
-const CONCURRENCY: usize = 8;
 
 /// Items per page of a metadata list.
 const PAGE: u32 = 500;
@@ -153,12 +150,15 @@ impl Tracked {
 /// objects are.
 async fn sweep(client: &kube::Client) -> Result<Sweep, kube::Error> {
     let (kinds, mut notes) = listable_kinds(client).await?;
-    let listed = futures::stream::iter(kinds.iter().map(|resolved| async move {
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &resolved.api);
-        (resolved, tracked_in(&api, resolved).await)
-    }))
-    .buffer_unordered(CONCURRENCY)
-    .collect::<Vec<_>>()
+    let listed = bounded(
+        kinds
+            .iter()
+            .map(|resolved| async move {
+                let api: Api<DynamicObject> = Api::all_with(client.clone(), &resolved.api);
+                (resolved, tracked_in(&api, resolved).await)
+            })
+            .collect(),
+    )
     .await;
     let mut by_app: HashMap<String, BTreeSet<ScopeKey>> = HashMap::new();
     let mut refused = Vec::new();
@@ -202,13 +202,16 @@ async fn look_in(
     kinds: &[Resolved],
     namespace: &str,
 ) -> (HashMap<String, BTreeSet<ScopeKey>>, Vec<String>) {
-    let listed = futures::stream::iter(kinds.iter().map(|resolved| async move {
-        let api: Api<DynamicObject> =
-            Api::namespaced_with(client.clone(), namespace, &resolved.api);
-        (resolved, tracked_in(&api, resolved).await)
-    }))
-    .buffer_unordered(CONCURRENCY)
-    .collect::<Vec<_>>()
+    let listed = bounded(
+        kinds
+            .iter()
+            .map(|resolved| async move {
+                let api: Api<DynamicObject> =
+                    Api::namespaced_with(client.clone(), namespace, &resolved.api);
+                (resolved, tracked_in(&api, resolved).await)
+            })
+            .collect(),
+    )
     .await;
     let mut found: HashMap<String, BTreeSet<ScopeKey>> = HashMap::new();
     let mut refused = Vec::new();
@@ -282,18 +285,21 @@ async fn listable_kinds(
             versions.push((group.name, preferred.version));
         }
     }
-    let listed = futures::stream::iter(versions.into_iter().map(|(group, version)| async move {
-        let resources = if group.is_empty() {
-            client.list_core_api_resources(&version).await
-        } else {
-            client
-                .list_api_group_resources(&format!("{group}/{version}"))
-                .await
-        };
-        (group, version, resources)
-    }))
-    .buffer_unordered(CONCURRENCY)
-    .collect::<Vec<_>>()
+    let listed = bounded(
+        versions
+            .into_iter()
+            .map(|(group, version)| async move {
+                let resources = if group.is_empty() {
+                    client.list_core_api_resources(&version).await
+                } else {
+                    client
+                        .list_api_group_resources(&format!("{group}/{version}"))
+                        .await
+                };
+                (group, version, resources)
+            })
+            .collect(),
+    )
     .await;
     let mut kinds = Vec::new();
     let mut failed = Vec::new();

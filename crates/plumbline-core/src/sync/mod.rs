@@ -6,11 +6,11 @@
 pub mod hook;
 pub mod plan;
 
+use crate::clusters::bounded;
 use crate::health::{self, HealthStatus};
 use crate::reconcile::{Compared, Comparison, api_for};
 use crate::repos::Commit;
 use crate::resources::{FIELD_MANAGER, Resolved, ResourceKey, kube_message};
-use futures::StreamExt;
 pub use hook::{HookDeletePolicy, SyncPhase};
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 pub use plan::{PlanStep, SyncAction, SyncOptions, SyncPlan, plan};
@@ -19,9 +19,6 @@ use serde_json::{Value, json};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use ts_rs::TS;
-
-/// How many requests one group has in flight.
-const CONCURRENCY: usize = 8;
 
 /// How long a group may take to become healthy (and a hook to finish) before the sync fails.
 pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(300);
@@ -776,15 +773,6 @@ fn waiting_for(watched: &[(&Task<'_>, String)]) -> String {
             named(&resources)
         ),
     }
-}
-
-/// Runs `futures`, at most [`CONCURRENCY`] at a time. They are built up front (not in a lazy
-/// map) so the stream's type holds no higher-ranked closure, which a Send future cannot hold.
-async fn bounded<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
-    futures::stream::iter(futures)
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await
 }
 
 /// The words of a refused dry run, with what to do about a field conflict.
