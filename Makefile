@@ -66,9 +66,9 @@ bench-desktop: ui
 bindings:
 	UPDATE_BINDINGS=1 cargo test -p plumbline-core --lib ipc::tests::bindings_file_is_current
 
-## sandbox-schema: re-derive the sandbox's list and map merge rules from Kubernetes' OpenAPI extensions
+## sandbox-schema: re-derive the list and map merge rules (sandbox and offline diff) from Kubernetes' OpenAPI extensions
 sandbox-schema:
-	python3 crates/kube-sandbox/schema/generate.py
+	python3 crates/kube-schema/schema/generate.py
 
 ## screenshot: retake the README screenshots from the real window under Xvfb
 screenshot: deps-test app

@@ -406,3 +406,21 @@ fn intern(
     interned.push(rt);
     rt
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offline_list_of_cluster_scoped_kinds_has_every_one_the_sandbox_serves() {
+        for rt in BUILT_IN {
+            assert_eq!(
+                kube_schema::is_cluster_scoped(rt.group, rt.kind),
+                !rt.namespaced,
+                "{}/{}",
+                rt.group,
+                rt.kind
+            );
+        }
+    }
+}

@@ -74,7 +74,34 @@ pub fn apply(kind: &str, obj: &mut Value, allocate: &mut impl FnMut(Allocation) 
                 pod_spec(spec);
             }
         }
+        "Secret" => string_data_into_data(obj),
         _ => {}
+    }
+}
+
+/// A Secret's `stringData` is write-only: every write folds it into base64 `data` (its values
+/// win) and nothing keeps it, as kube-apiserver's conversion does.
+fn string_data_into_data(obj: &mut Value) {
+    use base64::Engine;
+    // Values that are not strings are not folded: the real server refuses such a Secret
+    // before this point (type checking is not the sandbox's yet).
+    let foldable = obj
+        .get("stringData")
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.values().all(|v| v.is_string() || v.is_null()));
+    if !foldable {
+        return;
+    }
+    let Some(Value::Object(string_data)) = obj.as_object_mut().and_then(|o| o.remove("stringData"))
+    else {
+        return;
+    };
+    if !obj.get("data").is_some_and(Value::is_object) {
+        obj["data"] = json!({});
+    }
+    for (key, value) in string_data {
+        let text = value.as_str().unwrap_or_default();
+        obj["data"][key] = json!(base64::engine::general_purpose::STANDARD.encode(text));
     }
 }
 
@@ -262,6 +289,13 @@ mod tests {
             job["spec"]["template"]["spec"]["schedulerName"],
             "default-scheduler"
         );
+    }
+
+    #[test]
+    fn a_secrets_string_data_is_folded_into_data_and_not_kept() {
+        let mut s = json!({"stringData": {"password": "new"}, "data": {"password": "b2xk", "user": "YQ=="}});
+        apply("Secret", &mut s, &mut |_| unreachable!());
+        assert_eq!(s, json!({"data": {"password": "bmV3", "user": "YQ=="}}));
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod http;
 mod logs;
 mod openapi;
 mod printing;
-mod schema;
+use kube_schema as schema;
 pub mod selector;
 pub mod store;
 mod strategic;

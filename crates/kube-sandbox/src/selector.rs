@@ -30,6 +30,41 @@ impl LabelSelector {
         Ok(Self(reqs))
     }
 
+    /// The selector a `LabelSelector` object says (`matchLabels` and `matchExpressions`), or
+    /// `None` when it is malformed.
+    pub fn from_object(selector: &serde_json::Value) -> Option<Self> {
+        let mut reqs = Vec::new();
+        if let Some(labels) = selector.get("matchLabels") {
+            for (k, v) in labels.as_object()? {
+                reqs.push(Requirement::Equals(k.clone(), v.as_str()?.to_string()));
+            }
+        }
+        for expression in selector
+            .get("matchExpressions")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let key = expression.get("key")?.as_str()?.to_string();
+            let values = || -> Option<Vec<String>> {
+                expression
+                    .get("values")?
+                    .as_array()?
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            };
+            reqs.push(match expression.get("operator")?.as_str()? {
+                "In" => Requirement::In(key, values()?),
+                "NotIn" => Requirement::NotIn(key, values()?),
+                "Exists" => Requirement::Exists(key),
+                "DoesNotExist" => Requirement::NotExists(key),
+                _ => return None,
+            });
+        }
+        Some(Self(reqs))
+    }
+
     /// True when every requirement holds for the labels of `object`.
     pub fn matches_object(&self, object: &serde_json::Value) -> bool {
         // The empty selector (most lists and watches) needs no labels at all.

@@ -471,3 +471,62 @@ async fn statefulsets_daemonsets_claims_and_load_balancers_settle() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn an_aggregated_cluster_role_gathers_the_rules_of_the_roles_it_selects() {
+    use k8s_openapi::api::rbac::v1::ClusterRole;
+    let (_sandbox, client) = client().await;
+    let roles: Api<ClusterRole> = Api::all(client);
+    let role = |value: serde_json::Value| serde_json::from_value::<ClusterRole>(value).unwrap();
+    roles
+        .create(
+            &PostParams::default(),
+            &role(json!({"metadata": {"name": "monitoring"},
+                "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"example.com/aggregate-to-monitoring": "true"}}]}})),
+        )
+        .await
+        .unwrap();
+    roles
+        .create(
+            &PostParams::default(),
+            &role(json!({"metadata": {"name": "monitoring-pods", "labels": {"example.com/aggregate-to-monitoring": "true"}},
+                "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]})),
+        )
+        .await
+        .unwrap();
+    roles
+        .create(
+            &PostParams::default(),
+            &role(json!({"metadata": {"name": "unrelated"},
+                "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]})),
+        )
+        .await
+        .unwrap();
+    let aggregated = wait_for(
+        &roles,
+        "monitoring",
+        "aggregated",
+        |r: Option<&ClusterRole>| {
+            r.and_then(|r| r.rules.as_ref())
+                .is_some_and(|rules| !rules.is_empty())
+        },
+    )
+    .await;
+    let rules = aggregated.rules.unwrap();
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    assert_eq!(
+        rules[0].resources.as_deref(),
+        Some(&["pods".to_string()][..])
+    );
+    let managers: Vec<String> = aggregated
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert!(
+        managers.contains(&"clusterrole-aggregation-controller".to_string()),
+        "{managers:?}"
+    );
+}

@@ -4,10 +4,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use plumbline_core::diff;
 use plumbline_core::health;
 use plumbline_core::render;
-use plumbline_core::resources::ResourceKey;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -44,8 +42,9 @@ enum Command {
         path: Option<PathBuf>,
     },
     /// Diffs an application with its cluster, a folder with a cluster (--local), or two files
-    /// offline (--desired, --live). Exits 0 when they agree, 1 when they differ, 2 on an error
-    /// (like `argocd app diff`). Secret values are masked.
+    /// offline (--desired, --live: as Argo CD diffs when the server cannot predict; objects
+    /// without a namespace go in --namespace). Exits 0 when they agree, 1 when they differ, 2 on
+    /// an error (like `argocd app diff`). Secret values are masked.
     Diff {
         app: Option<String>,
         #[arg(long, conflicts_with_all = ["app", "desired"], requires_all = ["context", "namespace"])]
@@ -61,6 +60,14 @@ enum Command {
         /// Live on the left, desired on the right.
         #[arg(long)]
         side_by_side: bool,
+        /// With --desired/--live: a field that does not count, as a JSON pointer, for every kind
+        /// (`/spec/replicas`) or one (`Deployment.apps=/spec/replicas`). Repeatable.
+        #[arg(long, value_name = "[KIND[.GROUP]=]POINTER", requires = "desired")]
+        ignore_pointer: Vec<String>,
+        /// With --desired/--live: the fields a field manager owns do not count, for every kind
+        /// (`hpa`) or one (`Deployment.apps=hpa`). Repeatable.
+        #[arg(long, value_name = "[KIND[.GROUP]=]MANAGER", requires = "desired")]
+        ignore_manager: Vec<String>,
     },
     /// Syncs an application. Exits 0 when it succeeded, 1 when it failed, 2 on an error.
     Sync {
@@ -179,8 +186,14 @@ fn main() -> ExitCode {
             local: None,
             desired: Some(desired),
             live: Some(live),
+            namespace,
+            ignore_pointer,
+            ignore_manager,
+            side_by_side,
             ..
-        } => diff_command(&desired, &live),
+        } => ignore_rules(&ignore_pointer, &ignore_manager).and_then(|ignore| {
+            diff_command(&desired, &live, namespace.as_deref(), &ignore, side_by_side)
+        }),
         Command::Render {
             app: None,
             path: Some(path),
@@ -261,30 +274,67 @@ fn health_command(files: &[PathBuf], output: Output) -> Result<ExitCode, Failure
     Ok(ExitCode::SUCCESS)
 }
 
-/// Desired and live objects paired by (group, kind, namespace, name).
-fn keyed(objects: Vec<Value>) -> BTreeMap<ResourceKey, Value> {
-    objects
-        .into_iter()
-        .map(|obj| {
-            let group = text(&obj, "/apiVersion")
-                .rsplit_once('/')
-                .map_or("", |(g, _)| g);
-            let key = ResourceKey {
-                group: group.to_string(),
-                kind: text(&obj, "/kind").to_string(),
-                namespace: text(&obj, "/metadata/namespace").to_string(),
-                name: text(&obj, "/metadata/name").to_string(),
-            };
-            (key, obj)
-        })
-        .collect()
+fn diff_command(
+    desired: &Path,
+    live: &Path,
+    namespace: Option<&str>,
+    ignore: &[diff::IgnoreRule],
+    side_by_side: bool,
+) -> Result<ExitCode, Failure> {
+    let diffs = plumbline_core::reconcile::diff_offline(
+        read_objects(desired)?,
+        read_objects(live)?,
+        namespace,
+        ignore,
+    );
+    Ok(engine::print_diffs(&diffs, side_by_side))
 }
 
-fn diff_command(desired: &Path, live: &Path) -> Result<ExitCode, Failure> {
-    let desired = keyed(read_objects(desired)?);
-    let live = keyed(read_objects(live)?);
-    let diffs = plumbline_core::reconcile::diff_manifests(&live, &desired);
-    Ok(engine::print_diffs(&diffs, false))
+/// Ignore rules from `--ignore-pointer` and `--ignore-manager` values: `[KIND[.GROUP]=]VALUE`,
+/// the kind as kubectl writes it (`Deployment.apps`, `ConfigMap`).
+fn ignore_rules(
+    pointers: &[String],
+    managers: &[String],
+) -> Result<Vec<diff::IgnoreRule>, Failure> {
+    let split = |text: &str| -> (String, String, String) {
+        match text.split_once('=') {
+            Some((kind, value)) => {
+                let (kind, group) = kind.split_once('.').unwrap_or((kind, ""));
+                (group.to_string(), kind.to_string(), value.to_string())
+            }
+            None => (String::new(), String::new(), text.to_string()),
+        }
+    };
+    let mut rules = Vec::new();
+    for text in pointers {
+        let (group, kind, pointer) = split(text);
+        if !pointer.starts_with('/') {
+            return Err(Failure(format!(
+                "--ignore-pointer {text:?}: the pointer must start with / (like /spec/replicas)"
+            )));
+        }
+        rules.push(diff::IgnoreRule {
+            group,
+            kind,
+            json_pointers: vec![pointer],
+            ..Default::default()
+        });
+    }
+    for text in managers {
+        let (group, kind, manager) = split(text);
+        if manager.is_empty() {
+            return Err(Failure(format!(
+                "--ignore-manager {text:?}: name a field manager"
+            )));
+        }
+        rules.push(diff::IgnoreRule {
+            group,
+            kind,
+            managed_fields_managers: vec![manager],
+            ..Default::default()
+        });
+    }
+    Ok(rules)
 }
 
 fn render_command(path: &Path) -> Result<ExitCode, Failure> {

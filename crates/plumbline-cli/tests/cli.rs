@@ -139,6 +139,85 @@ fn diff_exits_0_1_or_2_and_never_shows_a_secret() {
 }
 
 #[test]
+fn the_offline_diff_is_argo_cds_default_diff_in_the_namespace_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |replicas: u32| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers:\n      - {{name: web, image: 'nginx:1.27', ports: [{{containerPort: 80}}]}}\n"
+        )
+    };
+    let desired = write(dir.path(), "git.yaml", &git(2));
+    let changed = write(dir.path(), "changed.yaml", &git(3));
+    // As `kubectl get -o yaml` prints it: defaults, a controller's annotation, status.
+    let live = write(
+        dir.path(),
+        "live.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n  uid: u1\n  generation: 4\n  annotations: {deployment.kubernetes.io/revision: '4'}\nspec:\n  replicas: 2\n  progressDeadlineSeconds: 600\n  revisionHistoryLimit: 10\n  selector: {matchLabels: {app: web}}\n  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 25%, maxUnavailable: 25%}}\n  template:\n    metadata: {labels: {app: web}, creationTimestamp: null}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        imagePullPolicy: IfNotPresent\n        ports: [{containerPort: 80, protocol: TCP}]\n        terminationMessagePath: /dev/termination-log\n        terminationMessagePolicy: File\n        resources: {}\n      dnsPolicy: ClusterFirst\n      restartPolicy: Always\n      schedulerName: default-scheduler\n      securityContext: {}\n      terminationGracePeriodSeconds: 30\nstatus: {observedGeneration: 4, replicas: 2}\n",
+    );
+    let diff = |args: &[&str]| {
+        let mut all = vec!["diff", "--desired"];
+        all.extend_from_slice(args);
+        plumbline(&all)
+    };
+    let same = diff(&[&desired, "--live", &live, "--namespace", "shop"]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+    let out = diff(&[&changed, "--live", &live, "--namespace", "shop"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let changes: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            (l.starts_with('-') || l.starts_with('+'))
+                && !l.starts_with("---")
+                && !l.starts_with("+++")
+        })
+        .collect();
+    assert_eq!(changes, ["-  replicas: 2", "+  replicas: 3"], "{text}");
+    let ignored = diff(&[
+        &changed,
+        "--live",
+        &live,
+        "--namespace",
+        "shop",
+        "--ignore-pointer",
+        "Deployment.apps=/spec/replicas",
+    ]);
+    assert_eq!(ignored.status.code(), Some(0));
+    let other_kind = diff(&[
+        &changed,
+        "--live",
+        &live,
+        "--namespace",
+        "shop",
+        "--ignore-pointer",
+        "StatefulSet.apps=/spec/replicas",
+    ]);
+    assert_eq!(
+        other_kind.status.code(),
+        Some(1),
+        "the rule is for another kind"
+    );
+    let bad = diff(&[
+        &changed,
+        "--live",
+        &live,
+        "--ignore-pointer",
+        "spec/replicas",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("must start with /"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
+
+#[test]
 fn render_prints_a_folder_as_one_stream() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("nested")).unwrap();

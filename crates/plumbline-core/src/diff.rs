@@ -2,9 +2,11 @@
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use ts_rs::TS;
+
+pub mod three_way;
 
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -34,21 +36,47 @@ pub fn normalize(obj: &Value) -> Value {
             }
         }
     }
-    if map.get("kind").and_then(Value::as_str) == Some("Secret")
-        && let Some(Value::Object(string_data)) = map.remove("stringData")
-    {
-        let data = map.entry("data").or_insert_with(|| json!({}));
-        if let Some(data) = data.as_object_mut() {
-            for (k, v) in string_data {
-                let text = v.as_str().unwrap_or_default();
-                data.insert(
-                    k,
-                    json!(base64::engine::general_purpose::STANDARD.encode(text)),
-                );
-            }
-        }
+    if map.get("kind").and_then(Value::as_str) == Some("Secret") {
+        fold_string_data(map);
     }
     o
+}
+
+/// Folds a Secret's `stringData` into base64 `data`, as the API server does, and makes a null
+/// `data` value empty. A Secret whose `stringData` holds something that is not a string (or
+/// whose `data` is not a map) is invalid: it is left as it is, so that it shows as it is and
+/// the server refuses it, rather than passing for an empty value.
+fn fold_string_data(map: &mut Map<String, Value>) {
+    if let Some(Value::Object(data)) = map.get_mut("data") {
+        for value in data.values_mut().filter(|v| v.is_null()) {
+            *value = json!("");
+        }
+    }
+    let valid = match map.get("stringData") {
+        Some(Value::Object(string_data)) => {
+            string_data.values().all(|v| v.is_string() || v.is_null())
+                && map.get("data").is_none_or(|d| d.is_object() || d.is_null())
+        }
+        _ => false,
+    };
+    if !valid {
+        return;
+    }
+    let Some(Value::Object(string_data)) = map.remove("stringData") else {
+        return;
+    };
+    if !map.get("data").is_some_and(Value::is_object) {
+        map.insert("data".into(), json!({}));
+    }
+    if let Some(Value::Object(data)) = map.get_mut("data") {
+        for (k, v) in string_data {
+            let text = v.as_str().unwrap_or_default();
+            data.insert(
+                k,
+                json!(base64::engine::general_purpose::STANDARD.encode(text)),
+            );
+        }
+    }
 }
 
 /// Replaces Secret `data` values on both sides with runs of `+`: per key, each distinct value
@@ -62,16 +90,36 @@ pub fn mask_secrets(a: Option<&mut Value>, b: Option<&mut Value>) {
     if !is_secret(&a) && !is_secret(&b) {
         return;
     }
+    // Per field and key: the distinct values seen, each with its own mask. A value that is not
+    // where a Secret's values belong (a list under `data`, a number under `stringData`) is
+    // masked all the same.
     let mut masks: HashMap<String, Vec<Value>> = HashMap::new();
     let mut mask_one = |obj: &mut Value| {
-        if let Some(data) = obj.get_mut("data").and_then(Value::as_object_mut) {
-            for (key, value) in data.iter_mut() {
-                let seen = masks.entry(key.clone()).or_default();
+        for field in ["data", "stringData"] {
+            let Some(values) = obj.get_mut(field) else {
+                continue;
+            };
+            let mut mask = |slot: String, value: &mut Value| {
+                let seen = masks.entry(slot).or_default();
                 let index = seen.iter().position(|v| v == value).unwrap_or_else(|| {
                     seen.push(value.clone());
                     seen.len() - 1
                 });
                 *value = json!("+".repeat(8 + 4 * index));
+            };
+            match values {
+                Value::Object(map) => {
+                    for (key, value) in map.iter_mut() {
+                        mask(format!("{field}/{key}"), value);
+                    }
+                }
+                Value::Array(items) => {
+                    for (index, value) in items.iter_mut().enumerate() {
+                        mask(format!("{field}[{index}]"), value);
+                    }
+                }
+                Value::Null => {}
+                other => mask(field.to_string(), other),
             }
         }
     };
@@ -517,25 +565,6 @@ pub fn side_by_side(rows: &[DiffRow]) -> Vec<SplitRow> {
     out
 }
 
-/// Keeps only the parts of `live` that `desired` also has, for the fallback diff when the
-/// server will not dry-run: fields the server added (defaults, ids) are not drift.
-pub fn project_onto(live: &Value, desired: &Value) -> Value {
-    match (live, desired) {
-        (Value::Object(l), Value::Object(d)) => Value::Object(
-            d.keys()
-                .filter_map(|k| l.get(k).map(|lv| (k.clone(), project_onto(lv, &d[k]))))
-                .collect(),
-        ),
-        (Value::Array(l), Value::Array(d)) if l.len() == d.len() => Value::Array(
-            l.iter()
-                .zip(d)
-                .map(|(lv, dv)| project_onto(lv, dv))
-                .collect(),
-        ),
-        _ => live.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -767,15 +796,5 @@ mod tests {
             {"name": "side", "image": "envoy:1"}, {"name": "web"}]}}}});
         assert_eq!(desired, expected);
         assert_eq!(live["spec"], expected["spec"]);
-    }
-
-    #[test]
-    fn projection_ignores_server_added_fields() {
-        let live = json!({"spec": {"replicas": 1, "strategy": {"type": "RollingUpdate"}}, "metadata": {"uid": "u", "name": "a"}});
-        let desired = json!({"spec": {"replicas": 2}, "metadata": {"name": "a"}});
-        assert_eq!(
-            project_onto(&live, &desired),
-            json!({"spec": {"replicas": 1}, "metadata": {"name": "a"}})
-        );
     }
 }

@@ -167,30 +167,38 @@ impl Compared {
         }
     }
 
+    /// The two sides compared, normalised: live, and what it will be after a sync — the
+    /// server's dry-run answer, or else Argo CD's three-way prediction.
+    fn sides(&self) -> (Option<Value>, Option<Value>) {
+        match (&self.predicted, &self.desired, &self.live) {
+            (Some(p), _, live) => (live.as_ref().map(diff::normalize), Some(diff::normalize(p))),
+            (None, Some(d), Some(l)) => {
+                let p = diff::three_way::predict(d, l);
+                (Some(p.live), Some(p.predicted))
+            }
+            (None, d, l) => (
+                l.as_ref().map(diff::normalize),
+                d.as_ref().map(diff::normalize),
+            ),
+        }
+    }
+
     /// The masked YAML diff of live against desired.
     pub fn diff(&self) -> ResourceDiff {
-        let mut live = self.live.as_ref().map(diff::normalize);
-        let mut desired = match (&self.predicted, &self.desired) {
-            (Some(p), _) => Some(diff::normalize(p)),
-            (None, Some(d)) => Some(diff::normalize(d)),
-            (None, None) => None,
-        };
+        let (mut live, mut desired) = self.sides();
         for side in [live.as_mut(), desired.as_mut()].into_iter().flatten() {
             self.ignored.apply(side);
         }
-        let mut note = None;
-        if self.predicted.is_none()
-            && let (Some(l), Some(d)) = (&live, &desired)
-        {
-            live = Some(diff::project_onto(l, d));
-            note = Some(format!(
-                "Two-way diff of the fields in Git: the server did not dry-run this resource{}",
-                self.message
-                    .as_deref()
-                    .map(|m| format!(" ({m})"))
-                    .unwrap_or_default()
-            ));
-        }
+        let note = (self.predicted.is_none() && self.live.is_some() && self.desired.is_some())
+            .then(|| {
+                format!(
+                    "Compared without the server's prediction{}: as Argo CD's default diff does, a field counts when Git sets it, or when the last kubectl apply set it and Git no longer does; what the server defaulted or a controller added does not",
+                    self.message
+                        .as_deref()
+                        .map(|m| format!(" (the dry run was refused: {m})"))
+                        .unwrap_or_default()
+                )
+            });
         diff::mask_secrets(live.as_mut(), desired.as_mut());
         let live_text = live.as_ref().map(diff::to_yaml).unwrap_or_default();
         let desired_text = desired.as_ref().map(diff::to_yaml).unwrap_or_default();
@@ -403,6 +411,134 @@ pub fn diff_manifests(
             lines: diff::lines(&live, &desired),
             live,
             desired,
+            note: None,
+        });
+    }
+    out
+}
+
+/// Diffs desired objects with live ones read from files, with no cluster to ask: paired by
+/// (group, kind, namespace, name), an object without a namespace taking `namespace` (and a
+/// cluster-scoped one never having one), then compared as Argo CD's default diff compares
+/// when the server cannot predict, with `ignore` rules applied. Only what differs is returned:
+/// changed (OutOfSync), only desired (Missing), only live (RequiresPruning); masked.
+pub fn diff_offline(
+    desired: Vec<Value>,
+    live: Vec<Value>,
+    namespace: Option<&str>,
+    ignore: &[diff::IgnoreRule],
+) -> Vec<ResourceDiff> {
+    let key = |obj: &Value,
+               default_namespace: Option<&str>,
+               cluster_scoped: &dyn Fn(&str, &str) -> bool| {
+        let text = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or_default();
+        let group = resources::split_api_version(text("/apiVersion"))
+            .0
+            .to_string();
+        let kind = text("/kind").to_string();
+        let namespace = if cluster_scoped(&group, &kind) {
+            String::new()
+        } else {
+            match (text("/metadata/namespace"), default_namespace) {
+                ("", Some(ns)) => ns.to_string(),
+                (ns, _) => ns.to_string(),
+            }
+        };
+        ResourceKey {
+            group,
+            kind,
+            namespace,
+            name: text("/metadata/name").to_string(),
+        }
+    };
+    // A kind that is not built in is cluster-scoped when its live objects have no namespace.
+    let unnamespaced: std::collections::HashSet<(String, String)> = live
+        .iter()
+        .filter(|o| {
+            o.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .is_none()
+        })
+        .map(|o| {
+            let text = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or_default();
+            (
+                resources::split_api_version(text("/apiVersion"))
+                    .0
+                    .to_string(),
+                text("/kind").to_string(),
+            )
+        })
+        .collect();
+    let cluster_scoped = |group: &str, kind: &str| {
+        kube_schema::is_cluster_scoped(group, kind)
+            || unnamespaced.contains(&(group.to_string(), kind.to_string()))
+    };
+    let live: BTreeMap<ResourceKey, Value> = live
+        .into_iter()
+        .map(|o| (key(&o, None, &cluster_scoped), o))
+        .collect();
+    let mut desired: BTreeMap<ResourceKey, Value> = desired
+        .into_iter()
+        .map(|o| (key(&o, namespace, &cluster_scoped), o))
+        .collect();
+    // Without a namespace to put them in, objects that name none pair with the one live object
+    // of their kind and name, wherever it is.
+    if namespace.is_none() {
+        let unplaced: Vec<ResourceKey> = desired
+            .keys()
+            .filter(|k| k.namespace.is_empty() && !live.contains_key(*k))
+            .cloned()
+            .collect();
+        for k in unplaced {
+            let mut candidates = live
+                .keys()
+                .filter(|l| l.group == k.group && l.kind == k.kind && l.name == k.name);
+            if let (Some(only), None) = (candidates.next(), candidates.next()) {
+                let only = only.clone();
+                if let Some(obj) = desired.remove(&k) {
+                    desired.insert(only, obj);
+                }
+            }
+        }
+    }
+    let keys: std::collections::BTreeSet<&ResourceKey> =
+        desired.keys().chain(live.keys()).collect();
+    let mut out = Vec::new();
+    for key in keys {
+        let (live_obj, desired_obj) = (live.get(key), desired.get(key));
+        let ignored = Ignored::for_resource(
+            ignore,
+            (&key.group, &key.kind, &key.namespace, &key.name),
+            live_obj,
+        );
+        let (status, mut before, mut after) = match (live_obj, desired_obj) {
+            (Some(l), Some(d)) => {
+                let p = diff::three_way::predict(d, l);
+                (ResourceSync::OutOfSync, Some(p.live), Some(p.predicted))
+            }
+            (None, Some(d)) => (ResourceSync::Missing, None, Some(diff::normalize(d))),
+            (Some(l), None) => (
+                ResourceSync::RequiresPruning,
+                Some(diff::normalize(l)),
+                None,
+            ),
+            (None, None) => continue,
+        };
+        for side in [before.as_mut(), after.as_mut()].into_iter().flatten() {
+            ignored.apply(side);
+        }
+        if status == ResourceSync::OutOfSync && before == after {
+            continue;
+        }
+        diff::mask_secrets(before.as_mut(), after.as_mut());
+        let live_text = before.as_ref().map(diff::to_yaml).unwrap_or_default();
+        let desired_text = after.as_ref().map(diff::to_yaml).unwrap_or_default();
+        out.push(ResourceDiff {
+            key: key.clone(),
+            status,
+            lines: diff::lines(&live_text, &desired_text),
+            live: live_text,
+            desired: desired_text,
             note: None,
         });
     }
@@ -941,14 +1077,11 @@ async fn compare_one(
             Err(e) => compared.message = Some(kube_message(&e)),
         },
     }
-    let mut after = match &compared.predicted {
-        Some(p) => diff::normalize(p),
-        None => diff::normalize(desired),
-    };
-    let mut before = match &compared.predicted {
-        Some(_) => diff::normalize(live),
-        None => diff::project_onto(&diff::normalize(live), &after),
-    };
+    let (before, after) = compared.sides();
+    let (mut before, mut after) = (
+        before.unwrap_or_else(|| unreachable!("live is there")),
+        after.unwrap_or_else(|| unreachable!("desired is there")),
+    );
     compared.ignored.apply(&mut before);
     compared.ignored.apply(&mut after);
     compared.status = if before == after {
@@ -979,6 +1112,140 @@ pub async fn dry_run_apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn keys_of(diffs: &[ResourceDiff]) -> Vec<(String, ResourceSync)> {
+        diffs
+            .iter()
+            .map(|d| (d.key.to_string(), d.status))
+            .collect()
+    }
+
+    /// What a case is about, Git's objects, the live ones, the namespace given, and the diffs
+    /// expected (key and status).
+    type Case<'a> = (
+        &'a str,
+        Vec<Value>,
+        Vec<Value>,
+        Option<&'a str>,
+        Vec<(&'a str, ResourceSync)>,
+    );
+
+    #[test]
+    fn offline_objects_pair_by_the_destination_namespace_and_scope() {
+        let cm = |ns: Option<&str>, value: &str| {
+            let mut o = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"k": value}});
+            if let Some(ns) = ns {
+                o["metadata"]["namespace"] = json!(ns);
+            }
+            o
+        };
+        let role = |ns: Option<&str>| {
+            let mut o = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                               "metadata": {"name": "reader"}, "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]});
+            if let Some(ns) = ns {
+                o["metadata"]["namespace"] = json!(ns);
+            }
+            o
+        };
+        let widget = |ns: Option<&str>| {
+            let mut o = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 1}});
+            if let Some(ns) = ns {
+                o["metadata"]["namespace"] = json!(ns);
+            }
+            o
+        };
+        let cases: Vec<Case> = vec![
+            (
+                "--namespace puts Git's objects in the destination",
+                vec![cm(None, "v")],
+                vec![cm(Some("shop"), "v")],
+                Some("shop"),
+                vec![],
+            ),
+            (
+                "and a change there shows",
+                vec![cm(None, "new")],
+                vec![cm(Some("shop"), "v")],
+                Some("shop"),
+                vec![("ConfigMap shop/settings", ResourceSync::OutOfSync)],
+            ),
+            (
+                "without --namespace, the one live object of that kind and name",
+                vec![cm(None, "v")],
+                vec![cm(Some("shop"), "v")],
+                None,
+                vec![],
+            ),
+            (
+                "a namespace in Git on a cluster-scoped object means nothing",
+                vec![role(Some("shop"))],
+                vec![role(None)],
+                Some("shop"),
+                vec![],
+            ),
+            (
+                "a custom kind whose live objects have no namespace is cluster-scoped",
+                vec![widget(None)],
+                vec![widget(None)],
+                Some("shop"),
+                vec![],
+            ),
+            (
+                "in Git only: missing; live only: requires pruning",
+                vec![cm(None, "v")],
+                vec![role(None)],
+                Some("shop"),
+                vec![
+                    ("ConfigMap shop/settings", ResourceSync::Missing),
+                    (
+                        "ClusterRole.rbac.authorization.k8s.io reader",
+                        ResourceSync::RequiresPruning,
+                    ),
+                ],
+            ),
+        ];
+        for (what, desired, live, namespace, expected) in cases {
+            let diffs = diff_offline(desired, live, namespace, &[]);
+            let expected: Vec<(String, ResourceSync)> = expected
+                .into_iter()
+                .map(|(k, s)| (k.to_string(), s))
+                .collect();
+            assert_eq!(keys_of(&diffs), expected, "{what}");
+        }
+    }
+
+    #[test]
+    fn offline_ignore_rules_work_as_the_apps_do() {
+        let deployment = |replicas: i64| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "web", "namespace": "shop", "managedFields": [
+                       {"manager": "hpa", "operation": "Update", "fieldsV1": {"f:spec": {"f:replicas": {}}}}]},
+                   "spec": {"replicas": replicas, "paused": false}})
+        };
+        let by_pointer = diff::IgnoreRule {
+            group: "apps".into(),
+            kind: "Deployment".into(),
+            json_pointers: vec!["/spec/replicas".into()],
+            ..Default::default()
+        };
+        let by_manager = diff::IgnoreRule {
+            managed_fields_managers: vec!["hpa".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            diff_offline(vec![deployment(2)], vec![deployment(7)], None, &[]).len(),
+            1
+        );
+        for rule in [by_pointer, by_manager] {
+            let diffs = diff_offline(
+                vec![deployment(2)],
+                vec![deployment(7)],
+                None,
+                std::slice::from_ref(&rule),
+            );
+            assert!(diffs.is_empty(), "{rule:?}: {diffs:?}");
+        }
+    }
 
     #[test]
     fn a_prediction_holds_only_for_the_same_live_version_and_desired_object() {

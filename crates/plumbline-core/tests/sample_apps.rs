@@ -1338,3 +1338,96 @@ async fn the_leftovers_of_kinds_and_namespaces_no_longer_in_git_need_pruning() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_aggregated_cluster_roles_rules_are_its_controllers() {
+    let w = world_with("rbac", "default", "rbac", sample_app("rbac")).await;
+    sync_succeeds(&w, "rbac", &SyncOptions::default()).await;
+    let roles = api(
+        &w.client,
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "",
+    );
+    // The controller fills the aggregated role; that is not drift.
+    for _ in 0..50 {
+        let role = roles.get("shop-monitoring").await.unwrap();
+        if role
+            .data
+            .get("rules")
+            .and_then(|r| r.as_array())
+            .is_some_and(|r| !r.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let status = w.engine.status("rbac").await.unwrap();
+    assert_eq!(status.sync, SyncStatus::Synced, "{:?}", status.resources);
+    drift_and_sync_back(
+        &w,
+        "rbac",
+        &key("rbac.authorization.k8s.io", "ClusterRole", "", "shop-monitoring-pods"),
+        &roles,
+        json!({"rules": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list", "watch", "delete"]}]}),
+        &["-- delete"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_secret_from_string_data_compares_by_value_and_never_shows_one() {
+    let w = world_with("secrets", "default", "secrets", sample_app("secrets")).await;
+    sync_succeeds(&w, "secrets", &SyncOptions::default()).await;
+    assert_eq!(
+        w.engine.status("secrets").await.unwrap().sync,
+        SyncStatus::Synced,
+        "stringData in Git agrees with the data the server made of it"
+    );
+    let secrets = api(&w.client, "", "v1", "Secret", "default");
+    let secret = key("", "Secret", "default", "db-credentials");
+    world::patch_by_hand(
+        &secrets,
+        "db-credentials",
+        json!({"data": {"password": "Y2hhbmdlZC1ieS1oYW5k"}}),
+    )
+    .await;
+    let status = w.engine.status("secrets").await.unwrap();
+    assert_eq!(status.sync, SyncStatus::OutOfSync);
+    let diff = w.engine.diff("secrets", &secret).await.unwrap();
+    let changed: Vec<String> = diff
+        .lines
+        .iter()
+        .filter(|l| l.change != plumbline_core::diff::LineChange::Equal)
+        .map(|l| l.text.trim().to_string())
+        .collect();
+    assert_eq!(
+        changed,
+        ["password: ++++++++", "password: ++++++++++++"],
+        "the value changed; neither shows"
+    );
+    // Git writes stringData and the hand edit wrote data: no field is contested, so a plain
+    // sync takes the value back (as on kube-apiserver, where every write folds stringData).
+    sync_succeeds(&w, "secrets", &SyncOptions::default()).await;
+    assert_eq!(
+        w.engine.status("secrets").await.unwrap().sync,
+        SyncStatus::Synced
+    );
+    let diff = w
+        .engine
+        .diff("secrets", &key("", "Secret", "default", "db-credentials"))
+        .await
+        .unwrap();
+    for value in [
+        "s3cr3t-from-git",
+        "czNjcjN0LWZyb20tZ2l0",
+        "shop",
+        "c2hvcA==",
+    ] {
+        assert!(
+            !diff.live.contains(value) && !diff.desired.contains(value),
+            "{value} shown"
+        );
+    }
+}

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
+mod rbac;
 mod workloads;
 
 const CONTROLLER_MANAGER: &str = "kube-controller-manager";
@@ -52,6 +53,7 @@ fn type_of(plural: &str) -> &'static ResourceType {
         "deployments" | "replicasets" | "statefulsets" | "daemonsets" => "apps",
         "jobs" => "batch",
         "customresourcedefinitions" => "apiextensions.k8s.io",
+        "clusterroles" => "rbac.authorization.k8s.io",
         _ => "",
     };
     by_plural(group, "v1", plural).expect("controllers only touch built-in kinds")
@@ -262,6 +264,10 @@ impl Controllers {
         }
         for claim in all(store, "persistentvolumeclaims") {
             self.bind(store, &claim);
+        }
+        let roles = all(store, "clusterroles");
+        for role in &roles {
+            self.aggregate(store, role, &roles);
         }
         next
     }

@@ -1,5 +1,6 @@
-//! How each list and map of the built-in kinds merges, for server-side apply and strategic
-//! merge patch.
+//! What Kubernetes publishes about its built-in kinds that a client needs offline: how each
+//! list and map merges (for server-side apply and strategic merge patch), and which kinds are
+//! cluster-scoped. The sandbox serves by it; the engine's offline diff predicts by it.
 //!
 //! The facts come from Kubernetes' own OpenAPI extensions (`x-kubernetes-list-type`,
 //! `x-kubernetes-list-map-keys`, `x-kubernetes-map-type`, `x-kubernetes-patch-strategy`,
@@ -15,6 +16,58 @@ use std::sync::OnceLock;
 /// Map keys that kube-apiserver defaults before it matches list items: `protocol` is
 /// `+default="TCP"` on every port type, and the extracted schema does not carry defaults.
 const KEY_DEFAULTS: &[(&str, &str)] = &[("protocol", "TCP")];
+
+/// The built-in kinds that are cluster-scoped, by (group, kind), as kube-apiserver 1.34 serves
+/// them: a namespace written on one of these means nothing.
+pub const CLUSTER_SCOPED: &[(&str, &str)] = &[
+    ("", "ComponentStatus"),
+    ("", "Namespace"),
+    ("", "Node"),
+    ("", "PersistentVolume"),
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingAdmissionPolicyBinding",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("apiregistration.k8s.io", "APIService"),
+    ("certificates.k8s.io", "CertificateSigningRequest"),
+    ("certificates.k8s.io", "ClusterTrustBundle"),
+    ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+    ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+    ("networking.k8s.io", "IPAddress"),
+    ("networking.k8s.io", "IngressClass"),
+    ("networking.k8s.io", "ServiceCIDR"),
+    ("node.k8s.io", "RuntimeClass"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("resource.k8s.io", "DeviceClass"),
+    ("resource.k8s.io", "ResourceSlice"),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("storage.k8s.io", "CSIDriver"),
+    ("storage.k8s.io", "CSINode"),
+    ("storage.k8s.io", "StorageClass"),
+    ("storage.k8s.io", "VolumeAttachment"),
+    ("storage.k8s.io", "VolumeAttributesClass"),
+];
+
+/// Whether the built-in kind `group`/`kind` is cluster-scoped (false for kinds not built in).
+pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
+    CLUSTER_SCOPED.contains(&(group, kind))
+}
 
 #[derive(Deserialize)]
 struct Table {
