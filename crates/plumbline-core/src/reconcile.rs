@@ -590,49 +590,40 @@ pub async fn compare(
 
 /// Server-side dry-run results by (context, resource), with the live resourceVersion and a
 /// hash of the desired object they answered: while neither changes, neither does the answer,
-/// so a refresh of an unchanged app sends no dry run at all.
+/// so a refresh of an unchanged app sends no dry run at all. A refusal the server would repeat
+/// (a read-only user's 403, a cluster without dry run) is kept too.
 #[derive(Default)]
 pub struct Predictions {
     entries: std::sync::Mutex<HashMap<(String, ResourceKey), Prediction>>,
 }
 
 /// (live resourceVersion, hash of the desired object, the server's answer: shared with the
-/// comparisons that use it, not copied into each).
-type Prediction = (String, u64, Arc<Value>);
+/// comparisons that use it, not copied into each; or its words refusing).
+type Prediction = (String, u64, Answer);
+
+/// The server's prediction, or why it would not make one.
+type Answer = Result<Arc<Value>, String>;
 
 /// Past this many entries the cache starts over (a few MiB for typical objects).
 const PREDICTIONS_KEPT: usize = 20_000;
 
 impl Predictions {
-    fn get(
-        &self,
-        context: &str,
-        key: &ResourceKey,
-        version: &str,
-        desired: u64,
-    ) -> Option<Arc<Value>> {
+    fn get(&self, context: &str, key: &ResourceKey, version: &str, desired: u64) -> Option<Answer> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         match entries.get(&(context.to_string(), key.clone())) {
-            Some((v, d, predicted)) if v == version && *d == desired => Some(predicted.clone()),
+            Some((v, d, answer)) if v == version && *d == desired => Some(answer.clone()),
             _ => None,
         }
     }
 
-    fn put(
-        &self,
-        context: &str,
-        key: &ResourceKey,
-        version: String,
-        desired: u64,
-        predicted: Arc<Value>,
-    ) {
+    fn put(&self, context: &str, key: &ResourceKey, version: String, desired: u64, answer: Answer) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= PREDICTIONS_KEPT {
             entries.clear();
         }
         entries.insert(
             (context.to_string(), key.clone()),
-            (version, desired, predicted),
+            (version, desired, answer),
         );
     }
 }
@@ -835,6 +826,25 @@ pub async fn compare_rendered(
         })
     });
     resources.extend(extraneous);
+    let unpredicted: Vec<&Compared> = resources
+        .iter()
+        .filter(|r| r.predicted.is_none() && r.live.is_some() && r.desired.is_some())
+        .collect();
+    if let Some(first) = unpredicted.first() {
+        let compared = resources
+            .iter()
+            .filter(|r| r.live.is_some() && r.desired.is_some())
+            .count();
+        notes.push(format!(
+            "Compared without the server's prediction for {} of {compared} resources{}: as Argo CD's default diff does then, a field counts when Git sets it (or the last kubectl apply set it and Git no longer does); what the server defaulted or a controller added does not",
+            unpredicted.len(),
+            first
+                .message
+                .as_deref()
+                .map(|m| format!(" (the server refused the dry run: {m})"))
+                .unwrap_or_default()
+        ));
+    }
     // Cached: the wave is read from each object, once rather than at every comparison.
     resources.sort_by_cached_key(|r| {
         (
@@ -1063,19 +1073,24 @@ async fn compare_one(
         .to_string();
     let hash = content_hash(desired);
     let context = &app.destination.context;
-    match predictions.get(context, &compared.key, &version, hash) {
-        Some(predicted) => compared.predicted = Some(predicted),
-        None => match dry_run_apply(client, &compared.resolved, &compared.key, desired, true).await
-        {
-            Ok(predicted) => {
-                let predicted = Arc::new(predicted);
-                if !version.is_empty() {
-                    predictions.put(context, &compared.key, version, hash, predicted.clone());
-                }
-                compared.predicted = Some(predicted);
+    let answer = match predictions.get(context, &compared.key, &version, hash) {
+        Some(answer) => answer,
+        None => {
+            let asked =
+                dry_run_apply(client, &compared.resolved, &compared.key, desired, true).await;
+            // The server's own refusal stands until Git or the object changes; a network
+            // failure is asked again.
+            let lasting = matches!(&asked, Ok(_) | Err(kube::Error::Api(_)));
+            let answer = asked.map(Arc::new).map_err(|e| kube_message(&e));
+            if lasting && !version.is_empty() {
+                predictions.put(context, &compared.key, version, hash, answer.clone());
             }
-            Err(e) => compared.message = Some(kube_message(&e)),
-        },
+            answer
+        }
+    };
+    match answer {
+        Ok(predicted) => compared.predicted = Some(predicted),
+        Err(message) => compared.message = Some(message),
     }
     let (before, after) = compared.sides();
     let (mut before, mut after) = (
@@ -1259,8 +1274,8 @@ mod tests {
         let desired = json!({"data": {"a": "1"}});
         let hash = content_hash(&desired);
         let answer = Arc::new(json!({"predicted": true}));
-        predictions.put("dev", &key, "41".into(), hash, answer.clone());
-        assert_eq!(predictions.get("dev", &key, "41", hash), Some(answer));
+        predictions.put("dev", &key, "41".into(), hash, Ok(answer.clone()));
+        assert_eq!(predictions.get("dev", &key, "41", hash), Some(Ok(answer)));
         assert_eq!(
             predictions.get("dev", &key, "42", hash),
             None,
