@@ -93,8 +93,10 @@ pub async fn run(
                     exclude,
                     no_recurse,
                     create_namespace,
+                    jsonnet,
                 },
         } => {
+            let jsonnet = jsonnet.options()?;
             // A local folder is stored as an absolute path, so the app finds it from anywhere.
             let repo = match std::fs::canonicalize(&repo) {
                 Ok(dir) if Path::new(&repo).exists() => dir.display().to_string(),
@@ -113,6 +115,7 @@ pub async fn run(
                             recurse: !no_recurse,
                             include: include.unwrap_or_default(),
                             exclude: exclude.unwrap_or_default(),
+                            jsonnet,
                         },
                         ..Default::default()
                     },

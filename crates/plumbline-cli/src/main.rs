@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use plumbline_core::diff;
 use plumbline_core::health;
 use plumbline_core::render;
+use plumbline_core::render::jsonnet::{JsonnetOptions, JsonnetVar};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,8 @@ enum Command {
         app: Option<String>,
         #[arg(long, conflicts_with = "app")]
         path: Option<PathBuf>,
+        #[command(flatten)]
+        jsonnet: JsonnetFlags,
     },
     /// Diffs an application with its cluster, a folder with a cluster (--local), or two files
     /// offline (--desired, --live: as Argo CD diffs when the server cannot predict; objects
@@ -126,6 +129,8 @@ enum AppCommand {
         /// CreateNamespace=true).
         #[arg(long)]
         create_namespace: bool,
+        #[command(flatten)]
+        jsonnet: Box<JsonnetFlags>,
     },
     /// Removes an application and its history; its resources stay in the cluster.
     Remove { name: String },
@@ -138,6 +143,56 @@ enum AppCommand {
     },
     /// Prints the application as an Argo CD `Application` manifest.
     Export { name: String },
+}
+
+/// How a folder's `.jsonnet` files are evaluated, with the flags `argocd app create` takes.
+#[derive(clap::Args)]
+struct JsonnetFlags {
+    /// A top-level argument for Jsonnet files, as a string. Repeatable.
+    #[arg(long = "jsonnet-tla-str", value_name = "NAME=VALUE")]
+    tla_str: Vec<String>,
+    /// A top-level argument for Jsonnet files, as Jsonnet code. Repeatable.
+    #[arg(long = "jsonnet-tla-code", value_name = "NAME=CODE")]
+    tla_code: Vec<String>,
+    /// An external variable (`std.extVar`), as a string. Repeatable.
+    #[arg(long = "jsonnet-ext-var-str", value_name = "NAME=VALUE")]
+    ext_var_str: Vec<String>,
+    /// An external variable, as Jsonnet code. Repeatable.
+    #[arg(long = "jsonnet-ext-var-code", value_name = "NAME=CODE")]
+    ext_var_code: Vec<String>,
+    /// A folder Jsonnet imports are looked for in, relative to the repository root. Repeatable.
+    #[arg(long = "jsonnet-libs", value_name = "PATH")]
+    libs: Vec<String>,
+}
+
+impl JsonnetFlags {
+    fn options(&self) -> Result<JsonnetOptions, Failure> {
+        let vars = |flag: &str, list: &[String], code: bool| -> Result<Vec<JsonnetVar>, Failure> {
+            list.iter()
+                .map(|text| match text.split_once('=') {
+                    Some((name, value)) if !name.is_empty() => Ok(JsonnetVar {
+                        name: name.to_string(),
+                        value: value.to_string(),
+                        code,
+                    }),
+                    _ => Err(Failure(format!("--{flag} {text:?}: expected NAME=VALUE"))),
+                })
+                .collect()
+        };
+        Ok(JsonnetOptions {
+            tlas: [
+                vars("jsonnet-tla-str", &self.tla_str, false)?,
+                vars("jsonnet-tla-code", &self.tla_code, true)?,
+            ]
+            .concat(),
+            ext_vars: [
+                vars("jsonnet-ext-var-str", &self.ext_var_str, false)?,
+                vars("jsonnet-ext-var-code", &self.ext_var_code, true)?,
+            ]
+            .concat(),
+            libs: self.libs.clone(),
+        })
+    }
 }
 
 #[derive(clap::Args)]
@@ -197,7 +252,10 @@ fn main() -> ExitCode {
         Command::Render {
             app: None,
             path: Some(path),
-        } => render_command(&path),
+            jsonnet,
+        } => jsonnet
+            .options()
+            .and_then(|options| render_command(&path, &options)),
         command => match tokio::runtime::Runtime::new() {
             Ok(runtime) => runtime.block_on(engine::run(
                 command,
@@ -337,9 +395,17 @@ fn ignore_rules(
     Ok(rules)
 }
 
-fn render_command(path: &Path) -> Result<ExitCode, Failure> {
+fn render_command(path: &Path, jsonnet: &JsonnetOptions) -> Result<ExitCode, Failure> {
     let files = render::read_directory(path)?;
-    let rendered = render::directory(&files)?;
+    let read = |file: &str| std::fs::read(path.join(file)).ok();
+    let rendered = render::directory(
+        &files,
+        &render::JsonnetContext {
+            app_path: "",
+            options: jsonnet,
+            read: &read,
+        },
+    )?;
     for note in &rendered.notes {
         eprintln!("plumbline: {note}");
     }

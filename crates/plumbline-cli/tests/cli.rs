@@ -239,6 +239,57 @@ fn render_prints_a_folder_as_one_stream() {
     assert!(text.find("name: a").unwrap() < text.find("name: b").unwrap());
 }
 
+#[test]
+fn render_evaluates_jsonnet_with_its_arguments_and_names_a_mistake() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "lib.libsonnet",
+        "{ cm(name, size):: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: name }, data: { size: std.toString(size) } } }",
+    );
+    write(
+        dir.path(),
+        "main.jsonnet",
+        "local lib = import 'lib.libsonnet';\nfunction(size) [lib.cm(std.extVar('name'), size)]\n",
+    );
+    let path = dir.path().display().to_string();
+    let out = plumbline(&[
+        "render",
+        "--path",
+        &path,
+        "--jsonnet-tla-code",
+        "size=2 * 21",
+        "--jsonnet-ext-var-str",
+        "name=answer",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("name: answer") && text.contains("size: '42'"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("kind:").count(),
+        1,
+        "the library is not rendered by itself"
+    );
+
+    let missing = plumbline(&["render", "--path", &path]);
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("main.jsonnet") && stderr.contains("\"size\" has no value"),
+        "{stderr}"
+    );
+    let bad = plumbline(&["render", "--path", &path, "--jsonnet-tla-str", "size"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("expected NAME=VALUE"));
+}
+
 /// Runs the binary off the async runtime, so the sandbox in this process keeps serving.
 async fn run(data: &Path, kubeconfig: &Path, args: &[&str]) -> (i32, String, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_plumbline"));

@@ -5,6 +5,7 @@
 use crate::apps::{Application, Automated, Destination, SyncPolicy};
 use crate::clusters::ContextInfo;
 use crate::diff::IgnoreRule;
+use crate::render::jsonnet::{JsonnetOptions, JsonnetVar};
 use crate::render::{DirectoryOptions, HelmOptions, SourceOptions, SourceType};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -120,6 +121,19 @@ pub fn import(manifest: &str, contexts: &[ContextInfo]) -> Result<ImportedApp, I
         }
     } else if let Some(directory) = source.get("directory") {
         options.source_type = Some(SourceType::Directory);
+        let vars = |pointer: &str| -> Vec<JsonnetVar> {
+            directory
+                .pointer(pointer)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|v| JsonnetVar {
+                    name: text(v, "/name"),
+                    value: text(v, "/value"),
+                    code: v.get("code").and_then(Value::as_bool).unwrap_or(false),
+                })
+                .collect()
+        };
         options.directory = DirectoryOptions {
             recurse: directory
                 .get("recurse")
@@ -127,6 +141,11 @@ pub fn import(manifest: &str, contexts: &[ContextInfo]) -> Result<ImportedApp, I
                 .unwrap_or(false),
             include: text(directory, "/include"),
             exclude: text(directory, "/exclude"),
+            jsonnet: JsonnetOptions {
+                ext_vars: vars("/jsonnet/extVars"),
+                tlas: vars("/jsonnet/tlas"),
+                libs: strings(directory, "/jsonnet/libs"),
+            },
         };
     } else {
         // Argo CD reads only the folder itself unless told to recurse.
@@ -266,6 +285,24 @@ pub fn export(app: &Application) -> String {
             }
             if !d.exclude.is_empty() {
                 directory["exclude"] = json!(d.exclude);
+            }
+            let j = &d.jsonnet;
+            if !(j.ext_vars.is_empty() && j.tlas.is_empty() && j.libs.is_empty()) {
+                let vars = |list: &[JsonnetVar]| -> Vec<Value> {
+                    list.iter()
+                        .map(|v| json!({"name": v.name, "value": v.value, "code": v.code}))
+                        .collect()
+                };
+                let mut jsonnet = Map::new();
+                for (key, list) in [("extVars", &j.ext_vars), ("tlas", &j.tlas)] {
+                    if !list.is_empty() {
+                        jsonnet.insert(key.into(), json!(vars(list)));
+                    }
+                }
+                if !j.libs.is_empty() {
+                    jsonnet.insert("libs".into(), json!(j.libs));
+                }
+                directory["jsonnet"] = Value::Object(jsonnet);
             }
             source["directory"] = directory;
         }
@@ -443,6 +480,51 @@ spec:
             imported.notes
         );
         assert_eq!(imported.app.sync_policy.automated, None);
+    }
+
+    #[test]
+    fn jsonnet_options_come_in_and_go_out() {
+        let manifest = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: guestbook}
+spec:
+  source:
+    repoURL: https://github.com/argoproj/argocd-example-apps.git
+    path: jsonnet-guestbook-tla
+    directory:
+      jsonnet:
+        tlas:
+        - {name: replicas, value: "2", code: true}
+        - {name: image, value: "nginx:1.29"}
+        extVars:
+        - {name: env, value: staging}
+        libs: [vendor, lib]
+  destination: {name: dev, namespace: guestbook}
+"#;
+        let contexts = [context("dev", "https://dev.example.com:6443")];
+        let imported = import(manifest, &contexts).unwrap();
+        let jsonnet = &imported.app.source.directory.jsonnet;
+        assert_eq!(
+            jsonnet.tlas,
+            [
+                JsonnetVar {
+                    name: "replicas".into(),
+                    value: "2".into(),
+                    code: true
+                },
+                JsonnetVar {
+                    name: "image".into(),
+                    value: "nginx:1.29".into(),
+                    code: false
+                }
+            ]
+        );
+        assert_eq!(jsonnet.ext_vars[0].name, "env");
+        assert_eq!(jsonnet.libs, ["vendor", "lib"]);
+        assert_eq!(imported.notes, Vec::<String>::new());
+        let again = import(&export(&imported.app), &contexts).unwrap();
+        assert_eq!(again.app, imported.app);
     }
 
     #[test]

@@ -176,6 +176,8 @@ pub fn typescript_bindings() -> String {
         apps::Destination::decl(&cfg),
         render::SourceType::decl(&cfg),
         render::HelmOptions::decl(&cfg),
+        render::jsonnet::JsonnetVar::decl(&cfg),
+        render::jsonnet::JsonnetOptions::decl(&cfg),
         render::DirectoryOptions::decl(&cfg),
         render::SourceOptions::decl(&cfg),
         diff::IgnoreRule::decl(&cfg),

@@ -269,11 +269,18 @@ fn render_app(
         .source_type
         .unwrap_or_else(|| render::detect(&snapshot.files, &app.path));
     let rendered = match source_type {
-        render::SourceType::Directory => render::directory(&render::select(
-            &snapshot.files,
-            &app.path,
-            &app.source.directory,
-        )?)?,
+        render::SourceType::Directory => {
+            let commit = repos::CommitFiles::open(&source.repo, &snapshot.commit.sha)?;
+            let read = |path: &str| commit.read(path);
+            render::directory(
+                &render::select(&snapshot.files, &app.path, &app.source.directory)?,
+                &render::JsonnetContext {
+                    app_path: &app.path,
+                    options: &app.source.directory.jsonnet,
+                    read: &read,
+                },
+            )?
+        }
         tool => {
             let root = source.exports.join(&snapshot.commit.sha);
             repos::export_commit(&source.repo, &snapshot.commit.sha, &root)?;
@@ -646,7 +653,15 @@ pub fn render_local(
     let files = render::read_directory(dir)?;
     match render::detect(&files, "") {
         render::SourceType::Directory => {
-            render::directory(&render::select(&files, "", &app.source.directory)?)
+            let read = |path: &str| std::fs::read(dir.join(path)).ok();
+            render::directory(
+                &render::select(&files, "", &app.source.directory)?,
+                &render::JsonnetContext {
+                    app_path: "",
+                    options: &app.source.directory.jsonnet,
+                    read: &read,
+                },
+            )
         }
         render::SourceType::Kustomize => render::kustomize(dir, "", tools),
         render::SourceType::Helm => render::helm(

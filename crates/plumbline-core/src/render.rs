@@ -3,6 +3,8 @@
 //! `kustomize build`) or a Helm chart (`helm template`). The source type is detected as Argo CD
 //! detects it: `Chart.yaml` means Helm, a kustomization file means Kustomize, else a directory.
 
+pub mod jsonnet;
+
 use crate::repos::SourceFile;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -76,7 +78,8 @@ pub struct SourceOptions {
     pub directory: DirectoryOptions,
 }
 
-/// Which files of a plain folder are manifests (Argo CD's `directory` options).
+/// Which files of a plain folder are manifests, and how its Jsonnet is evaluated (Argo CD's
+/// `directory` options).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DirectoryOptions {
@@ -87,6 +90,8 @@ pub struct DirectoryOptions {
     pub include: String,
     /// Leave out files matching this glob.
     pub exclude: String,
+    /// External variables, top-level arguments and library paths for its `.jsonnet` files.
+    pub jsonnet: jsonnet::JsonnetOptions,
 }
 
 impl Default for DirectoryOptions {
@@ -95,8 +100,17 @@ impl Default for DirectoryOptions {
             recurse: true,
             include: String::new(),
             exclude: String::new(),
+            jsonnet: Default::default(),
         }
     }
+}
+
+/// What evaluating a folder's Jsonnet needs besides its files: where the app is, its options,
+/// and any other file of the repository by path (for imports).
+pub struct JsonnetContext<'a> {
+    pub app_path: &'a str,
+    pub options: &'a jsonnet::JsonnetOptions,
+    pub read: &'a dyn Fn(&str) -> Option<Vec<u8>>,
 }
 
 /// The files of the folder `path` that `options` select. `*` does not cross `/`; `**` does.
@@ -324,15 +338,32 @@ fn tool_output(label: &str, text: &str) -> Result<Rendered, RenderError> {
 
 fn is_manifest_file(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
-    lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json")
+    lower.ends_with(".yaml")
+        || lower.ends_with(".yml")
+        || lower.ends_with(".json")
+        || jsonnet::is_jsonnet(path)
 }
 
-/// Renders a plain directory source: every `.yaml`, `.yml` and `.json` file, in path order.
-pub fn directory(files: &[SourceFile]) -> Result<Rendered, RenderError> {
+/// Renders a plain directory source: every `.yaml`, `.yml` and `.json` file, and every
+/// `.jsonnet` file evaluated, in path order.
+pub fn directory(files: &[SourceFile], jsonnet: &JsonnetContext) -> Result<Rendered, RenderError> {
     let mut out = Rendered::default();
     let mut sorted: Vec<&SourceFile> = files.iter().filter(|f| is_manifest_file(&f.path)).collect();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
     for file in sorted {
+        if jsonnet::is_jsonnet(&file.path) {
+            let values = jsonnet::evaluate(
+                &file.path,
+                &file.content,
+                jsonnet.app_path,
+                jsonnet.options,
+                jsonnet.read,
+            )?;
+            for (index, value) in values.into_iter().enumerate() {
+                collect(&file.path, index + 1, value, &mut out);
+            }
+            continue;
+        }
         let text = std::str::from_utf8(&file.content).map_err(|_| RenderError::Parse {
             file: file.path.clone(),
             line: None,
@@ -453,6 +484,7 @@ mod tests {
                 recurse,
                 include: include.into(),
                 exclude: exclude.into(),
+                jsonnet: Default::default(),
             };
             select(&files, "app", &options)
                 .unwrap()
@@ -495,6 +527,17 @@ mod tests {
         assert!(e.contains("include pattern \"{a.yaml\""), "{e}");
     }
 
+    /// No Jsonnet options and no other files.
+    fn plain() -> JsonnetContext<'static> {
+        static NONE: std::sync::LazyLock<jsonnet::JsonnetOptions> =
+            std::sync::LazyLock::new(Default::default);
+        JsonnetContext {
+            app_path: "",
+            options: &NONE,
+            read: &|_| None,
+        }
+    }
+
     fn file(path: &str, text: &str) -> SourceFile {
         SourceFile {
             path: path.into(),
@@ -519,7 +562,7 @@ mod tests {
             ),
             file("README.md", "# not a manifest"),
         ];
-        let rendered = directory(&files).unwrap();
+        let rendered = directory(&files, &plain()).unwrap();
         let names: Vec<_> = rendered
             .manifests
             .iter()
@@ -535,7 +578,7 @@ mod tests {
             "list.yaml",
             "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n---\nfoo: bar\n",
         )];
-        let rendered = directory(&files).unwrap();
+        let rendered = directory(&files, &plain()).unwrap();
         assert_eq!(rendered.manifests.len(), 1);
         assert_eq!(
             rendered.notes,
@@ -549,7 +592,7 @@ mod tests {
             "bad.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n",
         )];
-        let err = directory(&files).unwrap_err();
+        let err = directory(&files, &plain()).unwrap_err();
         let RenderError::Parse { file, line, .. } = &err else {
             panic!("{err}")
         };

@@ -23,6 +23,8 @@ fn key(group: &str, kind: &str, namespace: &str, name: &str) -> ResourceKey {
 /// A sample app, a change to make by hand to one of its resources, and the diff it gives.
 struct Case {
     app: &'static str,
+    /// The app's folder in the repository, when it is not the app's name.
+    path: Option<&'static str>,
     drifted: ResourceKey,
     version: &'static str,
     patch: Value,
@@ -32,12 +34,18 @@ struct Case {
 async fn check(case: Case) {
     let Case {
         app,
+        path,
         drifted,
         version,
         patch,
         expected,
     } = case;
-    let w = world_with(app, "default", app, sample_app(app)).await;
+    let w = world_with(app, "default", path.unwrap_or(app), sample_app(app)).await;
+    if app == "jsonnet" {
+        let mut options = w.engine.apps().get(app).unwrap();
+        options.source.directory.jsonnet = world::jsonnet_options();
+        w.engine.apps().update(options).unwrap();
+    }
     sync_succeeds(&w, app, &SyncOptions::default()).await;
     // Give controllers (the aggregation of a ClusterRole) a moment, as a user would.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -136,6 +144,7 @@ async fn check(case: Case) {
 #[tokio::test]
 async fn waves() {
     check(Case {
+        path: None,
         app: "waves",
         drifted: key("apps", "Deployment", "default", "web"),
         version: "v1",
@@ -148,6 +157,7 @@ async fn waves() {
 #[tokio::test]
 async fn hooks() {
     check(Case {
+        path: None,
         app: "hooks",
         drifted: key("", "ConfigMap", "default", "settings"),
         version: "v1",
@@ -160,6 +170,7 @@ async fn hooks() {
 #[tokio::test]
 async fn prune() {
     check(Case {
+        path: None,
         app: "prune",
         drifted: key("", "ConfigMap", "default", "keep"),
         version: "v1",
@@ -172,6 +183,7 @@ async fn prune() {
 #[tokio::test]
 async fn crd() {
     check(Case {
+        path: None,
         app: "crd",
         drifted: key("example.com", "Widget", "default", "sprocket"),
         version: "v1",
@@ -184,6 +196,7 @@ async fn crd() {
 #[tokio::test]
 async fn generate_name_hooks() {
     check(Case {
+        path: None,
         app: "generate-name-hooks",
         drifted: key("", "ConfigMap", "default", "settings"),
         version: "v1",
@@ -196,6 +209,7 @@ async fn generate_name_hooks() {
 #[tokio::test]
 async fn helm_hooks() {
     check(Case {
+        path: None,
         app: "helm-hooks",
         drifted: key("apps", "Deployment", "default", "helm-hooks-web"),
         version: "v1",
@@ -208,6 +222,7 @@ async fn helm_hooks() {
 #[tokio::test]
 async fn kustomize_hooks() {
     check(Case {
+        path: None,
         app: "kustomize-hooks",
         drifted: key("", "Service", "default", "shop-web"),
         version: "v1",
@@ -220,6 +235,7 @@ async fn kustomize_hooks() {
 #[tokio::test]
 async fn leftovers() {
     check(Case {
+        path: None,
         app: "leftovers",
         drifted: key("", "ConfigMap", "default", "settings"),
         version: "v1",
@@ -232,6 +248,7 @@ async fn leftovers() {
 #[tokio::test]
 async fn rbac() {
     check(Case {
+        path: None,
         app: "rbac",
         drifted: key(
             "rbac.authorization.k8s.io",
@@ -249,11 +266,25 @@ async fn rbac() {
 #[tokio::test]
 async fn secrets() {
     check(Case {
+        path: None,
         app: "secrets",
         drifted: key("", "Secret", "default", "db-credentials"),
         version: "v1",
         patch: json!({"data": {"password": "Y2hhbmdlZC1ieS1oYW5k"}}),
         expected: &["-password: ++++++++", "+password: ++++++++++++"],
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn jsonnet() {
+    check(Case {
+        app: "jsonnet",
+        path: Some("jsonnet/app"),
+        drifted: key("apps", "Deployment", "default", "guestbook-ui"),
+        version: "v1",
+        patch: json!({"spec": {"replicas": 5}}),
+        expected: &["-replicas: 5", "+replicas: 2"],
     })
     .await;
 }

@@ -1431,3 +1431,67 @@ async fn a_secret_from_string_data_compares_by_value_and_never_shows_one() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_jsonnet_app_renders_with_its_arguments_and_syncs() {
+    let w = world_with("guestbook", "default", "jsonnet/app", sample_app("jsonnet")).await;
+    let mut app = w.engine.apps().get("guestbook").unwrap();
+    app.source.directory.jsonnet = world::jsonnet_options();
+    w.engine.apps().update(app.clone()).unwrap();
+    let status = w.engine.status("guestbook").await.unwrap();
+    let mut keys: Vec<String> = status.resources.iter().map(|r| r.key.to_string()).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "ConfigMap default/guestbook-ui-settings",
+            "Deployment.apps default/guestbook-ui",
+            "Service default/guestbook-ui"
+        ],
+        "{:?}",
+        status.error
+    );
+    assert!(
+        status
+            .resources
+            .iter()
+            .all(|r| r.file.as_deref() == Some("jsonnet/app/main.jsonnet")),
+        "{:?}",
+        status.resources
+    );
+    sync_succeeds(&w, "guestbook", &SyncOptions::default()).await;
+    let deployments = api(&w.client, "apps", "v1", "Deployment", "default");
+    let live = deployments.get("guestbook-ui").await.unwrap();
+    assert_eq!(live.data["spec"]["replicas"], 2, "the code argument 1 + 1");
+    assert_eq!(
+        live.data["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.29"
+    );
+    assert_eq!(live.metadata.labels.unwrap()["env"], "staging");
+    drift_and_sync_back(
+        &w,
+        "guestbook",
+        &key("apps", "Deployment", "default", "guestbook-ui"),
+        &deployments,
+        json!({"spec": {"replicas": 5}}),
+        &["-replicas: 5", "+replicas: 2"],
+    )
+    .await;
+
+    // A mistake in the Jsonnet names the file and line, and nothing is applied.
+    let broken = "local k = import 'k8s.libsonnet';\nfunction(replicas, image)\n  [k.deployment('web', replicas, 'nginx', std.extVar('env')),\n   k.servise('web')]\n";
+    world::commit(&w.repo, "typo", &[file("jsonnet/app/main.jsonnet", broken)]);
+    let status = w.engine.status("guestbook").await.unwrap();
+    assert_eq!(status.sync, SyncStatus::Unknown);
+    let error = status.error.unwrap().message;
+    assert_eq!(
+        error, "jsonnet/app/main.jsonnet, line 4: field \"servise\" does not exist",
+        "{error}"
+    );
+    assert!(
+        w.engine
+            .sync("guestbook", &SyncOptions::default(), None, &|_| {})
+            .await
+            .is_err()
+    );
+}

@@ -64,6 +64,22 @@ valuesFiles: Array<string>,
  */
 values: string, };
 
+export type JsonnetVar = { name: string, value: string, code: boolean, };
+
+export type JsonnetOptions = { 
+/**
+ * External variables (`std.extVar`).
+ */
+extVars: Array<JsonnetVar>, 
+/**
+ * Top-level arguments, given to a file whose result is a function.
+ */
+tlas: Array<JsonnetVar>, 
+/**
+ * Library folders searched by imports, relative to the repository root.
+ */
+libs: Array<string>, };
+
 export type DirectoryOptions = { 
 /**
  * Read subfolders too (the default here; Argo CD's default is off).
@@ -77,7 +93,11 @@ include: string,
 /**
  * Leave out files matching this glob.
  */
-exclude: string, };
+exclude: string, 
+/**
+ * External variables, top-level arguments and library paths for its `.jsonnet` files.
+ */
+jsonnet: JsonnetOptions, };
 
 export type SourceOptions = { 
 /**

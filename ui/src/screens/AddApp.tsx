@@ -7,6 +7,8 @@ import {
   type DirectoryOptions,
   type ErrorInfo,
   type IgnoreRule,
+  type JsonnetOptions,
+  type JsonnetVar,
   type RepoInfo,
   type SourceType,
 } from "../backend";
@@ -120,7 +122,12 @@ export function AddApp({
   const [rules, setRules] = useState<RuleRow[]>((existing?.ignore ?? []).map(toRow));
   // Kept as they are: the folder options and the Helm release name (set by an import too).
   const [directory, setDirectory] = useState<DirectoryOptions>(
-    existing?.source.directory ?? { recurse: true, include: "", exclude: "" },
+    existing?.source.directory ?? {
+      recurse: true,
+      include: "",
+      exclude: "",
+      jsonnet: { extVars: [], tlas: [], libs: [] },
+    },
   );
   const [releaseName, setReleaseName] = useState<string | null>(existing?.source.helm.releaseName ?? null);
   const [importing, setImporting] = useState(false);
@@ -269,8 +276,10 @@ export function AddApp({
       <label>
         Source type
         <select {...field("sourceType")}>
-          <option value="">Detect (Chart.yaml: Helm; kustomization.yaml: Kustomize; else a folder of YAML)</option>
-          <option value="Directory">Directory of YAML and JSON</option>
+          <option value="">
+            Detect (Chart.yaml: Helm; kustomization.yaml: Kustomize; else a folder of YAML, JSON and Jsonnet)
+          </option>
+          <option value="Directory">Directory of YAML, JSON and Jsonnet</option>
           <option value="Kustomize">Kustomize</option>
           <option value="Helm">Helm chart</option>
         </select>
@@ -286,6 +295,9 @@ export function AddApp({
             <textarea rows={3} placeholder="replicaCount: 2" {...field("values")} />
           </label>
         </>
+      )}
+      {(form.sourceType === "" || form.sourceType === "Directory") && (
+        <JsonnetFields options={directory.jsonnet} onChange={(jsonnet) => setDirectory({ ...directory, jsonnet })} />
       )}
       <label>
         Context
@@ -420,5 +432,66 @@ export function AddApp({
         </button>
       </div>
     </form>
+  );
+}
+
+/**
+ * A folder's Jsonnet options, as Argo CD's `directory.jsonnet`: top-level arguments and external
+ * variables (a string, or Jsonnet code), and the library folders imports are looked for in.
+ */
+function JsonnetFields({ options, onChange }: { options: JsonnetOptions; onChange: (next: JsonnetOptions) => void }) {
+  const vars = (field: "tlas" | "extVars", title: string, noun: string, add: string) => (
+    <fieldset className="jsonnet-vars">
+      <legend>{title}</legend>
+      {options[field].map((v, i) => {
+        const set = (change: Partial<JsonnetVar>) =>
+          onChange({ ...options, [field]: options[field].map((o, j) => (j === i ? { ...o, ...change } : o)) });
+        return (
+          <div className="jsonnet-var" role="group" aria-label={`${title} ${i + 1}`} key={i}>
+            <label>
+              {noun}
+              <input value={v.name} onChange={(e) => set({ name: e.target.value })} />
+            </label>
+            <label>
+              Value
+              <input value={v.value} onChange={(e) => set({ value: e.target.value })} />
+            </label>
+            <label className="check">
+              <input type="checkbox" checked={v.code} onChange={(e) => set({ code: e.target.checked })} />
+              Jsonnet code
+            </label>
+            <button
+              type="button"
+              onClick={() => onChange({ ...options, [field]: options[field].filter((_, j) => j !== i) })}
+            >
+              Remove
+            </button>
+          </div>
+        );
+      })}
+      <button
+        type="button"
+        className="link"
+        onClick={() => onChange({ ...options, [field]: [...options[field], { name: "", value: "", code: false }] })}
+      >
+        {add}
+      </button>
+    </fieldset>
+  );
+  const set = options.tlas.length + options.extVars.length + options.libs.length > 0;
+  return (
+    <details className="jsonnet-options" open={set}>
+      <summary>Jsonnet options (for the folder's .jsonnet files)</summary>
+      {vars("tlas", "Top-level argument", "Argument", "Add top-level argument")}
+      {vars("extVars", "External variable", "Variable", "Add external variable")}
+      <label>
+        Library paths (comma-separated, from the repository root)
+        <input
+          placeholder="vendor, lib"
+          value={options.libs.join(", ")}
+          onChange={(e) => onChange({ ...options, libs: list(e.target.value) })}
+        />
+      </label>
+    </details>
   );
 }

@@ -76,6 +76,16 @@ test("an Argo CD Application fills the form, with its sync policy and ignore rul
   await expect(form.getByLabel("Prune resources removed from Git")).toBeChecked();
   await expect(form.getByLabel("Self-heal: sync back changes made in the cluster")).not.toBeChecked();
   await expect(form.getByLabel("Create the namespace when it does not exist (every sync)")).toBeChecked();
+  // The folder's Jsonnet options came across; one more top-level argument, as code.
+  const externalVariable = form.getByRole("group", { name: "External variable 1" });
+  await expect(externalVariable.getByLabel("Variable")).toHaveValue("env");
+  await expect(externalVariable.getByLabel("Value")).toHaveValue("prod");
+  await expect(form.getByLabel("Library paths (comma-separated, from the repository root)")).toHaveValue("lib");
+  await form.getByRole("button", { name: "Add top-level argument" }).click();
+  const argument = form.getByRole("group", { name: "Top-level argument 1" });
+  await argument.getByLabel("Argument").fill("replicas");
+  await argument.getByLabel("Value").fill("1 + 1");
+  await argument.getByLabel("Jsonnet code").check();
   const rule = form.getByRole("group", { name: "Ignore rule 1" });
   await expect(rule.getByLabel("JSON pointers")).toHaveValue("/spec/replicas");
   // One more rule, by manager; then self-heal on.
@@ -92,6 +102,9 @@ test("an Argo CD Application fills the form, with its sync policy and ignore rul
   const edit = page.getByRole("form", { name: "Edit application" });
   await expect(edit.getByLabel("Self-heal: sync back changes made in the cluster")).toBeChecked();
   await expect(edit.getByLabel("Create the namespace when it does not exist (every sync)")).toBeChecked();
+  const saved = edit.getByRole("group", { name: "Top-level argument 1" });
+  await expect(saved.getByLabel("Value")).toHaveValue("1 + 1");
+  await expect(saved.getByLabel("Jsonnet code")).toBeChecked();
   await expect(edit.getByRole("group", { name: "Ignore rule 2" }).getByLabel("Managers")).toHaveValue(
     "hpa, kube-controller-manager",
   );

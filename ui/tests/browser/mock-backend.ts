@@ -312,7 +312,12 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
               source: {
                 type: null,
                 helm: { releaseName: null, valuesFiles: [], values: "" },
-                directory: { recurse: false, include: "", exclude: "" },
+                directory: {
+                  recurse: false,
+                  include: "",
+                  exclude: "",
+                  jsonnet: { extVars: [{ name: "env", value: "prod", code: false }], tlas: [], libs: ["lib"] },
+                },
               },
               ignore: [
                 {

@@ -11,7 +11,7 @@ const app = {
   source: {
     type: null,
     helm: { releaseName: null, valuesFiles: [], values: "" },
-    directory: { recurse: true, include: "", exclude: "" },
+    directory: { recurse: true, include: "", exclude: "", jsonnet: { extVars: [], tlas: [], libs: [] } },
   },
   ignore: [],
   syncPolicy: { automated: null, createNamespace: false },

@@ -195,6 +195,39 @@ pub fn read_revision(repo_path: &Path, revision: &str, path: &str) -> Result<Sna
     })
 }
 
+/// Reads files of one commit by repository-relative path, on demand (Jsonnet imports reach
+/// wherever in the repository their library paths say, and only what they import is read).
+pub struct CommitFiles {
+    repo: git2::Repository,
+    tree: git2::Oid,
+}
+
+impl CommitFiles {
+    /// The files of `commit` (a full id) in the repository at `repo_path`.
+    pub fn open(repo_path: &Path, commit: &str) -> Result<Self, RepoError> {
+        let repo = open_repository(repo_path)?;
+        let git = |e: git2::Error| RepoError::Git {
+            repo: repo_path.display().to_string(),
+            message: e.message().to_string(),
+        };
+        let oid = git2::Oid::from_str(commit).map_err(git)?;
+        let tree = repo
+            .find_commit(oid)
+            .and_then(|c| c.tree())
+            .map_err(git)?
+            .id();
+        Ok(Self { repo, tree })
+    }
+
+    /// The content of the file at `path`, or `None` when the commit has none there.
+    pub fn read(&self, path: &str) -> Option<Vec<u8>> {
+        let tree = self.repo.find_tree(self.tree).ok()?;
+        let entry = tree.get_path(Path::new(path)).ok()?;
+        let blob = entry.to_object(&self.repo).ok()?.into_blob().ok()?;
+        Some(blob.content().to_vec())
+    }
+}
+
 /// Writes every file of `commit` under `dest` (created; reused when a complete export is
 /// already there), for tools that read folders: Kustomize bases and Helm charts may reach
 /// anywhere in the repository.

@@ -274,3 +274,21 @@ pub async fn sync_succeeds(
 pub fn commit(repo: &Path, message: &str, files: &[repos::FileContent]) -> String {
     repos::add_commit(repo, message, files).unwrap()
 }
+
+/// The Jsonnet sample app with its top-level arguments, external variable and library path.
+pub fn jsonnet_options() -> plumbline_core::render::jsonnet::JsonnetOptions {
+    use plumbline_core::render::jsonnet::{JsonnetOptions, JsonnetVar};
+    let var = |name: &str, value: &str, code: bool| JsonnetVar {
+        name: name.into(),
+        value: value.into(),
+        code,
+    };
+    JsonnetOptions {
+        tlas: vec![
+            var("replicas", "1 + 1", true),
+            var("image", "nginx:1.29", false),
+        ],
+        ext_vars: vec![var("env", "staging", false)],
+        libs: vec!["jsonnet/lib".into()],
+    }
+}
