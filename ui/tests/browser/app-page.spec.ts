@@ -379,3 +379,23 @@ test("a missing namespace: the plan says so and creates it on request; a sync wi
     "Namespace guestbook",
   );
 });
+
+test("on a read-only context the page and the diff say they compare without the server's prediction", async ({
+  page,
+}) => {
+  const words =
+    "Compared without the server's prediction for 3 of 3 resources (the server refused the dry run: forbidden)";
+  const diffKey = "/ConfigMap/guestbook/guestbook-config";
+  const readOnly = {
+    ...demoScenario,
+    before: { ...demoScenario.before, notes: [words] },
+    diffs: { [diffKey]: { ...demoScenario.diffs[diffKey], note: words } },
+  };
+  await installMockBackend(page, readOnly);
+  await page.goto("/");
+  await page.getByRole("button", { name: "Open guestbook" }).click();
+  await expect(page.locator(".notice-info").filter({ hasText: words })).toBeVisible();
+  await page.getByRole("button", { name: "Diff ConfigMap guestbook/guestbook-config" }).click();
+  const diff = page.getByRole("region", { name: "Diff of ConfigMap guestbook/guestbook-config" });
+  await expect(diff).toContainText("Compared without the server's prediction");
+});
