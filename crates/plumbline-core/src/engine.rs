@@ -892,6 +892,8 @@ impl Engine {
         let context = &app.destination.context;
         let client = self.clusters.client(context).await?;
         let source = self.render_source(app).await?;
+        // A mistake in Git is said before anything about the cluster.
+        let (commit, rendered) = reconcile::render_off_thread(app, source).await?;
         // Where the app has put objects before, whatever their kind: where its leftovers are.
         let mut namespaces = std::collections::BTreeSet::from([app.destination.namespace.clone()]);
         if let Some(last) = self.cached(&app.name) {
@@ -904,7 +906,7 @@ impl Engine {
             .map_err(|e| {
                 EngineError::from(ReconcileError::Cluster {
                     context: context.clone(),
-                    what: "the kinds it serves, to find the app's leftovers".into(),
+                    what: "the kinds it serves".into(),
                     message: crate::resources::kube_message(&e),
                 })
             })?;
@@ -914,7 +916,7 @@ impl Engine {
             live: kept,
             tracked: &found.scopes,
         };
-        let mut comparison = reconcile::compare(app, source, &cluster).await?;
+        let mut comparison = reconcile::compare_rendered(app, commit, rendered, &cluster).await?;
         comparison.notes.extend(found.notes);
         Ok(comparison)
     }

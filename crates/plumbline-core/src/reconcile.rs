@@ -343,7 +343,7 @@ pub struct Source {
 }
 
 /// Reads and renders the app on a blocking thread: Git and the tools are slow and synchronous.
-async fn render_off_thread(
+pub async fn render_off_thread(
     app: &Application,
     source: Source,
 ) -> Result<(Commit, render::Rendered), ReconcileError> {
@@ -583,16 +583,6 @@ impl Cluster<'_> {
             .map(|item| crate::live::as_listed(&resolved.api, item))
             .collect())
     }
-}
-
-/// Renders the app at its revision, reads the live objects, and compares each pair.
-pub async fn compare(
-    app: &Application,
-    source: Source,
-    cluster: &Cluster<'_>,
-) -> Result<Comparison, ReconcileError> {
-    let (commit, rendered) = render_off_thread(app, source).await?;
-    compare_rendered(app, commit, rendered, cluster).await
 }
 
 /// Server-side dry-run results by (context, resource), with the live resourceVersion and a
