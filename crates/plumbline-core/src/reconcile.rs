@@ -272,11 +272,22 @@ fn render_app(
         render::SourceType::Directory => {
             let commit = repos::CommitFiles::open(&source.repo, &snapshot.commit.sha)?;
             let read = |path: &str| commit.read(path);
+            let sha = &snapshot.commit.sha;
+            // Argo CD's build environment, for the values of Jsonnet variables and arguments.
+            let options = app.source.directory.jsonnet.with_build_env(&[
+                ("ARGOCD_APP_NAME", app.name.clone()),
+                ("ARGOCD_APP_NAMESPACE", app.destination.namespace.clone()),
+                ("ARGOCD_APP_REVISION", sha.clone()),
+                ("ARGOCD_APP_REVISION_SHORT", sha.chars().take(7).collect()),
+                ("ARGOCD_APP_SOURCE_REPO_URL", app.repo.clone()),
+                ("ARGOCD_APP_SOURCE_PATH", app.path.clone()),
+                ("ARGOCD_APP_SOURCE_TARGET_REVISION", app.revision.clone()),
+            ]);
             render::directory(
                 &render::select(&snapshot.files, &app.path, &app.source.directory)?,
                 &render::JsonnetContext {
                     app_path: &app.path,
-                    options: &app.source.directory.jsonnet,
+                    options: &options,
                     read: &read,
                 },
             )?

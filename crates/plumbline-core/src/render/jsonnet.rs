@@ -39,6 +39,40 @@ pub struct JsonnetVar {
     pub code: bool,
 }
 
+impl JsonnetOptions {
+    /// These options with Argo CD's build environment put into the values of the variables and
+    /// arguments (`$ARGOCD_APP_NAME`, `${ARGOCD_APP_REVISION}`…). Other `$` words stay as written.
+    pub fn with_build_env(&self, env: &[(&str, String)]) -> JsonnetOptions {
+        let expand = |vars: &[JsonnetVar]| -> Vec<JsonnetVar> {
+            vars.iter()
+                .map(|v| JsonnetVar {
+                    value: expand(&v.value, env),
+                    ..v.clone()
+                })
+                .collect()
+        };
+        JsonnetOptions {
+            ext_vars: expand(&self.ext_vars),
+            tlas: expand(&self.tlas),
+            libs: self.libs.clone(),
+        }
+    }
+}
+
+/// `text` with each `$NAME` and `${NAME}` of `env` replaced by its value.
+fn expand(text: &str, env: &[(&str, String)]) -> String {
+    let mut out = text.to_string();
+    // Longest names first, so $ARGOCD_APP_REVISION_SHORT is not read as $ARGOCD_APP_REVISION.
+    let mut env: Vec<&(&str, String)> = env.iter().collect();
+    env.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    for (name, value) in env {
+        out = out
+            .replace(&format!("${{{name}}}"), value)
+            .replace(&format!("${name}"), value);
+    }
+    out
+}
+
 /// True for a file Argo CD evaluates as Jsonnet.
 pub fn is_jsonnet(path: &str) -> bool {
     path.to_ascii_lowercase().ends_with(".jsonnet")
@@ -622,6 +656,28 @@ mod tests {
             }
             assert!(words.contains(message), "{main}: {error}");
         }
+    }
+
+    #[test]
+    fn argo_cds_build_environment_goes_into_the_values() {
+        let options = JsonnetOptions {
+            tlas: vec![var("branch", "$ARGOCD_APP_SOURCE_TARGET_REVISION", false)],
+            ext_vars: vec![
+                var("id", "${ARGOCD_APP_NAME}-$ARGOCD_APP_REVISION_SHORT", false),
+                var("price", "$5", false),
+            ],
+            libs: vec![],
+        };
+        let env = [
+            ("ARGOCD_APP_NAME", "guestbook".to_string()),
+            ("ARGOCD_APP_REVISION", "4f2a9c1d0e".to_string()),
+            ("ARGOCD_APP_REVISION_SHORT", "4f2a9c1".to_string()),
+            ("ARGOCD_APP_SOURCE_TARGET_REVISION", "main".to_string()),
+        ];
+        let expanded = options.with_build_env(&env);
+        assert_eq!(expanded.tlas[0].value, "main");
+        assert_eq!(expanded.ext_vars[0].value, "guestbook-4f2a9c1");
+        assert_eq!(expanded.ext_vars[1].value, "$5", "not a build variable");
     }
 
     #[test]
