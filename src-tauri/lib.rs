@@ -1,7 +1,6 @@
-//! Plumbline's desktop shell: the Tauri builder, the app store on tauri-plugin-store, demo
+//! Plumbline's desktop shell: the Tauri builder, the app store, demo
 //! mode, logging, and the commands the UI calls. The engine lives in `plumbline-core`.
 
-mod app_store;
 mod commands;
 mod demo;
 
@@ -10,6 +9,7 @@ use plumbline_core::Environment;
 use plumbline_core::clusters::{Clusters, default_kubeconfig_paths};
 use plumbline_core::repos::manager::Repositories;
 use plumbline_core::secrets::Keyring;
+use plumbline_core::store::FileStore;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::Manager;
@@ -82,7 +82,7 @@ fn wants_demo(clusters: &Clusters) -> bool {
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let (data_dir, log_dir) = folders(app.handle())?;
     let log_guard = init_logging(&log_dir);
-    std::fs::create_dir_all(&data_dir)?;
+    plumbline_core::shared_file::make_private(&data_dir)?;
 
     // Exec credential plugins are looked for on the login shell's PATH, as in a terminal.
     let clusters = Clusters::from_paths(default_kubeconfig_paths()).with_login_shell_path();
@@ -92,11 +92,13 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         let demo = tauri::async_runtime::block_on(demo::start(&data_dir.join("demo")))?;
         (demo.engine.clone(), Some(demo))
     } else {
-        let (store, notice) =
-            app_store::PluginAppStore::open(app.handle(), &data_dir.join("applications.json"))?;
+        // The same store file, and the same way of writing it, as `plumbline` in a terminal.
+        let path = plumbline_core::store::store_path(&data_dir);
+        let (store, notice) = FileStore::open(&path)?;
         if let Some(notice) = notice {
             tracing::warn!("{notice}");
         }
+        watch_store(app.handle().clone(), path);
         let store = Arc::new(store);
         let repositories = Repositories::new(
             store.clone(),
@@ -149,6 +151,28 @@ fn watch_kubeconfigs(app: tauri::AppHandle, engine: Arc<Engine>) {
                     }
                     let _ = app.emit("contexts-changed", ());
                 }
+            }
+        }
+    });
+}
+
+/// Tells the window when another process (`plumbline` in a script, a second window) changed the
+/// store file, so that it lists applications and repositories again.
+fn watch_store(app: tauri::AppHandle, path: std::path::PathBuf) {
+    use tauri::Emitter;
+    let stamp = move || {
+        let meta = std::fs::metadata(&path).ok()?;
+        Some((meta.modified().ok()?, meta.len()))
+    };
+    tauri::async_runtime::spawn(async move {
+        let mut seen = stamp();
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let now = stamp();
+            if now != seen {
+                seen = now;
+                let _ = app.emit("store-changed", ());
             }
         }
     });

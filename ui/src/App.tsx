@@ -32,6 +32,16 @@ export function App() {
   useSubscription(() => backend.onContextsChanged(reloadContexts), backend);
   const [apps, reloadApps] = useLoad(() => backend.listApps(), "apps");
   const [repos, reloadRepos] = useLoad(() => backend.listRepos(), "repos");
+  // A script beside the window changed the store: read what it changed.
+  useSubscription(
+    () =>
+      backend.onStoreChanged(() => {
+        reloadApps();
+        reloadRepos();
+        reloadContexts();
+      }),
+    backend,
+  );
   const [view, setView] = useState<View>({ screen: "overview" });
   const viewRef = useRef<View>(view);
   useEffect(() => {

@@ -43,7 +43,17 @@ fn engine(data_dir: Option<&Path>, kubeconfig: &[PathBuf]) -> Result<Engine, Fai
     } else {
         kubeconfig.to_vec()
     };
-    let store = Arc::new(FileStore::new(&data.join("applications.json")));
+    plumbline_core::shared_file::make_private(&data).map_err(|e| {
+        Failure(format!(
+            "the data folder {} could not be made: {e}",
+            data.display()
+        ))
+    })?;
+    let (store, notice) = FileStore::open(&plumbline_core::store::store_path(&data))?;
+    if let Some(notice) = notice {
+        eprintln!("plumbline: {notice}");
+    }
+    let store = Arc::new(store);
     let repositories = Repositories::new(
         store.clone(),
         Arc::new(Keyring::for_this_build()),

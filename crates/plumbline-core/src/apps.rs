@@ -92,8 +92,13 @@ pub enum AppError {
 pub trait AppStore: Send + Sync {
     /// Every stored application.
     fn load(&self) -> Result<Vec<Application>, StoreError>;
-    /// Replaces the stored applications with `apps`.
-    fn save(&self, apps: &[Application]) -> Result<(), StoreError>;
+    /// Changes the stored applications with `change` as one step: no other writer's change
+    /// (in this process or another) comes between what it read and what it writes. When
+    /// `change` fails, nothing is written.
+    fn update(
+        &self,
+        change: &mut dyn FnMut(&mut Vec<Application>) -> Result<(), AppError>,
+    ) -> Result<(), AppError>;
 }
 
 /// An in-memory store, for tests and for tools that keep nothing.
@@ -105,8 +110,14 @@ impl AppStore for MemoryStore {
         Ok(self.0.lock().unwrap_or_else(|p| p.into_inner()).clone())
     }
 
-    fn save(&self, apps: &[Application]) -> Result<(), StoreError> {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = apps.to_vec();
+    fn update(
+        &self,
+        change: &mut dyn FnMut(&mut Vec<Application>) -> Result<(), AppError>,
+    ) -> Result<(), AppError> {
+        let mut apps = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut changed = apps.clone();
+        change(&mut changed)?;
+        *apps = changed;
         Ok(())
     }
 }
@@ -141,37 +152,58 @@ impl Apps {
 
     /// Adds a new application after checking it.
     pub fn add(&self, app: Application) -> Result<(), AppError> {
+        let app = normalized(app);
         validate(&app)?;
-        let mut apps = self.store.load()?;
-        if apps.iter().any(|a| a.name == app.name) {
-            return Err(AppError::AlreadyExists(app.name));
-        }
-        apps.push(app);
-        Ok(self.store.save(&apps)?)
+        let mut new = Some(app);
+        self.store.update(&mut |apps| {
+            let app = new
+                .take()
+                .unwrap_or_else(|| unreachable!("a change runs once"));
+            if apps.iter().any(|a| a.name == app.name) {
+                return Err(AppError::AlreadyExists(app.name));
+            }
+            apps.push(app);
+            Ok(())
+        })
     }
 
     /// Replaces the application of the same name.
     pub fn update(&self, app: Application) -> Result<(), AppError> {
+        let app = normalized(app);
         validate(&app)?;
-        let mut apps = self.store.load()?;
-        let slot = apps
-            .iter_mut()
-            .find(|a| a.name == app.name)
-            .ok_or_else(|| AppError::NotFound(app.name.clone()))?;
-        *slot = app;
-        Ok(self.store.save(&apps)?)
+        self.store.update(&mut |apps| {
+            let slot = apps
+                .iter_mut()
+                .find(|a| a.name == app.name)
+                .ok_or_else(|| AppError::NotFound(app.name.clone()))?;
+            *slot = app.clone();
+            Ok(())
+        })
     }
 
     /// Removes the application called `name`.
     pub fn remove(&self, name: &str) -> Result<(), AppError> {
-        let mut apps = self.store.load()?;
-        let before = apps.len();
-        apps.retain(|a| a.name != name);
-        if apps.len() == before {
-            return Err(AppError::NotFound(name.to_string()));
-        }
-        Ok(self.store.save(&apps)?)
+        self.store.update(&mut |apps| {
+            let before = apps.len();
+            apps.retain(|a| a.name != name);
+            if apps.len() == before {
+                return Err(AppError::NotFound(name.to_string()));
+            }
+            Ok(())
+        })
     }
+}
+
+/// `app` with its path as the repository names it: `./apps/web/`, `apps//web` → `apps/web`;
+/// the root as empty.
+pub fn normalized(mut app: Application) -> Application {
+    app.path = app
+        .path
+        .split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect::<Vec<_>>()
+        .join("/");
+    app
 }
 
 /// A DNS-1123 label: what Kubernetes accepts as a namespace and what Argo CD accepts as an app name.

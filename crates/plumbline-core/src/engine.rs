@@ -172,31 +172,30 @@ impl Engine {
 
     /// Reads contexts from one more kubeconfig file (reported like the others if it is broken).
     pub fn add_kubeconfig_file(&self, path: &str) -> Result<ContextList, EngineError> {
-        let mut settings = self.settings.load()?;
-        if !settings.kubeconfig_files.iter().any(|f| f == path) {
-            settings.kubeconfig_files.push(path.to_string());
-            self.settings.save(&settings)?;
-        }
-        self.use_kubeconfig_files(&settings);
+        self.settings.update(&mut |settings| {
+            if !settings.kubeconfig_files.iter().any(|f| f == path) {
+                settings.kubeconfig_files.push(path.to_string());
+            }
+        })?;
+        self.use_kubeconfig_files(&self.settings.load()?);
         Ok(self.contexts())
     }
 
     pub fn remove_kubeconfig_file(&self, path: &str) -> Result<ContextList, EngineError> {
-        let mut settings = self.settings.load()?;
-        settings.kubeconfig_files.retain(|f| f != path);
-        self.settings.save(&settings)?;
-        self.use_kubeconfig_files(&settings);
+        self.settings
+            .update(&mut |settings| settings.kubeconfig_files.retain(|f| f != path))?;
+        self.use_kubeconfig_files(&self.settings.load()?);
         Ok(self.contexts())
     }
 
     /// Marks `context` protected or not.
     pub fn protect_context(&self, context: &str, protected: bool) -> Result<(), EngineError> {
-        let mut settings = self.settings.load()?;
-        settings.protected_contexts.retain(|c| c != context);
-        if protected {
-            settings.protected_contexts.push(context.to_string());
-        }
-        Ok(self.settings.save(&settings)?)
+        Ok(self.settings.update(&mut |settings| {
+            settings.protected_contexts.retain(|c| c != context);
+            if protected {
+                settings.protected_contexts.push(context.to_string());
+            }
+        })?)
     }
 
     /// Changes whenever the contexts are re-read or a context's state changes.

@@ -3,6 +3,7 @@
 //! An entry is written when the operation starts and completed when it ends: a sync that is
 //! interrupted midway stays in the list as Running, with the revision it was going to.
 
+use crate::shared_file::{SharedFile, SharedFileError};
 use crate::sync::{OperationPhase, SyncOptions, SyncResult};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -69,6 +70,10 @@ impl History {
         self.dir.join(format!("{app}.json"))
     }
 
+    fn shared(&self, app: &str) -> SharedFile {
+        SharedFile::new(&self.file(app))
+    }
+
     fn io(&self, app: &str, action: &'static str, e: impl std::fmt::Display) -> HistoryError {
         HistoryError::Io {
             app: app.to_string(),
@@ -98,51 +103,58 @@ impl History {
 
     /// Records an operation that is starting; returns its id.
     pub fn start(&self, app: &str, mut entry: HistoryEntry) -> Result<u32, HistoryError> {
-        let mut entries = self.read(app)?;
-        entry.id = entries.iter().map(|e| e.id).max().unwrap_or(0) + 1;
-        entry.started_at = now();
-        entry.result.phase = OperationPhase::Running;
-        let id = entry.id;
-        entries.push(entry);
-        let excess = entries.len().saturating_sub(KEPT);
-        entries.drain(..excess);
-        self.write(app, &entries)?;
-        Ok(id)
+        self.change(app, |entries| {
+            entry.id = entries.iter().map(|e| e.id).max().unwrap_or(0) + 1;
+            entry.started_at = now();
+            entry.result.phase = OperationPhase::Running;
+            let id = entry.id;
+            entries.push(entry.clone());
+            let excess = entries.len().saturating_sub(KEPT);
+            entries.drain(..excess);
+            id
+        })
     }
 
     /// Completes entry `id` with the operation's result.
     pub fn finish(&self, app: &str, id: u32, result: &SyncResult) -> Result<(), HistoryError> {
-        let mut entries = self.read(app)?;
-        if let Some(entry) = entries.iter_mut().find(|e| e.id == id) {
-            entry.finished_at = Some(now());
-            entry.result = result.clone();
-        }
-        self.write(app, &entries)
+        self.change(app, |entries| {
+            if let Some(entry) = entries.iter_mut().find(|e| e.id == id) {
+                entry.finished_at = Some(now());
+                entry.result = result.clone();
+            }
+        })
+    }
+
+    /// Changes the entries of `app` as one step no other process's change comes between.
+    fn change<R>(
+        &self,
+        app: &str,
+        change: impl FnOnce(&mut Vec<HistoryEntry>) -> R,
+    ) -> Result<R, HistoryError> {
+        self.shared(app)
+            .update(|entries: &mut Vec<HistoryEntry>| Ok::<R, SharedFileError>(change(entries)))
+            .map_err(|e| match e {
+                SharedFileError::Read { message, .. } => self.io(app, "read", message),
+                SharedFileError::Write { message, .. } => self.io(app, "written", message),
+            })
     }
 
     /// Forgets the history of an application that was removed.
     pub fn remove(&self, app: &str) -> Result<(), HistoryError> {
-        match std::fs::remove_file(self.file(app)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(self.io(app, "removed", e)),
-            _ => Ok(()),
-        }
+        self.shared(app)
+            .remove()
+            .map_err(|e| self.io(app, "removed", e))
     }
 
     fn read(&self, app: &str) -> Result<Vec<HistoryEntry>, HistoryError> {
-        match std::fs::read(self.file(app)) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| self.io(app, "read", e)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(self.io(app, "read", e)),
-        }
-    }
-
-    /// Writes through a temporary file and a rename: never half a file.
-    fn write(&self, app: &str, entries: &[HistoryEntry]) -> Result<(), HistoryError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| self.io(app, "written", e))?;
-        let bytes = serde_json::to_vec_pretty(entries).map_err(|e| self.io(app, "written", e))?;
-        let temp = self.dir.join(format!(".{app}.json.tmp"));
-        std::fs::write(&temp, bytes).map_err(|e| self.io(app, "written", e))?;
-        std::fs::rename(&temp, self.file(app)).map_err(|e| self.io(app, "written", e))
+        self.shared(app)
+            .read()
+            .map(Option::unwrap_or_default)
+            .map_err(|e| match e {
+                SharedFileError::Read { message, .. } | SharedFileError::Write { message, .. } => {
+                    self.io(app, "read", message)
+                }
+            })
     }
 }
 

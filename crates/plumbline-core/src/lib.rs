@@ -19,6 +19,7 @@ pub mod repos;
 pub mod resources;
 pub mod secrets;
 pub mod settings;
+pub mod shared_file;
 pub mod store;
 pub mod sync;
 pub mod tracked;

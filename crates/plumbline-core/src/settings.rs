@@ -15,10 +15,11 @@ pub struct Settings {
     pub protected_contexts: Vec<String>,
 }
 
-/// Persistence for [`Settings`]. A failed save leaves the previous settings in place.
+/// Persistence for [`Settings`]. A failed change leaves the previous settings in place.
 pub trait SettingsStore: Send + Sync {
     fn load(&self) -> Result<Settings, StoreError>;
-    fn save(&self, settings: &Settings) -> Result<(), StoreError>;
+    /// Changes the stored settings as one step no other writer comes between.
+    fn update(&self, change: &mut dyn FnMut(&mut Settings)) -> Result<(), StoreError>;
 }
 
 /// Settings in memory, for tests and the demo.
@@ -30,8 +31,8 @@ impl SettingsStore for MemorySettings {
         Ok(self.0.lock().unwrap_or_else(|p| p.into_inner()).clone())
     }
 
-    fn save(&self, settings: &Settings) -> Result<(), StoreError> {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = settings.clone();
+    fn update(&self, change: &mut dyn FnMut(&mut Settings)) -> Result<(), StoreError> {
+        change(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()));
         Ok(())
     }
 }

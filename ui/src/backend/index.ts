@@ -87,6 +87,9 @@ export interface Backend {
   removeKubeconfig(path: string): Promise<ContextList>;
   /** Calls `callback` whenever the kubeconfig files change on disk; returns how to stop. */
   onContextsChanged(callback: () => void): Promise<() => void>;
+  /** Calls `callback` whenever another process changes the applications, repositories or
+   * settings (`plumbline` in a script); returns how to stop. */
+  onStoreChanged(callback: () => void): Promise<() => void>;
   /** Calls `callback` after each automated sync (or each time one is held back); returns how to stop. */
   onAutoSync(callback: (app: string, outcome: AutoSync) => void): Promise<() => void>;
   listRepos(): Promise<RepoInfo[]>;
@@ -180,6 +183,7 @@ export const tauriBackend: Backend = {
   addKubeconfig: (path) => call("add_kubeconfig", { path }),
   removeKubeconfig: (path) => call("remove_kubeconfig", { path }),
   onContextsChanged: (callback) => listen("contexts-changed", () => callback()),
+  onStoreChanged: (callback) => listen("store-changed", () => callback()),
   onAutoSync: (callback) =>
     listen<{ app: string; outcome: AutoSync }>("auto-sync", (e) => callback(e.payload.app, e.payload.outcome)),
   listRepos: () => call("list_repos"),

@@ -40,6 +40,10 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
     const apps = [s.before.app, ...(s.fleet ?? []).map((f) => f.app)];
     const calls: string[] = [];
     (window as unknown as { __calls: string[] }).__calls = calls;
+    // Another process (a script) adding an application to the store file.
+    Object.assign(window, {
+      __addedElsewhere: (name: string) => apps.push({ ...s.before.app, name }),
+    });
     const keyOf = (k: { group: string; kind: string; namespace: string; name: string }) =>
       `${k.group}/${k.kind}/${k.namespace}/${k.name}`;
     const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

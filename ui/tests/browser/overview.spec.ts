@@ -67,3 +67,19 @@ test("the fleet matrix puts one source across contexts and marks the one that di
   await fleet.getByRole("button", { name: "Open guestbook-staging on staging" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "guestbook-staging" })).toBeVisible();
 });
+
+test("an application a script adds beside the window shows up by itself", async ({ page }) => {
+  await open(page);
+  await expect(tiles(page)).toHaveCount(3);
+  await page.waitForFunction(() => "__emit" in window);
+  await page.evaluate(() => {
+    const w = window as unknown as {
+      __addedElsewhere: (name: string) => void;
+      __emit: (event: string, payload: unknown) => void;
+    };
+    w.__addedElsewhere("from-a-script");
+    w.__emit("store-changed", null);
+  });
+  await expect(page.getByRole("button", { name: "Open from-a-script" })).toBeVisible();
+  await expect(tiles(page)).toHaveCount(4);
+});

@@ -20,7 +20,12 @@ use ts_rs::TS;
 /// Persistence for repository settings (never their secrets).
 pub trait RepoStore: Send + Sync {
     fn load(&self) -> Result<Vec<RepoConfig>, StoreError>;
-    fn save(&self, repos: &[RepoConfig]) -> Result<(), StoreError>;
+    /// Changes the stored repositories as one step no other writer comes between; when
+    /// `change` fails, nothing is written.
+    fn update(
+        &self,
+        change: &mut dyn FnMut(&mut Vec<RepoConfig>) -> Result<(), RepoError>,
+    ) -> Result<(), RepoError>;
 }
 
 /// Repository settings in memory, for tests and tools that keep nothing.
@@ -32,8 +37,14 @@ impl RepoStore for MemoryRepoStore {
         Ok(self.0.lock().unwrap_or_else(|p| p.into_inner()).clone())
     }
 
-    fn save(&self, repos: &[RepoConfig]) -> Result<(), StoreError> {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = repos.to_vec();
+    fn update(
+        &self,
+        change: &mut dyn FnMut(&mut Vec<RepoConfig>) -> Result<(), RepoError>,
+    ) -> Result<(), RepoError> {
+        let mut repos = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut changed = repos.clone();
+        change(&mut changed)?;
+        *repos = changed;
         Ok(())
     }
 }
@@ -145,38 +156,43 @@ impl Repositories {
 
     pub fn add(&self, config: RepoConfig) -> Result<(), RepoError> {
         validate_url(&config.url)?;
-        let mut repos = self.store.load()?;
-        if repos.iter().any(|r| r.url == config.url) {
-            return Err(RepoError::AlreadyRegistered { url: config.url });
-        }
-        repos.push(config);
-        Ok(self.store.save(&repos)?)
+        self.store.update(&mut |repos| {
+            if repos.iter().any(|r| r.url == config.url) {
+                return Err(RepoError::AlreadyRegistered {
+                    url: config.url.clone(),
+                });
+            }
+            repos.push(config.clone());
+            Ok(())
+        })
     }
 
     /// Changes how a repository is reached (its URL stays: it names the repository).
     pub fn update(&self, config: RepoConfig) -> Result<(), RepoError> {
-        let mut repos = self.store.load()?;
-        let slot = repos
-            .iter_mut()
-            .find(|r| r.url == config.url)
-            .ok_or_else(|| RepoError::NotRegistered {
-                url: config.url.clone(),
-            })?;
-        *slot = config;
-        Ok(self.store.save(&repos)?)
+        self.store.update(&mut |repos| {
+            let slot = repos
+                .iter_mut()
+                .find(|r| r.url == config.url)
+                .ok_or_else(|| RepoError::NotRegistered {
+                    url: config.url.clone(),
+                })?;
+            *slot = config.clone();
+            Ok(())
+        })
     }
 
     /// Forgets a repository: its settings, its secrets and its clone.
     pub async fn remove(&self, url: &str) -> Result<(), RepoError> {
         let lock = self.lock_for(url);
         let _held = lock.lock().await;
-        let mut repos = self.store.load()?;
-        let before = repos.len();
-        repos.retain(|r| r.url != url);
-        if repos.len() == before {
-            return Err(RepoError::NotRegistered { url: url.into() });
-        }
-        self.store.save(&repos)?;
+        self.store.update(&mut |repos| {
+            let before = repos.len();
+            repos.retain(|r| r.url != url);
+            if repos.len() == before {
+                return Err(RepoError::NotRegistered { url: url.into() });
+            }
+            Ok(())
+        })?;
         self.secrets.delete(&password_key(url))?;
         self.secrets.delete(&passphrase_key(url))?;
         let dir = self.clone_dir(url);
