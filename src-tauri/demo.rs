@@ -110,12 +110,15 @@ pub async fn start(dir: &Path) -> Result<Demo, DemoError> {
         dir,
         None,
     );
-    let engine = Arc::new(Engine::new(
-        Clusters::new(Kubeconfigs::load(&[kubeconfig])),
-        Arc::new(MemoryStore::default()),
-        Arc::new(repositories),
-        Arc::new(MemorySettings::default()),
-    ));
+    let engine = Arc::new(
+        Engine::new(
+            Clusters::new(Kubeconfigs::load(&[kubeconfig])),
+            Arc::new(MemoryStore::default()),
+            Arc::new(repositories),
+            Arc::new(MemorySettings::default()),
+        )
+        .with_operator("the window"),
+    );
     let mut app = Application {
         name: APP.into(),
         repo: repo.display().to_string(),

@@ -108,7 +108,8 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
                 .as_deref()
                 .map(std::path::Path::new),
         );
-        let engine = Engine::new(clusters, store.clone(), Arc::new(repositories), store);
+        let engine = Engine::new(clusters, store.clone(), Arc::new(repositories), store)
+            .with_operator("the window");
         (Arc::new(engine), None)
     };
     watch_kubeconfigs(app.handle().clone(), engine.clone());

@@ -132,5 +132,8 @@ describe("last operation", () => {
     expect(describeLastOperation({ kind: "Rollback", phase: "Running", at: "2026-11-26T12:00:00Z", commit }, now)).toBe(
       "rollback running since just now",
     );
+    expect(describeLastOperation({ kind: "Sync", phase: "Interrupted", at: "2026-11-26T11:00:00Z", commit }, now)).toBe(
+      "sync interrupted 1 h ago",
+    );
   });
 });

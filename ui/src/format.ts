@@ -137,5 +137,6 @@ export function describeLastOperation(last: LastOperation, now: number = Date.no
   const when = ago(last.at, now);
   if (last.phase === "Running") return `${what} running since ${when}`;
   if (last.phase === "Failed") return `${what} failed ${when}`;
+  if (last.phase === "Interrupted") return `${what} interrupted ${when}`;
   return `${verb} ${when}`;
 }

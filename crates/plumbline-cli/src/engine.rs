@@ -65,7 +65,8 @@ fn engine(data_dir: Option<&Path>, kubeconfig: &[PathBuf]) -> Result<Engine, Fai
         store.clone(),
         Arc::new(repositories),
         store,
-    ))
+    )
+    .with_operator("the command line"))
 }
 
 pub async fn run(

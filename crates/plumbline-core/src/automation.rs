@@ -92,6 +92,9 @@ pub fn decide(
         OperationPhase::Failed => Decision::Hold(format!(
             "the last sync to {short} failed; automated sync tries again on a new commit, or sync by hand"
         )),
+        OperationPhase::Interrupted => Decision::Hold(format!(
+            "the last sync to {short} was interrupted; automated sync tries again on a new commit, or sync by hand"
+        )),
     }
 }
 
@@ -192,6 +195,7 @@ mod tests {
         HistoryEntry {
             id: 1,
             kind: OperationKind::AutoSync,
+            by: None,
             revision: "main".into(),
             rollback_of: None,
             started_at: String::new(),

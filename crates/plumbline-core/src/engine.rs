@@ -16,7 +16,7 @@ use crate::settings::{Settings, SettingsStore};
 use crate::sync::{self, OperationPhase, SyncEvent, SyncOptions, SyncPlan, SyncResult};
 use crate::tracked::Freshness;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use ts_rs::TS;
 
@@ -71,8 +71,8 @@ pub enum EngineError {
     Reconcile(Box<ReconcileError>),
     #[error("application {app:?} has no resource {key}")]
     NoSuchResource { app: String, key: ResourceKey },
-    #[error("application {0:?} is already syncing; wait for that sync to finish")]
-    Busy(String),
+    #[error("application {app:?} is already {holder}; wait for it to finish")]
+    Busy { app: String, holder: String },
     #[error(transparent)]
     Repo(#[from] RepoError),
     #[error(
@@ -111,7 +111,8 @@ pub struct Engine {
     comparisons: Mutex<HashMap<String, Arc<Comparison>>>,
     /// What running watches keep of each app's objects, by app.
     watched: Mutex<HashMap<String, Vec<Kept>>>,
-    syncing: Mutex<HashSet<String>>,
+    /// Who runs operations from this engine, as the history says it ("the window").
+    operator: String,
     history: History,
     predictions: reconcile::Predictions,
     /// Where each app has tracked objects, per context: where its leftovers are.
@@ -141,7 +142,7 @@ impl Engine {
             default_files,
             comparisons: Mutex::new(HashMap::new()),
             watched: Mutex::new(HashMap::new()),
-            syncing: Mutex::new(HashSet::new()),
+            operator: "Plumbline".into(),
             history,
             predictions: Default::default(),
             tracked: Default::default(),
@@ -150,6 +151,13 @@ impl Engine {
             engine.use_kubeconfig_files(&settings);
         }
         engine
+    }
+
+    /// Says who runs this engine's operations, for the history and for a second operation
+    /// that finds one running ("the window", "the command line").
+    pub fn with_operator(mut self, operator: &str) -> Self {
+        self.operator = operator.to_string();
+        self
     }
 
     fn use_kubeconfig_files(&self, settings: &Settings) {
@@ -322,6 +330,7 @@ impl Engine {
     ) -> Result<(AppStatus, Option<Arc<Comparison>>), EngineError> {
         let app = self.apps.get(name)?;
         // A history that cannot be read says so in the History panel; here it is just absent.
+        let _ = self.history.settle_interrupted(name);
         let last_operation = self
             .history
             .list(name)
@@ -642,10 +651,7 @@ impl Engine {
     }
 
     fn is_syncing(&self, name: &str) -> bool {
-        self.syncing
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(name)
+        self.history.is_running(name)
     }
 
     /// Syncs the application to the commit of history entry `id`, leaving its revision as it
@@ -675,6 +681,7 @@ impl Engine {
     /// The sync and rollback history of an application, newest first.
     pub fn history(&self, name: &str) -> Result<Vec<HistoryEntry>, EngineError> {
         self.apps.get(name)?;
+        self.history.settle_interrupted(name)?;
         Ok(self.history.list(name)?)
     }
 
@@ -786,60 +793,81 @@ impl Engine {
     ) -> Result<SyncResult, EngineError> {
         let name = app.name.clone();
         let options = &with_policy(&app, options);
-        if !self
-            .syncing
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.clone())
-        {
-            return Err(EngineError::Busy(name));
-        }
-        let outcome = async {
-            let client = self.clusters.client(&app.destination.context).await?;
-            let comparison = self.compare_now(&app).await?;
-            let plan = sync::plan(&comparison, options)?;
-            let entry = (!options.dry_run)
-                .then(|| {
-                    self.history.start(
-                        &name,
-                        HistoryEntry {
-                            id: 0,
-                            kind,
-                            revision: app.revision.clone(),
-                            rollback_of,
-                            started_at: String::new(),
-                            finished_at: None,
-                            options: options.clone(),
-                            result: SyncResult {
-                                phase: OperationPhase::Running,
-                                commit: comparison.commit.clone(),
-                                results: Vec::new(),
-                                message: String::new(),
-                                log: Vec::new(),
-                                missing_namespace: None,
-                            },
+        let by = if kind == OperationKind::AutoSync {
+            format!("automation in {}", self.operator)
+        } else {
+            self.operator.clone()
+        };
+        // One operation per application, across every Plumbline process; the lock goes when
+        // this operation ends, or with the process.
+        let _running = self.history.begin(&name, kind, &by).map_err(|e| match e {
+            crate::history::HistoryError::Busy { app, holder } => EngineError::Busy { app, holder },
+            other => other.into(),
+        })?;
+        // Whatever is still Running in the history now was left by a process that stopped.
+        self.history.settle_interrupted(&name)?;
+        let client = self.clusters.client(&app.destination.context).await?;
+        let comparison = self.compare_now(&app).await?;
+        let plan = sync::plan(&comparison, options)?;
+        let entry = (!options.dry_run)
+            .then(|| {
+                self.history.start(
+                    &name,
+                    HistoryEntry {
+                        id: 0,
+                        kind,
+                        by: Some(by.clone()),
+                        revision: app.revision.clone(),
+                        rollback_of,
+                        started_at: String::new(),
+                        finished_at: None,
+                        options: options.clone(),
+                        result: SyncResult {
+                            phase: OperationPhase::Running,
+                            commit: comparison.commit.clone(),
+                            results: Vec::new(),
+                            message: String::new(),
+                            log: Vec::new(),
+                            missing_namespace: None,
                         },
-                    )
-                })
-                .transpose()?;
-            let result = sync::run(&client, &comparison, &plan, progress).await;
-            if !options.dry_run {
-                self.tracked.forget(&app.destination.context);
-            }
-            tracing::info!(app = %name, phase = ?result.phase, "{}", result.message);
+                    },
+                )
+            })
+            .transpose()?;
+        // Each result goes into the history as it comes (a few times a second at most, and
+        // whenever a group is applied), so that a sync killed half way says what it did.
+        let recorded = Mutex::new((Vec::new(), std::time::Instant::now()));
+        let record = |event: SyncEvent| {
             if let Some(id) = entry {
-                self.history.finish(&name, id, &result)?;
+                let mut recorded = recorded.lock().unwrap_or_else(|p| p.into_inner());
+                let flush = match &event {
+                    SyncEvent::Done { result } => {
+                        recorded.0.push(result.clone());
+                        recorded.1.elapsed() >= RECORD_EVERY
+                    }
+                    SyncEvent::Waiting { .. } => true,
+                    _ => false,
+                };
+                if flush {
+                    recorded.1 = std::time::Instant::now();
+                    if let Err(e) = self.history.record(&name, id, &recorded.0) {
+                        tracing::warn!(app = %name, "results not recorded: {e}");
+                    }
+                }
             }
-            // Refresh so that the next diff shows the state after the sync.
-            let _ = self.compare(&self.apps.get(&name)?).await;
-            Ok(result)
+            progress(event);
+        };
+        let result = sync::run(&client, &comparison, &plan, &record).await;
+        if !options.dry_run {
+            self.tracked.forget(&app.destination.context);
         }
-        .await;
-        self.syncing
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&name);
-        outcome
+        tracing::info!(app = %name, phase = ?result.phase, "{}", result.message);
+        if let Some(id) = entry {
+            self.history.finish(&name, id, &result)?;
+        }
+        // Refresh so that the next diff shows the state after the sync.
+        let _ = self.compare(&self.apps.get(&name)?).await;
+        Ok(result)
     }
 
     /// Compares `app` with what its cluster holds now, listing every object.
@@ -929,6 +957,9 @@ impl Engine {
         })
     }
 }
+
+/// How often a running operation's results are written into its history entry.
+const RECORD_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// `options` with what the app's sync policy adds to every sync (Create namespace).
 fn with_policy(app: &Application, options: &SyncOptions) -> SyncOptions {

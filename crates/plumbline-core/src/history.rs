@@ -28,6 +28,9 @@ pub enum OperationKind {
 pub struct HistoryEntry {
     pub id: u32,
     pub kind: OperationKind,
+    /// Who ran it: "the window", "the command line", "automation"…; none in older entries.
+    #[serde(default)]
+    pub by: Option<String>,
     /// The revision as the application named it (branch, tag or commit).
     pub revision: String,
     /// For a rollback, the entry it went back to.
@@ -51,6 +54,37 @@ pub enum HistoryError {
     },
     #[error("application {app:?} has no history entry {id}")]
     NoSuchEntry { app: String, id: u32 },
+    #[error("application {app:?} is already {holder}; wait for it to finish")]
+    Busy { app: String, holder: String },
+}
+
+/// Who holds an application's operation, written into its lock file for the next one to read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Holder {
+    pid: u32,
+    by: String,
+    kind: OperationKind,
+    since: String,
+}
+
+impl Holder {
+    fn describe(&self) -> String {
+        let what = match self.kind {
+            OperationKind::Sync => "syncing",
+            OperationKind::AutoSync => "syncing (automated)",
+            OperationKind::Rollback => "rolling back",
+        };
+        format!(
+            "{what}, started by {} (process {}) at {}",
+            self.by, self.pid, self.since
+        )
+    }
+}
+
+/// An application's operation, held until dropped: no other operation on the application, in
+/// this process or another, starts meanwhile. The OS lets go of it when the process dies.
+pub struct Running {
+    _lock: std::fs::File,
 }
 
 /// The histories of all applications, in one folder.
@@ -99,6 +133,109 @@ impl History {
                 app: app.to_string(),
                 id,
             })
+    }
+
+    fn lock_file(&self, app: &str) -> PathBuf {
+        self.dir.join(format!("{app}.operation"))
+    }
+
+    /// Takes the application's operation for `kind` by `by`, or says who holds it.
+    pub fn begin(&self, app: &str, kind: OperationKind, by: &str) -> Result<Running, HistoryError> {
+        use std::io::{Read, Seek, Write};
+        let io = |e: std::io::Error| self.io(app, "locked", e);
+        crate::shared_file::private_dir(&self.dir).map_err(io)?;
+        let mut file = crate::shared_file::private_file(&self.lock_file(app)).map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                let holder = serde_json::from_str::<Holder>(&text)
+                    .map(|h| h.describe())
+                    .unwrap_or_else(|_| "running an operation".into());
+                return Err(HistoryError::Busy {
+                    app: app.to_string(),
+                    holder,
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        let holder = Holder {
+            pid: std::process::id(),
+            by: by.to_string(),
+            kind,
+            since: now(),
+        };
+        file.set_len(0).map_err(io)?;
+        file.rewind().map_err(io)?;
+        file.write_all(
+            serde_json::to_string(&holder)
+                .unwrap_or_default()
+                .as_bytes(),
+        )
+        .map_err(io)?;
+        Ok(Running { _lock: file })
+    }
+
+    /// True when an operation on `app` runs now, here or in another process.
+    pub fn is_running(&self, app: &str) -> bool {
+        let Ok(file) = std::fs::File::open(self.lock_file(app)) else {
+            return false;
+        };
+        match file.try_lock() {
+            Ok(()) => false,
+            Err(std::fs::TryLockError::WouldBlock) => true,
+            Err(std::fs::TryLockError::Error(_)) => false,
+        }
+    }
+
+    /// Marks the entries of `app` left Running by a process that stopped as Interrupted, with
+    /// what they had done by then.
+    pub fn settle_interrupted(&self, app: &str) -> Result<(), HistoryError> {
+        let entries = self.read(app)?;
+        if !entries
+            .iter()
+            .any(|e| e.result.phase == OperationPhase::Running)
+            || self.is_running(app)
+        {
+            return Ok(());
+        }
+        self.change(app, |entries| {
+            for entry in entries
+                .iter_mut()
+                .filter(|e| e.result.phase == OperationPhase::Running)
+            {
+                let done = entry
+                    .result
+                    .results
+                    .iter()
+                    .filter(|r| {
+                        matches!(
+                            r.status,
+                            crate::sync::ResultStatus::Synced | crate::sync::ResultStatus::Pruned
+                        )
+                    })
+                    .count();
+                entry.result.phase = OperationPhase::Interrupted;
+                entry.result.message = format!(
+                    "interrupted: the process running it stopped before it ended; {done} resources had been applied or pruned by then"
+                );
+            }
+        })
+    }
+
+    /// Records the results an operation has so far (as it goes, so that a kill keeps them).
+    pub fn record(
+        &self,
+        app: &str,
+        id: u32,
+        results: &[crate::sync::ResourceResult],
+    ) -> Result<(), HistoryError> {
+        self.change(app, |entries| {
+            if let Some(entry) = entries.iter_mut().find(|e| e.id == id) {
+                entry.result.results = results.to_vec();
+            }
+        })
     }
 
     /// Records an operation that is starting; returns its id.
@@ -171,6 +308,7 @@ mod tests {
         HistoryEntry {
             id: 0,
             kind: OperationKind::Sync,
+            by: None,
             revision: revision.into(),
             rollback_of: None,
             started_at: String::new(),

@@ -131,7 +131,7 @@ impl From<&EngineError> for ErrorInfo {
             EngineError::NoSuchResource { .. } => {
                 (ErrorCode::NotFound, Some("Refresh the application."))
             }
-            EngineError::Busy(_) => (ErrorCode::Busy, None),
+            EngineError::Busy { .. } => (ErrorCode::Busy, None),
             EngineError::ConfirmationRequired { .. } => (ErrorCode::ConfirmationRequired, None),
             EngineError::Store(_) => (
                 ErrorCode::Store,

@@ -348,7 +348,7 @@ export type ResourceResult = { key: ResourceKey, status: ResultStatus, message: 
  */
 wave: number, hook: boolean, };
 
-export type OperationPhase = "Running" | "Succeeded" | "Failed";
+export type OperationPhase = "Running" | "Succeeded" | "Failed" | "Interrupted";
 
 export type SyncResult = { phase: OperationPhase, commit: Commit, results: Array<ResourceResult>, message: string, 
 /**
@@ -370,6 +370,10 @@ message: string, } | { "type": "done", result: ResourceResult, };
 export type OperationKind = "Sync" | "AutoSync" | "Rollback";
 
 export type HistoryEntry = { id: number, kind: OperationKind, 
+/**
+ * Who ran it: "the window", "the command line", "automation"…; none in older entries.
+ */
+by: string | null, 
 /**
  * The revision as the application named it (branch, tag or commit).
  */

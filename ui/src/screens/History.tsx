@@ -79,6 +79,7 @@ export function History({
                   {entry.kind === "Rollback" ? `Rollback to #${entry.rollbackOf ?? "?"}` : "Sync"}
                   {entry.options.prune && " · prune"}
                   {entry.options.resources.length > 0 && ` · ${entry.options.resources.length} resources`}
+                  {entry.by && <div className="muted">by {entry.by}</div>}
                 </td>
                 <td>
                   {entry.revision} <code>{shortSha(entry.result.commit.sha)}</code>{" "}

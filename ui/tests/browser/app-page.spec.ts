@@ -145,6 +145,7 @@ test("history lists the syncs, diffs two of them, and rolls back to an earlier o
   const rows = history.getByRole("table", { name: "Operations" }).locator("tbody tr");
   await expect(rows).toHaveCount(2);
   await expect(rows.nth(0)).toContainText("4f2a9c1");
+  await expect(rows.nth(0)).toContainText("by the command line");
   await expect(rows.nth(1)).toContainText("1a2b3c4");
   await expect(rows.nth(0).getByRole("button", { name: /Roll back/ })).toHaveCount(0);
 

@@ -193,6 +193,7 @@ export const demoScenario: Scenario = {
   history: [2, 1].map((id) => ({
     id,
     kind: "Sync" as const,
+    by: id === 2 ? "the command line" : null,
     revision: "main",
     rollbackOf: null,
     startedAt: `2026-11-2${id}T10:00:00Z`,

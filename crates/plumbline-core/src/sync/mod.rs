@@ -54,6 +54,9 @@ pub enum OperationPhase {
     Running,
     Succeeded,
     Failed,
+    /// The process running it stopped (killed, crashed, the machine went down) before it ended;
+    /// its results are what it had done by then.
+    Interrupted,
 }
 
 /// The outcome of one sync.
