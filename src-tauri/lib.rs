@@ -81,8 +81,10 @@ fn wants_demo(clusters: &Clusters) -> bool {
 
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let (data_dir, log_dir) = folders(app.handle())?;
-    let log_guard = init_logging(&log_dir);
+    // Data and logs are the user's alone (the logs may live outside the data folder: macOS).
     plumbline_core::shared_file::make_private(&data_dir)?;
+    plumbline_core::shared_file::make_private(&log_dir)?;
+    let log_guard = init_logging(&log_dir);
 
     // Exec credential plugins are looked for on the login shell's PATH, as in a terminal.
     let clusters = Clusters::from_paths(default_kubeconfig_paths()).with_login_shell_path();

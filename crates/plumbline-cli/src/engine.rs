@@ -77,9 +77,9 @@ pub async fn run(
     let engine = engine(data_dir, kubeconfig)?;
     match command {
         Command::Apps => {
-            println!("NAME\tCONTEXT\tNAMESPACE\tREPOSITORY\tPATH\tREVISION");
+            say!("NAME\tCONTEXT\tNAMESPACE\tREPOSITORY\tPATH\tREVISION");
             for app in engine.apps().list().map_err(EngineError::from)? {
-                println!(
+                say!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     app.name,
                     app.destination.context,
@@ -137,14 +137,14 @@ pub async fn run(
                     },
                 })
                 .map_err(EngineError::from)?;
-            println!("application {name} added");
+            say!("application {name} added");
             Ok(ExitCode::SUCCESS)
         }
         Command::App {
             command: AppCommand::Remove { name },
         } => {
             engine.remove_app(&name)?;
-            println!("application {name} removed; its resources stay in the cluster");
+            say!("application {name} removed; its resources stay in the cluster");
             Ok(ExitCode::SUCCESS)
         }
         Command::App {
@@ -165,7 +165,7 @@ pub async fn run(
             }
             let name = imported.app.name.clone();
             engine.apps().add(imported.app).map_err(EngineError::from)?;
-            println!("application {name} added");
+            say!("application {name} added");
             Ok(ExitCode::SUCCESS)
         }
         Command::App {
@@ -175,12 +175,12 @@ pub async fn run(
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { app: None } => {
-            println!("NAME\tSYNC\tREVISION\tMESSAGE");
+            say!("NAME\tSYNC\tREVISION\tMESSAGE");
             let mut trouble = false;
             for app in engine.apps().list().map_err(EngineError::from)? {
                 let status = engine.status(&app.name).await?;
                 trouble |= status.error.is_some();
-                println!(
+                say!(
                     "{}\t{:?}\t{}\t{}",
                     app.name,
                     status.sync,
@@ -199,17 +199,17 @@ pub async fn run(
             if let Some(error) = status.error {
                 return Err(Failure(error.message));
             }
-            println!(
+            say!(
                 "{name}: {:?} at {}",
                 status.sync,
                 status.commit.map(|c| short(&c.sha)).unwrap_or_default()
             );
             for note in status.notes {
-                println!("note: {note}");
+                say!("note: {note}");
             }
-            println!("KIND\tNAMESPACE/NAME\tSTATUS\tMESSAGE");
+            say!("KIND\tNAMESPACE/NAME\tSTATUS\tMESSAGE");
             for r in status.resources {
-                println!(
+                say!(
                     "{}\t{}/{}\t{:?}\t{}",
                     kind_of(&r.key),
                     r.key.namespace,
@@ -223,9 +223,7 @@ pub async fn run(
         Command::Render {
             app: Some(name), ..
         } => {
-            for object in engine.render(&name).await? {
-                println!("---\n{}", diff::to_yaml(&object).trim_end());
-            }
+            print_manifests(engine.render(&name).await?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Diff {
@@ -276,9 +274,9 @@ pub async fn run(
             Ok(report(&result))
         }
         Command::History { app } => {
-            println!("ID\tKIND\tREVISION\tCOMMIT\tSTARTED\tPHASE\tMESSAGE");
+            say!("ID\tKIND\tREVISION\tCOMMIT\tSTARTED\tPHASE\tMESSAGE");
             for entry in engine.history(&app)? {
-                println!(
+                say!(
                     "{}\t{:?}\t{}\t{}\t{}\t{:?}\t{}",
                     entry.id,
                     entry.kind,
@@ -357,7 +355,7 @@ fn print_progress(event: SyncEvent) {
 }
 
 fn report(result: &SyncResult) -> ExitCode {
-    println!("{:?}: {}", result.phase, result.message);
+    say!("{:?}: {}", result.phase, result.message);
     if result.phase == OperationPhase::Succeeded {
         ExitCode::SUCCESS
     } else {
@@ -386,24 +384,24 @@ pub fn print_diffs(diffs: &[ResourceDiff], side_by_side: bool) -> ExitCode {
             ResourceSync::RequiresPruning => " (no longer in Git: requires pruning)",
             _ => "",
         };
-        println!(
+        say!(
             "===== {} {}/{}{what} ======",
             kind_of(&d.key),
             d.key.namespace,
             d.key.name
         );
         if let Some(note) = &d.note {
-            println!("# {note}");
+            say!("# {note}");
         }
         let rows = diff::collapse(&d.lines, CONTEXT_LINES);
         if side_by_side {
             print_side_by_side(&rows);
         } else {
-            println!("--- live\n+++ desired");
+            say!("--- live\n+++ desired");
             for row in rows {
                 match row {
-                    DiffRow::Line { line } => println!("{}{}", sign(line.change), line.text),
-                    DiffRow::Gap { hidden, .. } => println!("@@ {hidden} unchanged lines @@"),
+                    DiffRow::Line { line } => say!("{}{}", sign(line.change), line.text),
+                    DiffRow::Gap { hidden, .. } => say!("@@ {hidden} unchanged lines @@"),
                 }
             }
         }
@@ -434,7 +432,7 @@ fn print_side_by_side(rows: &[DiffRow]) {
         .max()
         .unwrap_or(0)
         .clamp(20, 60);
-    println!("{:<width$}   desired", "live");
+    say!("{:<width$}   desired", "live");
     for row in split {
         match row {
             SplitRow::Pair { left, right } => {
@@ -452,9 +450,24 @@ fn print_side_by_side(rows: &[DiffRow]) {
                     l.as_ref().map(|l| l.text.clone()).unwrap_or_default()
                 };
                 let left: String = text(&left).chars().take(width).collect();
-                println!("{left:<width$} {marker} {}", text(&right));
+                say!("{left:<width$} {marker} {}", text(&right));
             }
-            SplitRow::Gap { hidden, .. } => println!("@@ {hidden} unchanged lines @@"),
+            SplitRow::Gap { hidden, .. } => say!("@@ {hidden} unchanged lines @@"),
         }
+    }
+}
+
+/// Prints objects as one YAML stream, Secret values masked (said once, on standard error).
+pub fn print_manifests(objects: impl IntoIterator<Item = serde_json::Value>) {
+    let mut masked = false;
+    for mut object in objects {
+        if object.get("kind").and_then(serde_json::Value::as_str) == Some("Secret") {
+            diff::mask_secrets(Some(&mut object), None);
+            masked = true;
+        }
+        say!("---\n{}", diff::to_yaml(&object).trim_end());
+    }
+    if masked {
+        eprintln!("plumbline: Secret values are shown as +++, never in the clear");
     }
 }

@@ -10,7 +10,28 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// `println!`, except that a reader who went away (`plumbline render app | head -1`) ends the
+/// command quietly instead of a panic on the closed pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::say_line(format_args!($($arg)*))
+    };
+}
+
 mod engine;
+
+/// Writes a line to standard output; a closed pipe ends the process as `head` expects.
+pub fn say_line(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(line).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("plumbline: could not write the output: {e}");
+        std::process::exit(2);
+    }
+}
 
 #[derive(Parser)]
 #[command(name = "plumbline", version, about = "Plumbline on the command line")]
@@ -317,14 +338,18 @@ fn health_command(files: &[PathBuf], output: Output) -> Result<ExitCode, Failure
         }
     }
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        Output::Json => say!("{}", serde_json::to_string_pretty(&rows)?),
         Output::Text => {
             for row in rows {
                 // One line per object: a message never breaks the line.
                 let message = row.message.replace(['\n', '\t'], " ");
-                println!(
+                say!(
                     "{}\t{}/{}\t{}\t{}",
-                    row.kind, row.namespace, row.name, row.status, message
+                    row.kind,
+                    row.namespace,
+                    row.name,
+                    row.status,
+                    message
                 );
             }
         }
@@ -409,8 +434,6 @@ fn render_command(path: &Path, jsonnet: &JsonnetOptions) -> Result<ExitCode, Fai
     for note in &rendered.notes {
         eprintln!("plumbline: {note}");
     }
-    for manifest in rendered.manifests {
-        println!("---\n{}", diff::to_yaml(&manifest.object).trim_end());
-    }
+    engine::print_manifests(rendered.manifests.into_iter().map(|m| m.object));
     Ok(ExitCode::SUCCESS)
 }

@@ -247,7 +247,29 @@ pub fn validate(app: &Application) -> Result<(), AppError> {
             "must be a valid namespace name",
         ));
     }
+    if let Some(release) = &app.source.helm.release_name
+        && !is_helm_release_name(release)
+    {
+        return Err(invalid(
+            "Helm release name",
+            "must be lower-case letters, digits, '-' and '.', start and end with a letter or digit, at most 53 characters (as Helm requires)",
+        ));
+    }
     Ok(())
+}
+
+/// What Helm accepts as a release name: DNS-1123 subdomain rules, at most 53 characters.
+fn is_helm_release_name(name: &str) -> bool {
+    name.len() <= 53
+        && !name.is_empty()
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
 }
 
 #[cfg(test)]
@@ -288,6 +310,60 @@ mod tests {
         assert_eq!(apps.get("web").unwrap().revision, "v2");
         apps.remove("api").unwrap();
         assert!(matches!(apps.get("api"), Err(AppError::NotFound(_))));
+    }
+
+    #[test]
+    fn paths_are_kept_as_the_repository_names_them() {
+        let apps = apps();
+        for (written, stored) in [
+            ("./apps/web", "apps/web"),
+            ("apps//web/", "apps/web"),
+            ("./", ""),
+            (".", ""),
+        ] {
+            let mut app = sample("web");
+            app.path = written.into();
+            apps.add(app).unwrap();
+            assert_eq!(apps.get("web").unwrap().path, stored, "{written}");
+            apps.remove("web").unwrap();
+        }
+        let mut escaping = sample("web");
+        escaping.path = "apps/../../etc".into();
+        assert!(matches!(
+            apps.add(escaping),
+            Err(AppError::Invalid { field: "path", .. })
+        ));
+    }
+
+    #[test]
+    fn helm_release_names_are_checked_as_helm_checks_them() {
+        for good in ["web", "web-1", "shop.prod", "a"] {
+            let mut app = sample("web");
+            app.source.helm.release_name = Some(good.into());
+            assert!(validate(&app).is_ok(), "{good}");
+        }
+        for bad in [
+            "../../etc/x",
+            "Web",
+            "-web",
+            "web-",
+            "a/b",
+            "",
+            &"x".repeat(54),
+        ] {
+            let mut app = sample("web");
+            app.source.helm.release_name = Some(bad.to_string());
+            assert!(
+                matches!(
+                    validate(&app),
+                    Err(AppError::Invalid {
+                        field: "Helm release name",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -293,8 +293,17 @@ fn render_app(
             )?
         }
         tool => {
-            let root = source.exports.join(&snapshot.commit.sha);
-            repos::export_commit(&source.repo, &snapshot.commit.sha, &root)?;
+            // Only what the overlay or chart reads is written out, in a folder of this render's
+            // own, removed once the tool has run.
+            let commit = repos::CommitFiles::open(&source.repo, &snapshot.commit.sha)?;
+            let inputs = if tool == render::SourceType::Kustomize {
+                render::inputs::kustomize(&commit, &app.path)?
+            } else {
+                render::inputs::helm(&commit, &app.path, &app.source.helm.values_files)?
+            };
+            let scratch = render::scratch(&source.exports)?;
+            let root = scratch.path().join("repo");
+            repos::export_paths(&source.repo, &snapshot.commit.sha, &root, &inputs)?;
             if tool == render::SourceType::Kustomize {
                 render::kustomize(&root, &app.path, &source.tools)?
             } else {
@@ -305,6 +314,7 @@ fn render_app(
                     &app.destination.namespace,
                     &app.source.helm,
                     &source.tools,
+                    scratch.path(),
                 )?
             }
         }
@@ -665,14 +675,21 @@ pub fn render_local(
             )
         }
         render::SourceType::Kustomize => render::kustomize(dir, "", tools),
-        render::SourceType::Helm => render::helm(
-            dir,
-            "",
-            &app.name,
-            &app.destination.namespace,
-            &app.source.helm,
-            tools,
-        ),
+        render::SourceType::Helm => {
+            let scratch = tempfile::tempdir().map_err(|e| RenderError::Read {
+                path: std::env::temp_dir().display().to_string(),
+                message: e.to_string(),
+            })?;
+            render::helm(
+                dir,
+                "",
+                &app.name,
+                &app.destination.namespace,
+                &app.source.helm,
+                tools,
+                scratch.path(),
+            )
+        }
     }
 }
 

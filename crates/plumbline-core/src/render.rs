@@ -3,6 +3,7 @@
 //! `kustomize build`) or a Helm chart (`helm template`). The source type is detected as Argo CD
 //! detects it: `Chart.yaml` means Helm, a kustomization file means Kustomize, else a directory.
 
+pub mod inputs;
 pub mod jsonnet;
 
 use crate::repos::SourceFile;
@@ -278,7 +279,8 @@ pub fn kustomize(root: &Path, path: &str, tools: &Tools) -> Result<Rendered, Ren
     tool_output(&format!("{} (kustomize)", path.trim_matches('/')), &output)
 }
 
-/// Renders the Helm chart at `root/path` as release `release` in `namespace`.
+/// Renders the Helm chart at `root/path` as release `release` in `namespace`; inline values
+/// are written into `scratch` (a private folder of this render's own, never the repository).
 pub fn helm(
     root: &Path,
     path: &str,
@@ -286,6 +288,7 @@ pub fn helm(
     namespace: &str,
     options: &HelmOptions,
     tools: &Tools,
+    scratch: &Path,
 ) -> Result<Rendered, RenderError> {
     let Some(helm) = tools.find("helm") else {
         return Err(RenderError::ToolMissing {
@@ -308,9 +311,11 @@ pub fn helm(
         args.push("--values".into());
         args.push(chart.join(file).to_string_lossy().to_string());
     }
-    let inline = root.join(format!(".plumbline-values-{release}.yaml"));
     if !options.values.trim().is_empty() {
-        std::fs::write(&inline, &options.values).map_err(|e| RenderError::Read {
+        let inline = scratch.join("inline-values.yaml");
+        let written = crate::shared_file::private_file(&inline)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, options.values.as_bytes()));
+        written.map_err(|e| RenderError::Read {
             path: inline.display().to_string(),
             message: e.to_string(),
         })?;
@@ -320,6 +325,20 @@ pub fn helm(
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = tools.run(&helm, &args, root)?;
     tool_output(&format!("{} (helm)", path.trim_matches('/')), &output)
+}
+
+/// A private folder for one render (the files a tool reads, inline values), removed when the
+/// render is done: nothing of a commit stays on disk after it.
+pub fn scratch(parent: &Path) -> Result<tempfile::TempDir, RenderError> {
+    let failed = |e: std::io::Error| RenderError::Read {
+        path: parent.display().to_string(),
+        message: e.to_string(),
+    };
+    crate::shared_file::private_dir(parent).map_err(failed)?;
+    tempfile::Builder::new()
+        .prefix("render-")
+        .tempdir_in(parent)
+        .map_err(failed)
 }
 
 /// The objects in one file's text: multi-document YAML, or JSON when the name says so.

@@ -1244,6 +1244,40 @@ async fn a_kustomize_overlay_with_a_name_prefix_and_hooks_syncs_and_comes_back()
         jobs.get("shop-migrate").await.unwrap().metadata.uid,
         "BeforeHookCreation replaced the PreSync Job"
     );
+    let exports: Vec<_> = std::fs::read_dir(w._dir.path().join("exports"))
+        .unwrap()
+        .collect();
+    assert!(
+        exports.is_empty(),
+        "nothing of the commit stays on disk: {exports:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_kustomization_that_reaches_out_of_the_repository_is_refused() {
+    let files = vec![
+        file(
+            "apps/web/kustomization.yaml",
+            "resources:\n- cm.yaml\n- ../../../../..\n",
+        ),
+        file(
+            "apps/web/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n",
+        ),
+    ];
+    let w = world_with("web", "default", "apps/web", files).await;
+    let status = w.engine.status("web").await.unwrap();
+    assert_eq!(status.sync, SyncStatus::Unknown);
+    assert_eq!(
+        status.error.unwrap().message,
+        "apps/web/kustomization.yaml: \"../../../../..\" is outside the repository: Plumbline renders only what the repository holds"
+    );
+    assert!(
+        w.engine
+            .sync("web", &SyncOptions::default(), None, &|_| {})
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]

@@ -226,12 +226,37 @@ impl CommitFiles {
         let blob = entry.to_object(&self.repo).ok()?.into_blob().ok()?;
         Some(blob.content().to_vec())
     }
+
+    /// Whether `path` is a folder in the commit (the root is).
+    pub fn is_dir(&self, path: &str) -> bool {
+        if path.is_empty() {
+            return true;
+        }
+        self.repo
+            .find_tree(self.tree)
+            .ok()
+            .and_then(|tree| tree.get_path(Path::new(path)).ok())
+            .is_some_and(|entry| entry.kind() == Some(ObjectType::Tree))
+    }
 }
 
-/// Writes every file of `commit` under `dest` (created; reused when a complete export is
-/// already there), for tools that read folders: Kustomize bases and Helm charts may reach
-/// anywhere in the repository.
-pub fn export_commit(repo_path: &Path, commit: &str, dest: &Path) -> Result<(), RepoError> {
+impl crate::render::inputs::Tree for CommitFiles {
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        CommitFiles::read(self, path)
+    }
+    fn is_dir(&self, path: &str) -> bool {
+        CommitFiles::is_dir(self, path)
+    }
+}
+
+/// Writes the files of `commit` at `paths` (folders whole; the repository-relative path of
+/// each) under `dest`, for a tool that reads folders, private to the user.
+pub fn export_paths(
+    repo_path: &Path,
+    commit: &str,
+    dest: &Path,
+    paths: &[String],
+) -> Result<(), RepoError> {
     let name = repo_path.display().to_string();
     let git = |e: git2::Error| RepoError::Git {
         repo: name.clone(),
@@ -241,28 +266,30 @@ pub fn export_commit(repo_path: &Path, commit: &str, dest: &Path) -> Result<(), 
         repo: name.clone(),
         message: format!("{}: {e}", dest.display()),
     };
-    let marker = dest.join(".plumbline-export-complete");
-    if marker.exists() {
-        return Ok(());
-    }
+    let wanted = |path: &str| {
+        paths
+            .iter()
+            .any(|p| p.is_empty() || path == p || path.starts_with(&format!("{p}/")))
+    };
     let repo = Repository::open(repo_path).map_err(git)?;
     let commit = repo
         .find_commit(git2::Oid::from_str(commit).map_err(git)?)
         .map_err(git)?;
     let tree = commit.tree().map_err(git)?;
-    if dest.exists() {
-        std::fs::remove_dir_all(dest).map_err(io)?;
-    }
-    std::fs::create_dir_all(dest).map_err(io)?;
+    crate::shared_file::private_dir(dest).map_err(io)?;
     let mut failure = None;
     tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         if entry.kind() != Some(ObjectType::Blob) {
             return git2::TreeWalkResult::Ok;
         }
-        let path = dest.join(dir).join(entry.name().unwrap_or_default());
+        let relative = format!("{dir}{}", entry.name().unwrap_or_default());
+        if !wanted(&relative) {
+            return git2::TreeWalkResult::Ok;
+        }
+        let path = dest.join(&relative);
         let written = repo.find_blob(entry.id()).map_err(git).and_then(|blob| {
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(io)?;
+                crate::shared_file::private_dir(parent).map_err(io)?;
             }
             std::fs::write(&path, blob.content()).map_err(io)
         });
@@ -275,10 +302,10 @@ pub fn export_commit(repo_path: &Path, commit: &str, dest: &Path) -> Result<(), 
         }
     })
     .map_err(git)?;
-    if let Some(e) = failure {
-        return Err(e);
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    std::fs::write(&marker, b"").map_err(io)
 }
 
 fn resolve<'r>(repo: &'r Repository, revision: &str) -> Option<git2::Commit<'r>> {
