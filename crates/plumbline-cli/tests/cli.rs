@@ -582,3 +582,46 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn a_kubeconfig_that_cannot_be_read_is_named_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let broken = write(
+        dir.path(),
+        "team.yaml",
+        "apiVersion: v1\nkind: Config\ncontexts: [unclosed\n",
+    );
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_plumbline"))
+            .args([
+                "--data-dir",
+                &data.display().to_string(),
+                "--kubeconfig",
+                &broken,
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let added = cli(&[
+        "app",
+        "add",
+        "web",
+        "--repo",
+        "/nowhere",
+        "--context",
+        "dev",
+        "--namespace",
+        "web",
+    ]);
+    assert!(added.status.success());
+    let out = cli(&["diff", "web"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("context \"dev\" is not in any kubeconfig file that could be read; this one could not be:")
+            && stderr.contains(&broken),
+        "{stderr}"
+    );
+}

@@ -46,8 +46,15 @@ pub struct ContextList {
 /// Why a context could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    #[error("context {0:?} is not in any kubeconfig file")]
-    UnknownContext(String),
+    #[error(
+        "context {context:?} is not in any kubeconfig file{}",
+        unread_files(problems)
+    )]
+    UnknownContext {
+        context: String,
+        /// The files that could not be read, which might have held it.
+        problems: Vec<KubeconfigProblem>,
+    },
     #[error("context {context:?} cannot be used: {message}")]
     Config { context: String, message: String },
     #[error(
@@ -61,6 +68,26 @@ pub enum ClusterError {
     },
     #[error("cluster of context {context:?} did not answer: {message}")]
     Unreachable { context: String, message: String },
+}
+
+/// "; these could not be read: FILE (why); …", or nothing when every file was read.
+fn unread_files(problems: &[KubeconfigProblem]) -> String {
+    if problems.is_empty() {
+        return String::new();
+    }
+    let files: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{} ({})", p.file, p.message))
+        .collect();
+    format!(
+        " that could be read; {} could not be: {}",
+        if files.len() == 1 {
+            "this one"
+        } else {
+            "these"
+        },
+        files.join("; ")
+    )
 }
 
 /// The kubeconfig files to read: each entry of `KUBECONFIG`, then `~/.kube/config`.
@@ -560,8 +587,12 @@ impl Clusters {
 
     /// The client for `context`; concurrent first calls share one creation.
     pub async fn client(&self, context: &str) -> Result<kube::Client, ClusterError> {
-        if !self.kubeconfigs().has_context(context) {
-            return Err(ClusterError::UnknownContext(context.to_string()));
+        let kubeconfigs = self.kubeconfigs();
+        if !kubeconfigs.has_context(context) {
+            return Err(ClusterError::UnknownContext {
+                context: context.to_string(),
+                problems: kubeconfigs.problems.clone(),
+            });
         }
         let cell = {
             let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
@@ -737,6 +768,8 @@ mod tests {
     async fn unknown_context_is_an_error_without_connecting() {
         let clusters = Clusters::new(Kubeconfigs::default());
         let result = clusters.client("nope").await;
-        assert!(matches!(result, Err(ClusterError::UnknownContext(ref c)) if c == "nope"));
+        assert!(
+            matches!(result, Err(ClusterError::UnknownContext { ref context, .. }) if context == "nope")
+        );
     }
 }
