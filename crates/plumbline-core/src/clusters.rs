@@ -1,5 +1,7 @@
 //! Kubeconfig contexts, merged as kubectl merges them, and lazily created clients per context.
 
+pub mod retry;
+
 use crate::resources::error_chain;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde::Serialize;
@@ -670,10 +672,18 @@ impl Clusters {
         let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
             .map_err(|e| fail(describe_kubeconfig_error(&e)))?;
-        // A dead cluster must answer within seconds, never hang the app.
+        // A dead cluster must answer within seconds, never hang the app; a busy one is retried
+        // a few times, not for minutes.
         config.connect_timeout = Some(Duration::from_secs(5));
         config.read_timeout = Some(Duration::from_secs(30));
-        kube::Client::try_from(config).map_err(|e| fail(error_chain(&e)))
+        config.default_retry = false;
+        let builder =
+            kube::client::ClientBuilder::try_from(config).map_err(|e| fail(error_chain(&e)))?;
+        // Retries clone the service below them: a buffer makes kube's stack shareable.
+        Ok(builder
+            .with_layer(&tower::buffer::BufferLayer::new(1024))
+            .with_layer(&tower::retry::RetryLayer::new(retry::Patience::new()))
+            .build())
     }
 }
 

@@ -214,3 +214,34 @@ async fn kubeconfig_files_are_re_read_when_they_change_and_stale_connections_dro
         "its connection was dropped"
     );
 }
+
+/// A server answering 429 is heard (its Retry-After honoured, up to a few seconds) and given up
+/// on after a few tries, never waited on for minutes.
+#[tokio::test]
+async fn a_busy_server_is_retried_a_few_times_within_a_capped_wait() {
+    use k8s_openapi::api::core::v1::Namespace;
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clusters = clusters(dir.path(), "busy", &sandbox.kubeconfig_yaml("dev"));
+    let namespaces: kube::Api<Namespace> = kube::Api::all(clusters.client("dev").await.unwrap());
+
+    sandbox.faults().throttle_next(2, 1);
+    namespaces
+        .list(&Default::default())
+        .await
+        .expect("the third try gets through");
+
+    sandbox.faults().throttle_next(1000, 120);
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        namespaces.list(&Default::default()),
+    )
+    .await
+    .expect("given up on long before the 120 s the server asked for, four times over");
+    assert!(
+        matches!(&answer, Err(kube::Error::Api(s)) if s.code == 429),
+        "{answer:?}"
+    );
+}
