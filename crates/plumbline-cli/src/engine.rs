@@ -177,12 +177,12 @@ pub async fn run(
         Command::Status { app: None } => {
             say!("NAME\tSYNC\tREVISION\tMESSAGE");
             let mut trouble = false;
-            for app in engine.apps().list().map_err(EngineError::from)? {
-                let status = engine.status(&app.name).await?;
+            for (name, status) in every_status(&engine).await? {
+                let status = status?;
                 trouble |= status.error.is_some();
                 say!(
                     "{}\t{:?}\t{}\t{}",
-                    app.name,
+                    name,
                     status.sync,
                     status.commit.map(|c| short(&c.sha)).unwrap_or_default(),
                     status.error.map(|e| e.message).unwrap_or_default()
@@ -225,6 +225,30 @@ pub async fn run(
         } => {
             print_manifests(engine.render(&name).await?);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff {
+            app: None,
+            local: None,
+            desired: None,
+            side_by_side,
+            ..
+        } => {
+            // Every application, compared together; then the diffs of those that differ.
+            let mut code = ExitCode::SUCCESS;
+            let mut trouble = false;
+            for (name, status) in every_status(&engine).await? {
+                let status = status?;
+                if let Some(error) = status.error {
+                    eprintln!("plumbline: {name}: {}", error.message);
+                    trouble = true;
+                    continue;
+                }
+                if status.sync != plumbline_core::reconcile::SyncStatus::Synced {
+                    say!("##### {name}");
+                    code = print_diffs(&engine.diffs(&name).await?, side_by_side);
+                }
+            }
+            Ok(if trouble { ExitCode::from(2) } else { code })
         }
         Command::Diff {
             app: Some(name),
@@ -470,4 +494,41 @@ pub fn print_manifests(objects: impl IntoIterator<Item = serde_json::Value>) {
     if masked {
         eprintln!("plumbline: Secret values are shown as +++, never in the clear");
     }
+}
+
+/// How many applications of one context are compared at once.
+const PER_CONTEXT: usize = 4;
+
+/// Every application's status, in name order: the contexts side by side, a few applications
+/// of each at a time, so that a dead or stalling context costs its timeout once and never
+/// holds up the others.
+async fn every_status(
+    engine: &Engine,
+) -> Result<Vec<(String, Result<plumbline_core::AppStatus, EngineError>)>, Failure> {
+    use futures::StreamExt;
+    let apps = engine.apps().list().map_err(EngineError::from)?;
+    let mut by_context: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for app in apps {
+        by_context
+            .entry(app.destination.context)
+            .or_default()
+            .push(app.name);
+    }
+    let per_context = by_context.into_values().map(|names| async move {
+        futures::stream::iter(names)
+            .map(|name| async move {
+                let status = engine.status(&name).await;
+                (name, status)
+            })
+            .buffer_unordered(PER_CONTEXT)
+            .collect::<Vec<_>>()
+            .await
+    });
+    let mut all: Vec<_> = futures::future::join_all(per_context)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(all)
 }

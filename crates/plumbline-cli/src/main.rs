@@ -65,7 +65,7 @@ enum Command {
         #[command(flatten)]
         jsonnet: JsonnetFlags,
     },
-    /// Diffs an application with its cluster, a folder with a cluster (--local), or two files
+    /// Diffs every application (none named) or one with its cluster, a folder with a cluster (--local), or two files
     /// offline (--desired, --live: as Argo CD diffs when the server cannot predict; objects
     /// without a namespace go in --namespace). Exits 0 when they agree, 1 when they differ, 2 on
     /// an error (like `argocd app diff`). Secret values are masked.
@@ -255,6 +255,13 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `PLUMBLINE_LOG=debug plumbline …` says what it does on standard error.
+    if let Ok(filter) = std::env::var("PLUMBLINE_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let result = match cli.command {
         Command::Health { files, output } => health_command(&files, output),
         Command::Diff {

@@ -372,6 +372,9 @@ pub enum ContextState {
     },
 }
 
+/// How long a context found unreachable is taken at its word before it is tried again.
+pub const UNREACHABLE_REMEMBERED: Duration = Duration::from_secs(30);
+
 /// How long a context may take to answer a probe before it is called unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
 
@@ -381,6 +384,8 @@ pub struct Clusters {
     files: Mutex<Vec<(PathBuf, Option<std::time::SystemTime>)>>,
     clients: Mutex<HashMap<String, Arc<OnceCell<kube::Client>>>>,
     states: Mutex<HashMap<String, ContextState>>,
+    /// When each context was last found unreachable.
+    unreachable_at: Mutex<HashMap<String, std::time::Instant>>,
     /// Where tools and credential plugins are looked for: the process's PATH, then the login
     /// shell's (or the one given) — worked out once.
     plugin_path: OnceCell<Option<String>>,
@@ -404,6 +409,7 @@ impl Clusters {
             files: Mutex::new(Vec::new()),
             clients: Mutex::new(HashMap::new()),
             states: Mutex::new(HashMap::new()),
+            unreachable_at: Mutex::new(HashMap::new()),
             plugin_path: OnceCell::new(),
             given_path: None,
             login_shell: None,
@@ -544,7 +550,13 @@ impl Clusters {
 
     /// Connects to `context` if needed and asks the server for its version, within seconds.
     pub async fn probe(&self, context: &str) -> ContextState {
-        let state = match self.client(context).await {
+        // A probe always asks the server afresh (the user pressed Connect, say).
+        let client = if self.kubeconfigs().has_context(context) {
+            self.shared_client(context).await
+        } else {
+            self.client(context).await
+        };
+        let state = match client {
             Err(e @ ClusterError::CredentialPlugin { .. }) => ContextState::Unauthorized {
                 message: e.to_string(),
             },
@@ -563,19 +575,59 @@ impl Clusters {
                 }
             }
         };
-        if !matches!(state, ContextState::Connected { .. }) {
-            // A later attempt starts afresh: new credentials, a server that came back.
-            self.forget(context);
+        self.set_state(context, &state);
+        state
+    }
+
+    /// Takes what a failed request says of `context`: a server that cannot be reached is
+    /// marked so at once (the next calls fail fast), with no probe of its own.
+    pub fn observe_failure(&self, context: &str, error: &kube::Error) {
+        if matches!(error, kube::Error::Api(_)) {
+            return;
+        }
+        let state = classify(error);
+        if matches!(state, ContextState::Unreachable { .. }) {
+            self.set_state(context, &state);
+        }
+    }
+
+    /// True when `context` was found unreachable a moment ago.
+    pub fn recently_unreachable(&self, context: &str) -> bool {
+        self.unreachable_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(context)
+            .is_some_and(|at| at.elapsed() < UNREACHABLE_REMEMBERED)
+    }
+
+    fn set_state(&self, context: &str, state: &ContextState) {
+        match state {
+            // The client stays for a server that stops answering (it is the same server when
+            // it comes back); for a while, calls fail at once instead of each waiting its own
+            // timeout.
+            ContextState::Unreachable { .. } => {
+                self.unreachable_at
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(context.to_string(), std::time::Instant::now());
+            }
+            ContextState::Connected { .. } => {
+                self.unreachable_at
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(context);
+            }
+            // A later attempt starts afresh: new credentials, a fixed certificate.
+            _ => self.forget(context),
         }
         let previous = self
             .states
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(context.to_string(), state.clone());
-        if previous.as_ref() != Some(&state) {
+        if previous.as_ref() != Some(state) {
             self.changed();
         }
-        state
     }
 
     /// The merged kubeconfig files these clients come from.
@@ -587,7 +639,8 @@ impl Clusters {
             .clone()
     }
 
-    /// The client for `context`; concurrent first calls share one creation.
+    /// The client for `context`; concurrent first calls share one creation. A context found
+    /// unreachable in the last [`UNREACHABLE_REMEMBERED`] says so at once.
     pub async fn client(&self, context: &str) -> Result<kube::Client, ClusterError> {
         let kubeconfigs = self.kubeconfigs();
         if !kubeconfigs.has_context(context) {
@@ -596,6 +649,19 @@ impl Clusters {
                 problems: kubeconfigs.problems.clone(),
             });
         }
+        if self.recently_unreachable(context)
+            && let ContextState::Unreachable { message } = self.state(context)
+        {
+            return Err(ClusterError::Unreachable {
+                context: context.to_string(),
+                message,
+            });
+        }
+        self.shared_client(context).await
+    }
+
+    /// The one client of `context`, made on first use.
+    async fn shared_client(&self, context: &str) -> Result<kube::Client, ClusterError> {
         let cell = {
             let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
             clients.entry(context.to_string()).or_default().clone()

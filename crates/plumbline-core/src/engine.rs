@@ -899,7 +899,10 @@ impl Engine {
         // (one small request), so that the rail says what the app page found.
         let cluster_trouble = matches!(&result, Err(EngineError::Cluster(_)))
             || matches!(&result, Err(EngineError::Reconcile(e)) if matches!(**e, ReconcileError::Cluster { .. }));
-        if cluster_trouble || self.clusters.state(context) == ContextState::NotConnected {
+        let known_unreachable = self.clusters.recently_unreachable(context);
+        if (cluster_trouble && !known_unreachable)
+            || self.clusters.state(context) == ContextState::NotConnected
+        {
             self.clusters.probe(context).await;
         }
         let comparison = Arc::new(result?);
@@ -931,10 +934,13 @@ impl Engine {
             .find(&client, context, &app.name, &namespaces, freshness)
             .await
             .map_err(|e| {
+                if let crate::tracked::SweepError::Failed(e) = &e {
+                    self.clusters.observe_failure(context, e);
+                }
                 EngineError::from(ReconcileError::Cluster {
                     context: context.clone(),
                     what: "the kinds it serves".into(),
-                    message: crate::resources::kube_message(&e),
+                    message: e.to_string(),
                 })
             })?;
         let cluster = reconcile::Cluster {

@@ -46,8 +46,29 @@ pub struct Found {
 /// Sweeps of each context, shared by every application on it.
 #[derive(Default)]
 pub struct Tracked {
-    sweeps: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Sweep>>>>>,
+    sweeps: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
 }
+
+/// A context's last sweep, or why the last attempt failed (and when).
+#[derive(Default)]
+struct Slot {
+    sweep: Option<Sweep>,
+    failed: Option<(Instant, String)>,
+}
+
+/// Why the leftovers could not be looked for.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// The cluster refused or did not answer, just now.
+    #[error("{}", kube_message(.0))]
+    Failed(kube::Error),
+    /// A sweep a moment ago failed so: other apps of the context do not wait for it again.
+    #[error("{0}")]
+    Recently(String),
+}
+
+/// How long a failed sweep stands for the apps that come after it.
+const FAILURE_KEPT: Duration = Duration::from_secs(10);
 
 /// One sweep of one context.
 struct Sweep {
@@ -88,7 +109,7 @@ impl Tracked {
         app: &str,
         namespaces: &BTreeSet<String>,
         freshness: Freshness,
-    ) -> Result<Found, kube::Error> {
+    ) -> Result<Found, SweepError> {
         let slot = self
             .sweeps
             .lock()
@@ -98,13 +119,29 @@ impl Tracked {
             .clone();
         // One sweep at a time per context: apps refreshing together share it.
         let mut guard = slot.lock().await;
+        if let Some((at, message)) = &guard.failed
+            && at.elapsed() < FAILURE_KEPT
+        {
+            return Err(SweepError::Recently(message.clone()));
+        }
         let stale = guard
+            .sweep
             .as_ref()
             .is_none_or(|s| freshness == Freshness::Now || s.at.elapsed() > SWEEP_KEPT);
         if stale {
-            *guard = Some(sweep(client).await?);
+            match sweep(client).await {
+                Ok(swept) => {
+                    guard.sweep = Some(swept);
+                    guard.failed = None;
+                }
+                Err(e) => {
+                    guard.failed = Some((Instant::now(), kube_message(&e)));
+                    return Err(SweepError::Failed(e));
+                }
+            }
         }
         let sweep = guard
+            .sweep
             .as_mut()
             .unwrap_or_else(|| unreachable!("swept above"));
         let mut keys: BTreeSet<ScopeKey> = sweep.by_app.get(app).cloned().unwrap_or_default();
