@@ -270,6 +270,34 @@ fn use_plugin_path(exec: &mut kube::config::ExecConfig, path: &str) {
     }
 }
 
+/// Runs the credential plugin under `timeout` (GNU coreutils, found on `search`) so that a
+/// plugin that never answers — waiting on a browser login, a hung SSO — is stopped after
+/// `limit`, its children with it, even when Plumbline itself was killed meanwhile (kube-rs
+/// waits on a plugin for ever). Where there is no `timeout` (macOS without coreutils), the
+/// plugin runs as it is.
+fn with_time_limit(exec: &mut kube::config::ExecConfig, search: &str, limit: Duration) {
+    let Some(command) = exec.command.clone() else {
+        return;
+    };
+    let Some(timeout) = std::env::split_paths(search)
+        .map(|dir| dir.join("timeout"))
+        .find(|candidate| candidate.is_file())
+    else {
+        return;
+    };
+    let mut args = vec![
+        "--kill-after=5".to_string(),
+        limit.as_secs().max(1).to_string(),
+        command,
+    ];
+    args.extend(exec.args.take().unwrap_or_default());
+    exec.command = Some(timeout.display().to_string());
+    exec.args = Some(args);
+}
+
+/// How long a credential plugin may take before it is stopped.
+pub const PLUGIN_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The PATH a login shell sets up (`$SHELL -l -c`), for an app started from a desktop
 /// launcher whose environment lacks what the user's profile adds (Homebrew, gcloud, aws).
 /// `None` when the shell does not answer within a few seconds.
@@ -386,6 +414,8 @@ pub struct Clusters {
     states: Mutex<HashMap<String, ContextState>>,
     /// When each context was last found unreachable.
     unreachable_at: Mutex<HashMap<String, std::time::Instant>>,
+    /// How long a credential plugin may take.
+    plugin_timeout: Duration,
     /// Where tools and credential plugins are looked for: the process's PATH, then the login
     /// shell's (or the one given) — worked out once.
     plugin_path: OnceCell<Option<String>>,
@@ -410,6 +440,7 @@ impl Clusters {
             clients: Mutex::new(HashMap::new()),
             states: Mutex::new(HashMap::new()),
             unreachable_at: Mutex::new(HashMap::new()),
+            plugin_timeout: PLUGIN_TIMEOUT,
             plugin_path: OnceCell::new(),
             given_path: None,
             login_shell: None,
@@ -496,6 +527,12 @@ impl Clusters {
     /// PATH), and gives plugins the whole search path as their PATH.
     pub fn with_plugin_path(mut self, path: Option<String>) -> Self {
         self.given_path = path;
+        self
+    }
+
+    /// Stops a credential plugin that has not answered after `limit` (60 s unless said).
+    pub fn with_plugin_timeout(mut self, limit: Duration) -> Self {
+        self.plugin_timeout = limit;
         self
     }
 
@@ -711,16 +748,36 @@ impl Clusters {
         let mut kubeconfig = self.kubeconfigs().merged;
         let plugin = self.plugin_of(context);
         let plugin_path = self.plugin_path().await;
-        if let Some(path) = &plugin_path {
-            for user in kubeconfig.auth_infos.iter_mut() {
-                if let Some(exec) = user.auth_info.as_mut().and_then(|a| a.exec.as_mut()) {
+        let search = plugin_path
+            .clone()
+            .or_else(|| std::env::var("PATH").ok())
+            .unwrap_or_default();
+        for user in kubeconfig.auth_infos.iter_mut() {
+            if let Some(exec) = user.auth_info.as_mut().and_then(|a| a.exec.as_mut()) {
+                if let Some(path) = &plugin_path {
                     use_plugin_path(exec, path);
                 }
+                with_time_limit(exec, &search, self.plugin_timeout);
             }
         }
         // kube runs an exec plugin as soon as the client is configured; say which plugin failed
         // and where it was looked for.
+        let timeout = self.plugin_timeout;
         let fail = |message: String| match &plugin {
+            // `timeout` ends a plugin that overstays with 124 (or 137 once it had to kill).
+            Some(command)
+                if message.contains("exit status: 124") || message.contains("exit status: 137") =>
+            {
+                ClusterError::CredentialPlugin {
+                    context: context.to_string(),
+                    command: command.clone(),
+                    message: format!(
+                        "it did not answer within {} seconds and was stopped, with what it started",
+                        timeout.as_secs()
+                    ),
+                    path: search.clone(),
+                }
+            }
             Some(command) if message.contains("exec") => ClusterError::CredentialPlugin {
                 context: context.to_string(),
                 command: command.clone(),

@@ -245,3 +245,51 @@ async fn a_busy_server_is_retried_a_few_times_within_a_capped_wait() {
         "{answer:?}"
     );
 }
+
+/// A credential plugin that never answers (a browser login nobody finishes) is stopped at its
+/// time limit, with what it started, and the context says so.
+#[tokio::test]
+async fn a_credential_plugin_that_never_answers_is_stopped_with_its_children() {
+    let sandbox = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("hanging-login");
+    let (own, child) = (dir.path().join("plugin.pid"), dir.path().join("child.pid"));
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\necho $$ > {}\nsleep 300 &\necho $! > {}\nwait\n",
+            own.display(),
+            child.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exec = format!(
+        "exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never",
+        plugin.display()
+    );
+    let yaml = sandbox.kubeconfig_yaml_with_user("dev", "sso-user", &exec);
+    let clusters =
+        clusters(dir.path(), "sso", &yaml).with_plugin_timeout(std::time::Duration::from_secs(2));
+    let state = tokio::time::timeout(std::time::Duration::from_secs(30), clusters.probe("dev"))
+        .await
+        .expect("the probe ends");
+    assert!(
+        matches!(&state, ContextState::Unauthorized { message }
+            if message.contains("did not answer within 2 seconds and was stopped")),
+        "{state:?}"
+    );
+    let alive = |pid_file: &Path| {
+        let pid = std::fs::read_to_string(pid_file)
+            .unwrap()
+            .trim()
+            .to_string();
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| !stat.split(' ').nth(2).is_some_and(|s| s == "Z"))
+    };
+    assert!(!alive(&own), "the plugin was stopped");
+    assert!(!alive(&child), "and what it started");
+}
