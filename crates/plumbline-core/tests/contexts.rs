@@ -288,7 +288,7 @@ async fn a_credential_plugin_that_never_answers_is_stopped_with_its_children() {
             .trim()
             .to_string();
         std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .is_ok_and(|stat| !stat.split(' ').nth(2).is_some_and(|s| s == "Z"))
+            .is_ok_and(|stat| stat.split(' ').nth(2).is_none_or(|s| s != "Z"))
     };
     assert!(!alive(&own), "the plugin was stopped");
     assert!(!alive(&child), "and what it started");
