@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UI_BIN := ui/node_modules/.bin
 APP := target/debug/plumbline-desktop
 
-.PHONY: run test deps deps-test ui app lint rust-test ui-test browser-test e2e bindings sandbox-schema screenshot bench bench-desktop
+.PHONY: run test deps deps-test ui app lint rust-test ui-test browser-test e2e bindings sandbox-schema screenshot bench bench-desktop fuzz
 
 ## run: install what is missing, build, and open the Plumbline window (demo mode without a kubeconfig)
 run: deps app
@@ -29,6 +29,7 @@ app: ui
 
 lint: ui
 	cargo fmt --all -- --check
+	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cd ui && ../$(UI_BIN)/eslint . && ../$(UI_BIN)/prettier --check .
 
@@ -48,12 +49,20 @@ e2e: app
 
 ## bench: the figures, release build: the sandbox (memory at 10,000 objects, list latency, SSA
 ## throughput), Git (clone and fetch of 5,000 commits through git2 beside the git command line) and
-## the engine (offline diff per resource, server-side diff of 500 resources beside kubectl, sync)
+## the engine (offline diff per resource, server-side diff of 500 resources beside kubectl, sync),
+## then a few minutes of fuzzing
 bench: deps-test
 	cargo bench -p kube-sandbox --bench api --locked
 	cargo bench -p plumbline-core --bench git --locked
 	cargo bench -p plumbline-core --bench engine --locked
 	$(MAKE) bench-desktop
+	$(MAKE) fuzz
+
+## fuzz: cargo-fuzz on the manifest parser, the kubeconfig loader and the Argo CD Application
+## import, FUZZ_SECONDS each (nightly toolchain, installed on first use); not part of `make test`
+FUZZ_SECONDS ?= 120
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 ## bench-desktop: the real window on a release build: a 2,000-resource app's tree, 50 changes a
 ## second, and the memory of the whole app after ten minutes idle
