@@ -134,7 +134,7 @@ impl Kubeconfigs {
     pub fn load(paths: &[PathBuf]) -> Self {
         let mut out = Self::default();
         for path in paths.iter().filter(|p| p.exists()) {
-            match Kubeconfig::read_from(path) {
+            match read_kubeconfig(path) {
                 Ok(config) => {
                     for ctx in &config.contexts {
                         out.origin
@@ -149,9 +149,9 @@ impl Kubeconfigs {
                         }),
                     }
                 }
-                Err(e) => out.problems.push(KubeconfigProblem {
+                Err(message) => out.problems.push(KubeconfigProblem {
                     file: path.display().to_string(),
-                    message: describe_kubeconfig_error(&e),
+                    message,
                 }),
             }
         }
@@ -363,12 +363,65 @@ pub fn search_path(first: Option<&str>, then: Option<&str>) -> Option<String> {
     (folders.len() > before || before == 0).then(|| folders.join(":"))
 }
 
-fn describe_kubeconfig_error(e: &kube::config::KubeconfigError) -> String {
-    error_chain(e)
+/// One kubeconfig file, read once (kubectl rewrites it in place, so a second read may see another
+/// file) and decoded here: kube-rs's own reader panics on a UTF-16 file with an odd byte count,
+/// which fuzzing found. Relative file references are made absolute against the file's folder, as
+/// kubectl does (and kube-rs's reader did): certificates, keys, token files, and an exec command
+/// given as a path.
+fn read_kubeconfig(path: &Path) -> Result<Kubeconfig, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let text = decode_kubeconfig(&bytes)?;
+    let mut config = Kubeconfig::from_yaml(&text).map_err(|e| error_chain(&e))?;
+    if let Some(dir) = path.parent() {
+        let absolute = |file: &mut Option<String>| {
+            if let Some(f) = file.as_deref()
+                && Path::new(f).is_relative()
+            {
+                *file = Some(dir.join(f).display().to_string());
+            }
+        };
+        for named in &mut config.clusters {
+            if let Some(cluster) = &mut named.cluster {
+                absolute(&mut cluster.certificate_authority);
+            }
+        }
+        for named in &mut config.auth_infos {
+            if let Some(user) = &mut named.auth_info {
+                absolute(&mut user.client_certificate);
+                absolute(&mut user.client_key);
+                absolute(&mut user.token_file);
+                if let Some(exec) = &mut user.exec
+                    && exec
+                        .command
+                        .as_deref()
+                        .is_some_and(|c| c.contains(std::path::MAIN_SEPARATOR))
+                {
+                    absolute(&mut exec.command);
+                }
+            }
+        }
+    }
+    Ok(config)
 }
 
-/// Clients per context, created on first use and shared afterwards. Nothing connects until a
-/// caller asks for a context.
+/// A kubeconfig's text: UTF-8, with or without a byte-order mark, or UTF-16 with one (what
+/// PowerShell's `>` writes).
+fn decode_kubeconfig(bytes: &[u8]) -> Result<String, String> {
+    let utf16 = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
+        if !rest.len().is_multiple_of(2) {
+            return Err("is UTF-16 with an odd number of bytes (cut short?)".to_string());
+        }
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| unit([c[0], c[1]])).collect();
+        String::from_utf16(&units).map_err(|_| "is not valid UTF-16".to_string())
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        [0xEF, 0xBB, 0xBF, rest @ ..] | rest => String::from_utf8(rest.to_vec())
+            .map_err(|_| "is not text (not valid UTF-8)".to_string()),
+    }
+}
+
 /// What Plumbline knows of a context's cluster, with the server's own words.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(
@@ -406,6 +459,8 @@ pub const UNREACHABLE_REMEMBERED: Duration = Duration::from_secs(30);
 /// How long a context may take to answer a probe before it is called unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
 
+/// Clients per context, created on first use and shared afterwards. Nothing connects until a
+/// caller asks for a context.
 pub struct Clusters {
     kubeconfigs: std::sync::RwLock<Kubeconfigs>,
     /// The files read, and when each was last changed (None: absent).
@@ -794,7 +849,7 @@ impl Clusters {
         };
         let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
-            .map_err(|e| fail(describe_kubeconfig_error(&e)))?;
+            .map_err(|e| fail(error_chain(&e)))?;
         // A dead cluster must answer within seconds, never hang the app; a busy one is retried
         // a few times, not for minutes.
         config.connect_timeout = Some(Duration::from_secs(5));
@@ -882,6 +937,77 @@ mod tests {
         assert_eq!(list.problems.len(), 1);
         assert_eq!(list.problems[0].file, bad.display().to_string());
         assert!(!list.problems[0].message.is_empty());
+    }
+
+    #[test]
+    fn files_in_any_encoding_load_and_cut_or_binary_ones_are_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let utf16 = |bom: [u8; 2], unit: fn(u16) -> [u8; 2]| {
+            let mut bytes = bom.to_vec();
+            bytes.extend(SECOND.encode_utf16().flat_map(unit));
+            bytes
+        };
+        let mut bom8 = vec![0xEF, 0xBB, 0xBF];
+        bom8.extend(SECOND.as_bytes());
+        for (name, bytes) in [
+            ("utf8-bom", bom8),
+            ("utf16le", utf16([0xFF, 0xFE], u16::to_le_bytes)),
+            ("utf16be", utf16([0xFE, 0xFF], u16::to_be_bytes)),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let list = Kubeconfigs::load(&[path]).list();
+            assert_eq!(list.contexts.len(), 2, "{name}: {:?}", list.problems);
+        }
+
+        // Found by `make fuzz` (fuzz/seeds/kubeconfig/odd-utf16): kube-rs's reader panicked on it.
+        let cut = write(dir.path(), "cut", "");
+        std::fs::write(&cut, [0xFF, 0xFE, 0x2A, 0xEF, 0x2A]).unwrap();
+        let binary = dir.path().join("binary");
+        std::fs::write(&binary, [0x80, 0x81, 0xFE]).unwrap();
+        let good = write(dir.path(), "good", FIRST);
+        let list = Kubeconfigs::load(&[cut.clone(), binary.clone(), good]).list();
+        assert_eq!(list.contexts.len(), 1, "the good file still loads");
+        let messages: Vec<_> = list
+            .problems
+            .iter()
+            .map(|p| (p.file.as_str(), p.message.as_str()))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    cut.to_str().unwrap(),
+                    "is UTF-16 with an odd number of bytes (cut short?)"
+                ),
+                (binary.to_str().unwrap(), "is not text (not valid UTF-8)"),
+            ]
+        );
+    }
+
+    #[test]
+    fn relative_files_are_taken_from_the_kubeconfig_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "config",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://c', certificate-authority: ca.crt}\nusers:\n- name: u\n  user:\n    client-certificate: /abs/u.crt\n    client-key: keys/u.key\n    tokenFile: token\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: bin/login}\n- name: v\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: aws}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\n",
+        );
+        let config = read_kubeconfig(&path).unwrap();
+        let at = |f: &str| Some(dir.path().join(f).display().to_string());
+        let cluster = config.clusters[0].cluster.as_ref().unwrap();
+        assert_eq!(cluster.certificate_authority, at("ca.crt"));
+        let user = config.auth_infos[0].auth_info.as_ref().unwrap();
+        assert_eq!(user.client_certificate.as_deref(), Some("/abs/u.crt"));
+        assert_eq!(user.client_key, at("keys/u.key"));
+        assert_eq!(user.token_file, at("token"));
+        assert_eq!(user.exec.as_ref().unwrap().command, at("bin/login"));
+        let bare = config.auth_infos[1].auth_info.as_ref().unwrap();
+        assert_eq!(
+            bare.exec.as_ref().unwrap().command.as_deref(),
+            Some("aws"),
+            "a bare command is looked up on PATH"
+        );
     }
 
     #[test]
