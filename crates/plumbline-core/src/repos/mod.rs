@@ -278,13 +278,27 @@ pub fn export_paths(
     let tree = commit.tree().map_err(git)?;
     crate::shared_file::private_dir(dest).map_err(io)?;
     let mut failure = None;
-    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+    let walked = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         if entry.kind() != Some(ObjectType::Blob) {
             return git2::TreeWalkResult::Ok;
         }
         let relative = format!("{dir}{}", entry.name().unwrap_or_default());
         if !wanted(&relative) {
             return git2::TreeWalkResult::Ok;
+        }
+        // Git refuses such names, but a hostile server may send a tree that holds them.
+        let safe = std::path::Path::new(&relative)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !safe {
+            failure = Some(RepoError::Git {
+                repo: name.clone(),
+                message: format!(
+                    "commit {} holds a file named `{relative}`, which would be written outside the folder; not rendered",
+                    commit.id()
+                ),
+            });
+            return git2::TreeWalkResult::Abort;
         }
         let path = dest.join(&relative);
         let written = repo.find_blob(entry.id()).map_err(git).and_then(|blob| {
@@ -300,11 +314,11 @@ pub fn export_paths(
                 git2::TreeWalkResult::Abort
             }
         }
-    })
-    .map_err(git)?;
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(()),
+    });
+    // An abort is reported by the walk as an error of its own: the reason is the failure kept.
+    match (failure, walked) {
+        (Some(e), _) => Err(e),
+        (None, walked) => walked.map_err(git),
     }
 }
 
@@ -434,6 +448,37 @@ mod tests {
             .iter()
             .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
             .collect()
+    }
+
+    #[test]
+    fn a_tree_naming_a_parent_folder_is_refused_and_nothing_lands_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        // Written to the object database directly: Git's own tree builder refuses the name.
+        let odb = repo.odb().unwrap();
+        let blob = repo.blob(b"kind: Secret").unwrap();
+        let raw_tree = |entries: &[(&str, &str, git2::Oid)]| {
+            let mut bytes = Vec::new();
+            for (mode, name, id) in entries {
+                bytes.extend(format!("{mode} {name}\0").bytes());
+                bytes.extend(id.as_bytes());
+            }
+            odb.write(ObjectType::Tree, &bytes).unwrap()
+        };
+        let inner = raw_tree(&[("100644", "escaped.yaml", blob)]);
+        let root = raw_tree(&[("40000", "..", inner), ("100644", "ok.yaml", blob)]);
+        let signature = git2::Signature::now("t", "t@example").unwrap();
+        let tree = repo.find_tree(root).unwrap();
+        let commit = repo
+            .commit(None, &signature, &signature, "hostile", &tree, &[])
+            .unwrap();
+
+        let dest = dir.path().join("exports/render");
+        let error = export_paths(dir.path(), &commit.to_string(), &dest, &[String::new()])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`../escaped.yaml`"), "{error}");
+        assert!(!dir.path().join("exports/escaped.yaml").exists());
     }
 
     #[test]
