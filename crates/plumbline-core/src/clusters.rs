@@ -273,16 +273,17 @@ fn use_plugin_path(exec: &mut kube::config::ExecConfig, path: &str) {
 /// Runs the credential plugin under `timeout` (GNU coreutils, found on `search`) so that a
 /// plugin that never answers — waiting on a browser login, a hung SSO — is stopped after
 /// `limit`, its children with it, even when Plumbline itself was killed meanwhile (kube-rs
-/// waits on a plugin for ever). Where there is no `timeout` (macOS without coreutils), the
-/// plugin runs as it is.
+/// waits on a plugin for ever). On macOS it is Homebrew's `gtimeout`; where there is neither,
+/// the plugin runs as it is.
 fn with_time_limit(exec: &mut kube::config::ExecConfig, search: &str, limit: Duration) {
     let Some(command) = exec.command.clone() else {
         return;
     };
-    let Some(timeout) = std::env::split_paths(search)
-        .map(|dir| dir.join("timeout"))
-        .find(|candidate| candidate.is_file())
-    else {
+    let Some(timeout) = ["timeout", "gtimeout"].iter().find_map(|name| {
+        std::env::split_paths(search)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    }) else {
         return;
     };
     let mut args = vec![
@@ -1008,6 +1009,42 @@ mod tests {
             Some("aws"),
             "a bare command is looked up on PATH"
         );
+    }
+
+    #[test]
+    fn a_plugin_runs_under_gnu_timeout_by_either_of_its_names() {
+        let exec = || kube::config::ExecConfig {
+            command: Some("aws".into()),
+            args: Some(vec!["eks".into(), "get-token".into()]),
+            ..serde_json::from_value(serde_json::json!({"apiVersion": "v1"})).unwrap()
+        };
+        let (coreutils, homebrew, neither) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
+        write(coreutils.path(), "timeout", "");
+        write(homebrew.path(), "gtimeout", "");
+        for (dir, name) in [(&coreutils, "timeout"), (&homebrew, "gtimeout")] {
+            let mut limited = exec();
+            let search = format!("{}:{}", neither.path().display(), dir.path().display());
+            with_time_limit(&mut limited, &search, Duration::from_secs(60));
+            assert_eq!(
+                limited.command,
+                Some(dir.path().join(name).display().to_string())
+            );
+            assert_eq!(
+                limited.args.unwrap(),
+                ["--kill-after=5", "60", "aws", "eks", "get-token"]
+            );
+        }
+        let mut unlimited = exec();
+        with_time_limit(
+            &mut unlimited,
+            &neither.path().display().to_string(),
+            Duration::from_secs(60),
+        );
+        assert_eq!(unlimited.command.as_deref(), Some("aws"));
     }
 
     #[test]
