@@ -198,7 +198,6 @@ fn run_automated_sync(app: tauri::AppHandle, engine: Arc<Engine>) {
 /// Starts the desktop app.
 pub fn run() {
     tauri::Builder::default()
-        .plugin(tauri_plugin_store::Builder::new().build())
         .setup(setup)
         .invoke_handler(tauri::generate_handler![
             commands::environment,

@@ -1,5 +1,5 @@
 //! Applications: what to render from where, and where to put it. Kept in an [`AppStore`] that
-//! the desktop shell backs with tauri-plugin-store and tests back with memory.
+//! the window and the CLI back with one file ([`crate::store::FileStore`]) and tests with memory.
 
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
