@@ -5,9 +5,10 @@ use plumbline_core::Environment;
 use plumbline_core::apps::Application;
 use plumbline_core::argocd::ImportedApp;
 use plumbline_core::clusters::{ContextList, ContextState};
-use plumbline_core::events::EventInfo;
+use plumbline_core::events::{Activity, AppSummary};
 use plumbline_core::history::HistoryEntry;
 use plumbline_core::ipc::ErrorInfo;
+use plumbline_core::kube_events::EventInfo;
 use plumbline_core::logs::LogOptions;
 use plumbline_core::reconcile::ResourceDiff;
 use plumbline_core::repos::RepoError;
@@ -15,7 +16,7 @@ use plumbline_core::repos::manager::{CommitInfo, Refs, RepoInfo};
 use plumbline_core::repos::remote::{FetchOutcome, RepoAuth, RepoConfig, TransferProgress};
 use plumbline_core::resources::ResourceKey;
 use plumbline_core::secrets::{SecretKind, Sensitive};
-use plumbline_core::settings::Settings;
+use plumbline_core::settings::{Notifications, Settings};
 use plumbline_core::sync::{SyncEvent, SyncOptions, SyncPlan, SyncResult};
 use plumbline_core::{AppStatus, AppView, EngineError};
 use std::sync::Arc;
@@ -238,23 +239,49 @@ pub fn stop_logs(shell: State<'_, Shell>, name: String) {
     }
 }
 
-/// Pushes a notice down `on_change` whenever the app's resources (or what the cluster made from
-/// them) change, until `unwatch_app` or another `watch_app` for the same app.
+/// Pushes a notice down `on_change` whenever the app's status or objects (its own, or what the
+/// cluster made from them) change, until `unwatch_app` or another `watch_app` for the same app.
 #[tauri::command]
-pub async fn watch_app(shell: State<'_, Shell>, name: String, on_change: Channel<()>) -> Reply<()> {
-    let watch = shell
-        .engine
-        .watch(&name, move || {
-            let _ = on_change.send(());
-        })
-        .await
-        .map_err(report)?;
+pub fn watch_app(shell: State<'_, Shell>, name: String, on_change: Channel<()>) {
+    let subscription = shell.engine.watch(&name, move || {
+        let _ = on_change.send(());
+    });
     shell
         .watches
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .insert(name, watch);
-    Ok(())
+        .insert(name, subscription);
+}
+
+/// Every application's last known status, for the first paint; changes come as events.
+#[tauri::command]
+pub fn app_summaries(shell: State<'_, Shell>) -> Vec<AppSummary> {
+    shell.engine.summaries()
+}
+
+/// The recent transitions, newest first, for the activity list.
+#[tauri::command]
+pub fn recent_activity(shell: State<'_, Shell>) -> Vec<Activity> {
+    shell.engine.activity()
+}
+
+/// Fetches the app's repository now and compares it again (the Refresh button).
+#[tauri::command]
+pub async fn refresh_app(shell: State<'_, Shell>, name: String) -> Reply<AppStatus> {
+    shell.engine.refresh(&name).await.map_err(report)
+}
+
+#[tauri::command]
+pub fn set_notifications(shell: State<'_, Shell>, notifications: Notifications) -> Reply<()> {
+    shell
+        .engine
+        .set_notifications(notifications)
+        .map_err(report)
+}
+
+#[tauri::command]
+pub fn set_fetch_interval(shell: State<'_, Shell>, seconds: Option<u32>) -> Reply<()> {
+    shell.engine.set_fetch_interval(seconds).map_err(report)
 }
 
 #[tauri::command]

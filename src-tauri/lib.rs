@@ -1,8 +1,10 @@
-//! Plumbline's desktop shell: the Tauri builder, the app store, demo
-//! mode, logging, and the commands the UI calls. The engine lives in `plumbline-core`.
+//! Plumbline's desktop shell: the Tauri builder, demo mode, logging, the engine's events
+//! forwarded to the window and to desktop notifications, and the commands the UI calls. The
+//! engine lives in `plumbline-core`.
 
 mod commands;
 mod demo;
+mod notifications;
 
 use plumbline_core::Engine;
 use plumbline_core::Environment;
@@ -18,10 +20,13 @@ use tauri::Manager;
 pub struct Shell {
     pub engine: Arc<Engine>,
     pub environment: Environment,
-    /// The watch of each application the window shows; replaced or dropped when it looks away.
-    pub watches: std::sync::Mutex<std::collections::HashMap<String, plumbline_core::live::Watch>>,
+    /// The window's subscription to each application it shows; dropped when it looks away.
+    pub watches:
+        std::sync::Mutex<std::collections::HashMap<String, plumbline_core::statuses::Subscription>>,
     /// The log each application's page streams, to stop when it looks away.
     pub logs: std::sync::Mutex<std::collections::HashMap<String, tokio::task::AbortHandle>>,
+    /// Keeps every application's status current for as long as the app runs.
+    _watching: plumbline_core::statuses::Watching,
     /// Keeps the demo cluster running for as long as the app runs.
     _demo: Option<demo::Demo>,
     _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
@@ -115,12 +120,17 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         (Arc::new(engine), None)
     };
     watch_kubeconfigs(app.handle().clone(), engine.clone());
-    run_automated_sync(app.handle().clone(), engine.clone());
+    // Contexts with applications connect in the background from now on; the window paints
+    // without waiting for any of them.
+    let watching = tauri::async_runtime::block_on(async { engine.keep_watching() });
+    forward_events(app.handle().clone(), engine.clone());
+    notifications::start(app.handle().clone(), engine.clone());
     tracing::info!(data = %data_dir.display(), logs = %log_dir.display(), demo = demo_mode, "Plumbline started");
     app.manage(Shell {
         engine,
         watches: Default::default(),
         logs: Default::default(),
+        _watching: watching,
         environment: Environment {
             demo: demo_mode,
             data_dir: data_dir.display().to_string(),
@@ -181,17 +191,25 @@ fn watch_store(app: tauri::AppHandle, path: std::path::PathBuf) {
     });
 }
 
-/// Runs automated sync for the applications that ask for it, telling the window what it did.
-/// It starts once the window is up: nothing connects to a cluster at start-up.
-fn run_automated_sync(app: tauri::AppHandle, engine: Arc<Engine>) {
+/// Tells the window everything the engine tells: statuses as they change, contexts lost and
+/// back, activity. The window never polls.
+fn forward_events(app: tauri::AppHandle, engine: Arc<Engine>) {
     use tauri::Emitter;
+    let mut events = engine.subscribe();
     tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
-        plumbline_core::automation::run(engine, move |name, outcome| {
-            let notice = serde_json::json!({ "app": name, "outcome": outcome });
-            let _ = app.emit("auto-sync", notice);
-        })
-        .await;
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    let _ = app.emit("engine-event", &event);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    // The window reads every status again rather than miss one.
+                    tracing::warn!(missed, "the window fell behind the engine's events");
+                    let _ = app.emit("engine-lagged", ());
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
     });
 }
 
@@ -239,6 +257,11 @@ pub fn run() {
             commands::stop_logs,
             commands::watch_app,
             commands::unwatch_app,
+            commands::app_summaries,
+            commands::recent_activity,
+            commands::refresh_app,
+            commands::set_notifications,
+            commands::set_fetch_interval,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -186,8 +186,19 @@ impl Sandbox {
     /// Stops serving and starts again on the same port with the same objects, as an apiserver
     /// restart does: every connection, and so every watch, is cut.
     pub async fn restart(&mut self) -> Result<(), SandboxError> {
+        self.stop_serving().await;
+        self.serve_again().await
+    }
+
+    /// Stops serving, as a killed apiserver does: every connection is cut and the port
+    /// refuses new ones. The objects stay for [`Sandbox::serve_again`].
+    pub async fn stop_serving(&mut self) {
         self.server.abort();
         let _ = (&mut self.server).await;
+    }
+
+    /// Serves again on the same port, with the same objects and credentials.
+    pub async fn serve_again(&mut self) -> Result<(), SandboxError> {
         let port = self.addr.port();
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await

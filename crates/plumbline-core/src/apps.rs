@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use ts_rs::TS;
 
 /// Where an application's resources go.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Destination {
     /// A kubeconfig context name.
     pub context: String,
@@ -15,7 +15,7 @@ pub struct Destination {
 }
 
 /// An application: a path in a Git repository at a revision, synced to a destination.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Application {
     pub name: String,
     /// URL of an added repository, or the path of a local Git repository.

@@ -241,6 +241,18 @@ fn classify(error: &kube::Error) -> ContextState {
                 .any(|w| lower.contains(w))
             {
                 ContextState::TlsError { message }
+            } else if lower.contains("deadline has elapsed") {
+                // The connection (or the TLS handshake on it) took longer than allowed.
+                ContextState::Unreachable {
+                    message: format!(
+                        "no answer within {} seconds while connecting",
+                        CONNECT_TIMEOUT.as_secs()
+                    ),
+                }
+            } else if lower.contains("connection refused") {
+                ContextState::Unreachable {
+                    message: "connection refused: nothing listens at the server's address".into(),
+                }
             } else {
                 ContextState::Unreachable { message }
             }
@@ -460,6 +472,12 @@ pub const UNREACHABLE_REMEMBERED: Duration = Duration::from_secs(30);
 /// How long a context may take to answer a probe before it is called unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
 
+/// How long a connection to a cluster may take to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a request may wait for the next bytes of an answer.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Clients per context, created on first use and shared afterwards. Nothing connects until a
 /// caller asks for a context.
 pub struct Clusters {
@@ -467,6 +485,8 @@ pub struct Clusters {
     /// The files read, and when each was last changed (None: absent).
     files: Mutex<Vec<(PathBuf, Option<std::time::SystemTime>)>>,
     clients: Mutex<HashMap<String, Arc<OnceCell<kube::Client>>>>,
+    /// Clients for watches, which may stay quiet for minutes (see [`Self::watch_client`]).
+    watch_clients: Mutex<HashMap<String, Arc<OnceCell<kube::Client>>>>,
     states: Mutex<HashMap<String, ContextState>>,
     /// When each context was last found unreachable.
     unreachable_at: Mutex<HashMap<String, std::time::Instant>>,
@@ -494,6 +514,7 @@ impl Clusters {
             kubeconfigs: std::sync::RwLock::new(kubeconfigs),
             files: Mutex::new(Vec::new()),
             clients: Mutex::new(HashMap::new()),
+            watch_clients: Mutex::new(HashMap::new()),
             states: Mutex::new(HashMap::new()),
             unreachable_at: Mutex::new(HashMap::new()),
             plugin_timeout: PLUGIN_TIMEOUT,
@@ -643,6 +664,11 @@ impl Clusters {
 
     /// Connects to `context` if needed and asks the server for its version, within seconds.
     pub async fn probe(&self, context: &str) -> ContextState {
+        self.probe_within(context, PROBE_TIMEOUT).await
+    }
+
+    /// [`Self::probe`], counting the context unreachable after `limit`.
+    pub async fn probe_within(&self, context: &str, limit: Duration) -> ContextState {
         // A probe always asks the server afresh (the user pressed Connect, say).
         let client = if self.kubeconfigs().has_context(context) {
             self.shared_client(context).await
@@ -656,17 +682,15 @@ impl Clusters {
             Err(e) => ContextState::Invalid {
                 message: e.to_string(),
             },
-            Ok(client) => {
-                match tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await {
-                    Err(_) => ContextState::Unreachable {
-                        message: format!("no answer within {} seconds", PROBE_TIMEOUT.as_secs()),
-                    },
-                    Ok(Ok(info)) => ContextState::Connected {
-                        version: info.git_version,
-                    },
-                    Ok(Err(e)) => classify(&e),
-                }
-            }
+            Ok(client) => match tokio::time::timeout(limit, client.apiserver_version()).await {
+                Err(_) => ContextState::Unreachable {
+                    message: format!("no answer within {} seconds", limit.as_secs()),
+                },
+                Ok(Ok(info)) => ContextState::Connected {
+                    version: info.git_version,
+                },
+                Ok(Err(e)) => classify(&e),
+            },
         };
         self.set_state(context, &state);
         state
@@ -759,17 +783,32 @@ impl Clusters {
             let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
             clients.entry(context.to_string()).or_default().clone()
         };
-        cell.get_or_try_init(|| self.connect(context))
+        cell.get_or_try_init(|| self.connect(context, Some(READ_TIMEOUT)))
             .await
             .cloned()
     }
 
-    /// Forgets the client of `context`, so the next call builds a new one (after auth errors).
+    /// The client for `context`'s watches: the same credentials, but no read timeout of its
+    /// own, since a watch may hear nothing for minutes (whether the server still answers is
+    /// the probe's to say). Made on first use.
+    pub async fn watch_client(&self, context: &str) -> Result<kube::Client, ClusterError> {
+        let cell = {
+            let mut clients = self.watch_clients.lock().unwrap_or_else(|p| p.into_inner());
+            clients.entry(context.to_string()).or_default().clone()
+        };
+        cell.get_or_try_init(|| self.connect(context, None))
+            .await
+            .cloned()
+    }
+
+    /// Forgets the clients of `context`, so the next call builds new ones (after auth errors).
     pub fn forget(&self, context: &str) {
-        self.clients
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(context);
+        for clients in [&self.clients, &self.watch_clients] {
+            clients
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(context);
+        }
     }
 
     /// The exec credential plugin of `context`'s user, if it has one.
@@ -796,7 +835,11 @@ impl Clusters {
             .clone()
     }
 
-    async fn connect(&self, context: &str) -> Result<kube::Client, ClusterError> {
+    async fn connect(
+        &self,
+        context: &str,
+        read_timeout: Option<Duration>,
+    ) -> Result<kube::Client, ClusterError> {
         let options = KubeConfigOptions {
             context: Some(context.to_string()),
             ..Default::default()
@@ -853,8 +896,8 @@ impl Clusters {
             .map_err(|e| fail(error_chain(&e)))?;
         // A dead cluster must answer within seconds, never hang the app; a busy one is retried
         // a few times, not for minutes.
-        config.connect_timeout = Some(Duration::from_secs(5));
-        config.read_timeout = Some(Duration::from_secs(30));
+        config.connect_timeout = Some(CONNECT_TIMEOUT);
+        config.read_timeout = read_timeout;
         config.default_retry = false;
         let builder =
             kube::client::ClientBuilder::try_from(config).map_err(|e| fail(error_chain(&e)))?;

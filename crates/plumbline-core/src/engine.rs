@@ -5,7 +5,6 @@ use crate::automation::{self, AutoSync, Decision};
 use crate::clusters::{ClusterError, Clusters, ContextList, ContextState};
 use crate::history::{History, HistoryEntry, OperationKind};
 use crate::ipc::ErrorInfo;
-use crate::live::LiveObjects;
 use crate::reconcile::{
     self, Comparison, ReconcileError, ResourceDiff, ResourceStatus, SyncStatus,
 };
@@ -17,7 +16,7 @@ use crate::sync::{self, OperationPhase, SyncEvent, SyncOptions, SyncPlan, SyncRe
 use crate::tracked::Freshness;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use ts_rs::TS;
 
 /// An application with its comparison result. Failures to render or to reach the cluster make
@@ -91,6 +90,8 @@ pub enum EngineError {
     AutomatedRollback(String),
     #[error("the Argo CD Application could not be imported: {0}")]
     Import(#[from] crate::argocd::ImportError),
+    #[error("{0}")]
+    Settings(String),
 }
 
 impl From<ReconcileError> for EngineError {
@@ -109,8 +110,8 @@ pub struct Engine {
     /// The kubeconfig files every session reads (`KUBECONFIG`, `~/.kube/config`).
     default_files: Vec<std::path::PathBuf>,
     comparisons: Mutex<HashMap<String, Arc<Comparison>>>,
-    /// What running watches keep of each app's objects, by app.
-    watched: Mutex<HashMap<String, Vec<Kept>>>,
+    /// Every app's last known status, the cluster caches and the listeners of both.
+    statuses: crate::statuses::Statuses,
     /// Who runs operations from this engine, as the history says it ("the window").
     operator: String,
     history: History,
@@ -118,9 +119,6 @@ pub struct Engine {
     /// Where each app has tracked objects, per context: where its leftovers are.
     tracked: crate::tracked::Tracked,
 }
-
-/// What one running watch keeps: (its context, its objects while it runs).
-type Kept = (String, Weak<LiveObjects>);
 
 impl Engine {
     /// An engine over the contexts of `clusters`, the applications in `store`, their
@@ -141,7 +139,7 @@ impl Engine {
             renders: Arc::default(),
             default_files,
             comparisons: Mutex::new(HashMap::new()),
-            watched: Mutex::new(HashMap::new()),
+            statuses: crate::statuses::Statuses::new(),
             operator: "Plumbline".into(),
             history,
             predictions: Default::default(),
@@ -204,6 +202,43 @@ impl Engine {
                 settings.protected_contexts.push(context.to_string());
             }
         })?)
+    }
+
+    /// Which desktop notifications are muted.
+    pub fn set_notifications(
+        &self,
+        notifications: crate::settings::Notifications,
+    ) -> Result<(), EngineError> {
+        Ok(self.settings.update(&mut |settings| {
+            settings.notifications = notifications.clone();
+        })?)
+    }
+
+    /// How often repositories are fetched while the engine keeps watching (none: the
+    /// default); taken up within seconds.
+    pub fn set_fetch_interval(&self, seconds: Option<u32>) -> Result<(), EngineError> {
+        if let Some(s) = seconds
+            && s < crate::settings::MIN_FETCH_INTERVAL
+        {
+            return Err(EngineError::Settings(format!(
+                "a fetch interval of {s} s is too short: at least {} s",
+                crate::settings::MIN_FETCH_INTERVAL
+            )));
+        }
+        Ok(self.settings.update(&mut |settings| {
+            settings.fetch_interval_seconds = seconds;
+        })?)
+    }
+
+    /// Fetches the app's repository now (when it is an added one) and compares the app again:
+    /// what Refresh does. A failed fetch is an error; the status is then the last one.
+    pub async fn refresh(&self, name: &str) -> Result<AppStatus, EngineError> {
+        let app = self.apps.get(name)?;
+        if self.repositories.get(&app.repo).is_ok() {
+            let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            self.repositories.fetch(&app.repo, |_| {}, cancel).await?;
+        }
+        self.status(name).await
     }
 
     /// Changes whenever the contexts are re-read or a context's state changes.
@@ -342,14 +377,11 @@ impl Engine {
                 at: e.finished_at.unwrap_or(e.started_at),
                 commit: e.result.commit,
             });
-        // What the page shows may come from what the app's watches keep: they are at most
-        // a moment behind the cluster, and a change they have not taken in yet brings
-        // another refresh. Plans and syncs always list afresh.
-        match self
-            .compare_with(&app, self.kept(&app), Freshness::Recent)
-            .await
-        {
-            Ok(comparison) => Ok((
+        // What the page shows may come from the cluster cache: it is at most a moment behind
+        // the cluster, and a change it has not taken in yet brings another comparison. Plans
+        // and syncs always list afresh.
+        let compared = match self.compare_with(&app, Freshness::Recent).await {
+            Ok(comparison) => (
                 AppStatus {
                     sync: comparison.sync_status(),
                     health: comparison.health(),
@@ -361,10 +393,10 @@ impl Engine {
                     app,
                 },
                 Some(comparison),
-            )),
+            ),
             Err(e) => {
                 tracing::warn!(app = name, error = %e, "comparison failed");
-                Ok((
+                (
                     AppStatus {
                         app,
                         sync: SyncStatus::Unknown,
@@ -376,9 +408,11 @@ impl Engine {
                         last_operation,
                     },
                     None,
-                ))
+                )
             }
-        }
+        };
+        self.statuses.observe(&compared.0, compared.1.as_deref());
+        Ok(compared)
     }
 
     /// The diff of one resource, from the last comparison (comparing first if there is none).
@@ -426,11 +460,11 @@ impl Engine {
     ) -> Result<Vec<crate::tree::TreeNode>, EngineError> {
         let context = &app.destination.context;
         let client = self.clusters.client(context).await?;
-        let kept = self.kept(app);
+        let cache = self.statuses.cache(context);
         let cluster = reconcile::Cluster {
             client: &client,
             predictions: &self.predictions,
-            live: kept.as_deref(),
+            live: cache.as_deref(),
             tracked: &[],
         };
         crate::tree::build(&cluster, comparison).await.map_err(|e| {
@@ -442,35 +476,55 @@ impl Engine {
         })
     }
 
-    /// Watches the app's resources and what the cluster made from them; `on_change` is called
-    /// after each burst of changes, until the returned watch is dropped.
-    pub async fn watch(
-        &self,
-        name: &str,
-        on_change: impl Fn() + Send + Sync + 'static,
-    ) -> Result<crate::live::Watch, EngineError> {
-        let app = self.apps.get(name)?;
-        let comparison = match self.cached(name) {
-            Some(c) => c,
-            None => self.compare(&app).await?,
-        };
-        let client = self.clusters.client(&app.destination.context).await?;
-        let watch = crate::live::watch(&client, &comparison, on_change);
-        let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
-        let kept = watched.entry(name.to_string()).or_default();
-        kept.retain(|(_, objects)| objects.strong_count() > 0);
-        kept.push((app.destination.context.clone(), watch.objects()));
-        Ok(watch)
+    /// Keeps every application's status current from now on, as long as the returned handle
+    /// lives: watches the clusters of the applications, probes them, fetches their
+    /// repositories, runs automated sync, and tells [`Self::subscribe`]rs (see
+    /// [`crate::statuses`]).
+    pub fn keep_watching(self: &Arc<Self>) -> crate::statuses::Watching {
+        crate::statuses::start(self.clone())
     }
 
-    /// What a running watch keeps of `app`'s objects in its destination's context, if any.
-    fn kept(&self, app: &Application) -> Option<Arc<LiveObjects>> {
-        let watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
-        watched
-            .get(&app.name)?
-            .iter()
-            .filter(|(context, _)| *context == app.destination.context)
-            .find_map(|(_, objects)| objects.upgrade())
+    /// Every event from now on: statuses, contexts, activity.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::events::Event> {
+        self.statuses.subscribe()
+    }
+
+    /// Every application's last known status (those compared at least once).
+    pub fn summaries(&self) -> Vec<crate::events::AppSummary> {
+        self.statuses.summaries()
+    }
+
+    /// The recent transitions, newest first.
+    pub fn activity(&self) -> Vec<crate::events::Activity> {
+        self.statuses.recent()
+    }
+
+    /// Calls `on_change` whenever the app's status or objects change (while the engine keeps
+    /// watching), until the returned subscription is dropped.
+    pub fn watch(
+        &self,
+        name: &str,
+        on_change: impl Fn() + Send + 'static,
+    ) -> crate::statuses::Subscription {
+        use crate::events::Event;
+        let name = name.to_string();
+        crate::statuses::Subscription::new(
+            self.subscribe(),
+            move |event| match event {
+                Event::Status { status } => status.app.name == name,
+                Event::Objects { app } => *app == name,
+                _ => false,
+            },
+            move |_| on_change(),
+        )
+    }
+
+    pub(crate) fn statuses(&self) -> &crate::statuses::Statuses {
+        &self.statuses
+    }
+
+    pub(crate) fn clusters(&self) -> &Clusters {
+        &self.clusters
     }
 
     fn cached(&self, name: &str) -> Option<Arc<Comparison>> {
@@ -549,11 +603,11 @@ impl Engine {
         &self,
         name: &str,
         key: &ResourceKey,
-    ) -> Result<Vec<crate::events::EventInfo>, EngineError> {
+    ) -> Result<Vec<crate::kube_events::EventInfo>, EngineError> {
         let app = self.apps.get(name)?;
         let context = &app.destination.context;
         let client = self.clusters.client(context).await?;
-        crate::events::about(&client, key).await.map_err(|e| {
+        crate::kube_events::about(&client, key).await.map_err(|e| {
             EngineError::from(ReconcileError::Cluster {
                 context: context.clone(),
                 what: format!("the events of {key}"),
@@ -865,31 +919,56 @@ impl Engine {
         if let Some(id) = entry {
             self.history.finish(&name, id, &result)?;
         }
-        // Refresh so that the next diff shows the state after the sync.
-        let _ = self.compare(&self.apps.get(&name)?).await;
+        if !options.dry_run {
+            let context = &app.destination.context;
+            let short = &result.commit.sha[..result.commit.sha.len().min(7)];
+            match (result.phase, kind) {
+                (OperationPhase::Failed, _) => self.statuses.activity(
+                    crate::events::ActivityKind::SyncFailed,
+                    Some(&name),
+                    context,
+                    format!("{} of {name} failed: {}", kind.noun(), result.message),
+                ),
+                (OperationPhase::Succeeded, OperationKind::AutoSync) => self.statuses.activity(
+                    crate::events::ActivityKind::AutoSynced,
+                    Some(&name),
+                    context,
+                    format!("automated sync of {name} to {short}: {}", result.message),
+                ),
+                _ => {}
+            }
+        }
+        // Compare again, so that the next diff and every tile show the state after the sync.
+        let _ = self.compared(&name).await;
         Ok(result)
     }
 
-    /// Compares `app` with what its cluster holds now, listing every object.
+    /// Compares `app` with what its cluster holds (from the cluster cache while the engine
+    /// keeps watching).
     async fn compare(&self, app: &Application) -> Result<Arc<Comparison>, EngineError> {
-        self.compare_with(app, None, Freshness::Recent).await
+        self.compare_with(app, Freshness::Recent).await
     }
 
-    /// Compares `app` for a plan or a sync: leftovers are looked for afresh too.
+    /// Compares `app` for a plan or a sync: every object is listed afresh, leftovers are
+    /// looked for afresh too.
     async fn compare_now(&self, app: &Application) -> Result<Arc<Comparison>, EngineError> {
-        self.compare_with(app, None, Freshness::Now).await
+        self.compare_with(app, Freshness::Now).await
     }
 
-    /// Compares `app`, reading the objects `kept` holds from it instead of listing them.
     async fn compare_with(
         &self,
         app: &Application,
-        kept: Option<Arc<LiveObjects>>,
         freshness: Freshness,
     ) -> Result<Arc<Comparison>, EngineError> {
         let context = &app.destination.context;
         let started = std::time::Instant::now();
-        let result = self.compare_uncached(app, kept.as_deref(), freshness).await;
+        let cache = match freshness {
+            Freshness::Recent => self.statuses.cache(context),
+            Freshness::Now => None,
+        };
+        let result = self
+            .compare_uncached(app, cache.as_deref(), freshness)
+            .await;
         tracing::debug!(
             app = app.name,
             elapsed_ms = started.elapsed().as_millis(),
@@ -916,7 +995,7 @@ impl Engine {
     async fn compare_uncached(
         &self,
         app: &Application,
-        kept: Option<&LiveObjects>,
+        cache: Option<&crate::cache::ClusterCache>,
         freshness: Freshness,
     ) -> Result<Comparison, EngineError> {
         let context = &app.destination.context;
@@ -946,7 +1025,7 @@ impl Engine {
         let cluster = reconcile::Cluster {
             client: &client,
             predictions: &self.predictions,
-            live: kept,
+            live: cache,
             tracked: &found.scopes,
         };
         let mut comparison = reconcile::compare_rendered(app, commit, rendered, &cluster).await?;

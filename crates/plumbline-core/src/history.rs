@@ -22,6 +22,17 @@ pub enum OperationKind {
     Rollback,
 }
 
+impl OperationKind {
+    /// The operation as a sentence starts with it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            OperationKind::Sync => "Sync",
+            OperationKind::AutoSync => "Automated sync",
+            OperationKind::Rollback => "Rollback",
+        }
+    }
+}
+
 /// One operation on one application.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -145,6 +145,7 @@ impl From<&EngineError> for ErrorInfo {
                 ErrorCode::Store,
                 Some("The operation's record could not be kept. Check the disk and try again."),
             ),
+            EngineError::Settings(_) => (ErrorCode::Invalid, None),
             EngineError::Import(_) => (
                 ErrorCode::Invalid,
                 Some("Fix the manifest and import it again."),
@@ -224,10 +225,16 @@ pub fn typescript_bindings() -> String {
         history::HistoryEntry::decl(&cfg),
         automation::AutoSync::decl(&cfg),
         argocd::ImportedApp::decl(&cfg),
-        events::EventInfo::decl(&cfg),
+        kube_events::EventInfo::decl(&cfg),
         logs::LogOptions::decl(&cfg),
         tree::TreeNode::decl(&cfg),
         engine::AppView::decl(&cfg),
+        events::Stale::decl(&cfg),
+        events::AppSummary::decl(&cfg),
+        events::ActivityKind::decl(&cfg),
+        events::Activity::decl(&cfg),
+        events::Event::decl(&cfg),
+        settings::Notifications::decl(&cfg),
         crate::Environment::decl(&cfg),
     ];
     let mut out = String::from(

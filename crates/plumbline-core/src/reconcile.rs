@@ -573,26 +573,28 @@ pub fn diff_offline(
     out
 }
 
-/// Where a comparison reads the live objects: the cluster behind `client`, or what a running
-/// watch keeps of it (`live`, for the scopes it covers), and the dry-run answers kept so far.
+/// Where a comparison reads the live objects: the cluster behind `client`, or its cache
+/// (`live`) when the engine keeps watching, and the dry-run answers kept so far.
 pub struct Cluster<'a> {
     pub client: &'a kube::Client,
     pub predictions: &'a Predictions,
-    pub live: Option<&'a crate::live::LiveObjects>,
+    pub live: Option<&'a crate::cache::ClusterCache>,
     /// Where the app has tracked objects besides the kinds and namespaces it desires: a
     /// leftover there needs pruning too.
     pub tracked: &'a [crate::tracked::Scope],
 }
 
 impl Cluster<'_> {
-    /// The objects of `resolved` in `namespace`: from the watch when it keeps them, else
+    /// The objects of `resolved` in `namespace`: from the cache when it has them, else
     /// listed.
     pub async fn objects(
         &self,
         resolved: &Resolved,
         namespace: &str,
     ) -> Result<Vec<Value>, kube::Error> {
-        if let Some(kept) = self.live.and_then(|l| l.objects(resolved, namespace)) {
+        if let Some(cache) = self.live
+            && let Some(kept) = cache.objects(resolved, namespace).await
+        {
             return Ok(kept);
         }
         let list = api_for(self.client, resolved, namespace)
@@ -601,9 +603,18 @@ impl Cluster<'_> {
         Ok(list
             .items
             .iter()
-            .map(|item| crate::live::as_listed(&resolved.api, item))
+            .map(|item| as_listed(&resolved.api, item))
             .collect())
     }
+}
+
+/// An object as JSON with its apiVersion and kind (list items from a real server carry
+/// neither).
+pub fn as_listed(api: &kube::discovery::ApiResource, object: &DynamicObject) -> Value {
+    let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
+    value["apiVersion"] = Value::String(api.api_version.clone());
+    value["kind"] = Value::String(api.kind.clone());
+    value
 }
 
 /// Server-side dry-run results by (context, resource), with the live resourceVersion and a

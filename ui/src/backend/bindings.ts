@@ -36,7 +36,12 @@ kubeconfigFiles: Array<string>,
 /**
  * Contexts where sync, prune and rollback ask the user to type the context's name.
  */
-protectedContexts: Array<string>, };
+protectedContexts: Array<string>, 
+/**
+ * How often each repository is fetched while Plumbline runs; none: every
+ * [`DEFAULT_FETCH_INTERVAL`] seconds, as Argo CD.
+ */
+fetchIntervalSeconds: number | null, notifications: Notifications, };
 
 export type KubeconfigProblem = { file: string, message: string, };
 
@@ -446,6 +451,54 @@ tree: Array<TreeNode>,
  * Why the tree could not be read, when the comparison could.
  */
 treeError: ErrorInfo | null, };
+
+export type Stale = { 
+/**
+ * RFC 3339: when the cluster stopped answering.
+ */
+since: string, reason: string, };
+
+export type AppSummary = { app: Application, sync: SyncStatus, health: HealthStatus | null, commit: Commit | null, 
+/**
+ * Why it could not be compared; none while its cluster is unreachable (`stale` says so).
+ */
+error: ErrorInfo | null, lastOperation: LastOperation | null, 
+/**
+ * Set while the app's cluster does not answer: what is shown is the last known state.
+ */
+stale: Stale | null, 
+/**
+ * How many of its resources are not synced (out of sync, missing, to prune).
+ */
+outOfSync: number, resources: number, };
+
+export type ActivityKind = "OutOfSync" | "Synced" | "Degraded" | "Missing" | "Healthy" | "SyncFailed" | "AutoSynced" | "Unreachable" | "Reachable" | "FetchFailed";
+
+export type Activity = { 
+/**
+ * Grows by one with each activity of this engine.
+ */
+id: bigint, 
+/**
+ * RFC 3339.
+ */
+at: string, kind: ActivityKind, app: string | null, context: string, 
+/**
+ * The sentence a notification or the activity list shows.
+ */
+message: string, };
+
+export type Event = { "type": "status", status: AppSummary, } | { "type": "removed", app: string, } | { "type": "objects", app: string, } | { "type": "context", context: string, state: ContextState, } | { "type": "activity", activity: Activity, };
+
+export type Notifications = { 
+/**
+ * No desktop notification at all.
+ */
+muted: boolean, 
+/**
+ * Applications whose transitions are not notified.
+ */
+mutedApps: Array<string>, };
 
 export type Environment = { 
 /**

@@ -17,7 +17,7 @@ use std::sync::Arc;
 pub struct World {
     pub _sandbox: kube_sandbox::Sandbox,
     pub _dir: tempfile::TempDir,
-    pub engine: Engine,
+    pub engine: Arc<Engine>,
     pub client: kube::Client,
     /// The app's repository.
     pub repo: std::path::PathBuf,
@@ -91,7 +91,7 @@ pub async fn world_with_history(
     let world = World {
         _sandbox: sandbox,
         _dir: dir,
-        engine,
+        engine: Arc::new(engine),
         client,
         repo,
     };

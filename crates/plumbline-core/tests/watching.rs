@@ -1,0 +1,415 @@
+//! The engine keeps watching (issue: every application live, every cluster's health known):
+//! against a real sandbox over HTTPS, with nobody asking, a change in the cluster reaches the
+//! status of an app that is not open; a cluster that stops answering is marked unreachable, its
+//! apps stale, and they recover by themselves when it is back; a commit pushed to the remote
+//! reaches the status after the next fetch; one cluster that accepts connections and never
+//! answers holds up no other.
+
+mod world;
+
+use plumbline_core::clusters::{Clusters, ContextState, Kubeconfigs};
+use plumbline_core::events::{ActivityKind, AppSummary, Event};
+use plumbline_core::reconcile::{ResourceSync, SyncStatus};
+use plumbline_core::sync::SyncOptions;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::Receiver;
+use world::{api, sample_app, sync_succeeds, world_with};
+
+/// Waits up to `limit` for an event `pick` takes; fails saying what it waited for.
+async fn next<T>(
+    events: &mut Receiver<Event>,
+    limit: Duration,
+    what: &str,
+    mut pick: impl FnMut(Event) -> Option<T>,
+) -> T {
+    tokio::time::timeout(limit, async {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    if let Some(found) = pick(event) {
+                        return found;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("the engine stopped telling: {e}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("waited {limit:?} for {what}"))
+}
+
+/// The next status of `app` that `test` accepts.
+async fn status(
+    events: &mut Receiver<Event>,
+    app: &str,
+    limit: Duration,
+    what: &str,
+    test: impl Fn(&AppSummary) -> bool,
+) -> AppSummary {
+    next(events, limit, what, |event| match event {
+        Event::Status { status } if status.app.name == app && test(&status) => Some(*status),
+        _ => None,
+    })
+    .await
+}
+
+/// The first status of `app` the engine knows: kept already (a sync compared it), or the
+/// first one it tells.
+async fn first_status(
+    engine: &plumbline_core::Engine,
+    events: &mut Receiver<Event>,
+    app: &str,
+) -> AppSummary {
+    if let Some(known) = engine.summaries().into_iter().find(|s| s.app.name == app) {
+        return known;
+    }
+    status(
+        events,
+        app,
+        Duration::from_secs(20),
+        "the first status",
+        |_| true,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_change_in_the_cluster_reaches_the_status_of_an_app_nobody_has_open() {
+    let w = world_with("waves", "default", "waves", sample_app("waves")).await;
+    sync_succeeds(&w, "waves", &SyncOptions::default()).await;
+    let mut events = w.engine.subscribe();
+    let _watching = w.engine.keep_watching();
+    let first = first_status(&w.engine, &mut events, "waves").await;
+    assert_eq!(first.sync, SyncStatus::Synced, "{:?}", first.error);
+    assert!(first.stale.is_none());
+
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    world::patch_by_hand(&configmaps, "settings", json!({"data": {"greeting": "hi"}})).await;
+    let drifted = status(
+        &mut events,
+        "waves",
+        Duration::from_secs(10),
+        "OutOfSync after a change by hand",
+        |s| s.sync == SyncStatus::OutOfSync,
+    )
+    .await;
+    assert_eq!(drifted.out_of_sync, 1);
+    let told = next(
+        &mut events,
+        Duration::from_secs(5),
+        "the activity",
+        |event| match event {
+            Event::Activity { activity } => Some(activity),
+            _ => None,
+        },
+    )
+    .await;
+    assert_eq!(told.kind, ActivityKind::OutOfSync);
+    assert_eq!(told.app.as_deref(), Some("waves"));
+    assert!(told.message.contains("1 of"), "{}", told.message);
+    assert_eq!(w.engine.activity()[0], told, "the activity list keeps it");
+
+    // Nobody compared anything: the summaries the window paints from say it too.
+    let known = w.engine.summaries();
+    assert_eq!(known.len(), 1);
+    assert_eq!(known[0].sync, SyncStatus::OutOfSync);
+}
+
+#[tokio::test]
+async fn the_app_page_reads_the_cluster_cache_and_hears_of_changes_to_what_the_cluster_made() {
+    let w = world_with("waves", "default", "waves", sample_app("waves")).await;
+    sync_succeeds(&w, "waves", &SyncOptions::default()).await;
+    // Let the rollout the sync started come to rest first.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut events = w.engine.subscribe();
+    let watching = w.engine.keep_watching();
+    first_status(&w.engine, &mut events, "waves").await;
+    // The page shows the tree once: the kinds the cluster makes are watched from then on.
+    let view = w.engine.view("waves").await.unwrap();
+    assert!(view.tree.iter().any(|n| n.key.kind == "Pod"));
+
+    let notices = Arc::new(tokio::sync::Notify::new());
+    let n = notices.clone();
+    let page = w.engine.watch("waves", move || n.notify_one());
+    let lists = || {
+        (
+            w._sandbox.lists_served("configmaps"),
+            w._sandbox.lists_served("pods"),
+        )
+    };
+    let before = lists();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), notices.notified())
+            .await
+            .is_err(),
+        "nothing changed, nothing is said"
+    );
+
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    world::patch_by_hand(&configmaps, "settings", json!({"data": {"greeting": "hi"}})).await;
+    tokio::time::timeout(Duration::from_secs(10), notices.notified())
+        .await
+        .expect("a change by hand is heard");
+    let view = w.engine.view("waves").await.unwrap();
+    let settings = view
+        .status
+        .resources
+        .iter()
+        .find(|r| r.key.name == "settings")
+        .unwrap();
+    assert_eq!(settings.status, ResourceSync::OutOfSync);
+    assert!(view.tree.iter().any(|n| n.key.kind == "Pod"));
+    assert_eq!(
+        lists(),
+        before,
+        "the views listed nothing: the cache has it all"
+    );
+
+    // A Pod the cluster made (not one of the app's own resources) is heard of too.
+    let pods = api(&w.client, "", "v1", "Pod", "default");
+    let pod = pods.list(&Default::default()).await.unwrap().items[0]
+        .metadata
+        .name
+        .clone()
+        .unwrap();
+    pods.delete(&pod, &Default::default()).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), notices.notified())
+        .await
+        .expect("a deleted Pod is heard of");
+
+    // A plan lists afresh: what a sync will do is never decided on a cache.
+    w.engine
+        .plan("waves", &SyncOptions::default())
+        .await
+        .unwrap();
+    assert!(lists().0 > before.0, "the plan listed the ConfigMaps");
+
+    drop(page);
+    drop(watching);
+    let after = lists();
+    w.engine.view("waves").await.unwrap();
+    assert!(
+        lists().0 > after.0 && lists().1 > after.1,
+        "once the engine stops watching, a view lists again"
+    );
+}
+
+#[tokio::test]
+async fn a_cluster_that_stops_answering_keeps_its_apps_stale_and_they_recover_by_themselves() {
+    let mut w = world_with("waves", "default", "waves", sample_app("waves")).await;
+    sync_succeeds(&w, "waves", &SyncOptions::default()).await;
+    let mut events = w.engine.subscribe();
+    let _watching = w.engine.keep_watching();
+    let known = first_status(&w.engine, &mut events, "waves").await;
+
+    w._sandbox.stop_serving().await;
+    let lost = next(
+        &mut events,
+        Duration::from_secs(10),
+        "the context unreachable within 10 s",
+        |event| match event {
+            Event::Context { context, state } if context == "sandbox" => Some(state),
+            _ => None,
+        },
+    )
+    .await;
+    assert!(matches!(lost, ContextState::Unreachable { .. }), "{lost:?}");
+    let stale = status(
+        &mut events,
+        "waves",
+        Duration::from_secs(2),
+        "the app marked stale",
+        |s| s.stale.is_some(),
+    )
+    .await;
+    assert_eq!(stale.sync, known.sync, "the last known status stands");
+    assert_eq!(stale.commit, known.commit);
+    assert!(
+        stale.error.is_none(),
+        "the error is the context's, said once"
+    );
+    let reason = &stale.stale.as_ref().unwrap().reason;
+    assert!(reason.contains("does not answer"), "{reason}");
+    let told: Vec<_> = w
+        .engine
+        .activity()
+        .into_iter()
+        .filter(|a| a.kind == ActivityKind::Unreachable)
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    // A refresh meanwhile does not throw the last known status away.
+    w.engine.status("waves").await.unwrap();
+    let summaries = w.engine.summaries();
+    assert_eq!(summaries[0].sync, known.sync);
+    assert!(summaries[0].stale.is_some());
+
+    w._sandbox.serve_again().await.unwrap();
+    let back = status(
+        &mut events,
+        "waves",
+        Duration::from_secs(15),
+        "the app current again, with no call",
+        |s| s.stale.is_none(),
+    )
+    .await;
+    assert_eq!(back.sync, known.sync);
+    assert!(
+        w.engine
+            .activity()
+            .iter()
+            .any(|a| a.kind == ActivityKind::Reachable)
+    );
+    // The watches run again: a change by hand is heard.
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    world::patch_by_hand(
+        &configmaps,
+        "settings",
+        json!({"data": {"greeting": "back"}}),
+    )
+    .await;
+    status(
+        &mut events,
+        "waves",
+        Duration::from_secs(10),
+        "OutOfSync after the cluster came back",
+        |s| s.sync == SyncStatus::OutOfSync,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_commit_pushed_to_the_remote_reaches_the_status_after_the_next_fetch() {
+    use plumbline_core::repos::remote::{RepoAuth, RepoConfig};
+    let w = world_with(
+        "remote",
+        "default",
+        "app",
+        vec![world::file("app/cm.yaml", &cm("one"))],
+    )
+    .await;
+    // The repository as a remote the engine clones and fetches (file://), not a local path.
+    let url = format!("file://{}", w.repo.display());
+    w.engine
+        .repositories()
+        .add(RepoConfig {
+            url: url.clone(),
+            auth: RepoAuth::None,
+        })
+        .unwrap();
+    let mut app = w.engine.apps().get("remote").unwrap();
+    app.repo = url;
+    w.engine.apps().update(app).unwrap();
+    w.engine.set_fetch_interval(Some(10)).unwrap();
+    sync_succeeds(&w, "remote", &SyncOptions::default()).await;
+
+    let mut events = w.engine.subscribe();
+    let _watching = w.engine.keep_watching();
+    let first = first_status(&w.engine, &mut events, "remote").await;
+    assert_eq!(first.sync, SyncStatus::Synced, "{:?}", first.error);
+
+    let pushed = world::commit(&w.repo, "two", &[world::file("app/cm.yaml", &cm("two"))]);
+    let moved = status(
+        &mut events,
+        "remote",
+        Duration::from_secs(30),
+        "the new commit after a fetch",
+        |s| s.commit.as_ref().is_some_and(|c| c.sha == pushed),
+    )
+    .await;
+    assert_eq!(moved.sync, SyncStatus::OutOfSync);
+}
+
+fn cm(value: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  value: {value}\n"
+    )
+}
+
+#[tokio::test]
+async fn a_cluster_that_never_answers_holds_up_no_other_and_is_named_once() {
+    let w = world_with(
+        "live",
+        "default",
+        "app",
+        vec![world::file("app/cm.yaml", &cm("one"))],
+    )
+    .await;
+    // Accepts connections and never says a word.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let hung = w._dir.path().join("hung.kubeconfig");
+    std::fs::write(
+        &hung,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: hung\n  cluster: {{server: 'https://127.0.0.1:{port}', insecure-skip-tls-verify: true}}\nusers:\n- name: hung\n  user: {{token: t}}\ncontexts:\n- name: hung\n  context: {{cluster: hung, user: hung}}\n"
+        ),
+    )
+    .unwrap();
+    let engine = Arc::new(plumbline_core::Engine::new(
+        Clusters::new(Kubeconfigs::load(&[
+            w._dir.path().join("kubeconfig"),
+            hung.clone(),
+        ])),
+        Arc::new(plumbline_core::apps::MemoryStore::default()),
+        Arc::new(plumbline_core::repos::manager::Repositories::new(
+            Arc::new(plumbline_core::repos::manager::MemoryRepoStore::default()),
+            Arc::new(plumbline_core::secrets::MemorySecrets::default()),
+            &w._dir.path().join("data"),
+            None,
+        )),
+        Arc::new(plumbline_core::settings::MemorySettings::default()),
+    ));
+    engine
+        .apps()
+        .add(w.engine.apps().get("live").unwrap())
+        .unwrap();
+    for n in 0..3 {
+        let mut app = world::app(&format!("stuck{n}"), &w.repo, "app", "default");
+        app.destination.context = "hung".into();
+        engine.apps().add(app).unwrap();
+    }
+
+    let mut events = engine.subscribe();
+    let _watching = engine.keep_watching();
+    let live = status(
+        &mut events,
+        "live",
+        Duration::from_secs(10),
+        "the live context's app",
+        |s| s.sync != SyncStatus::Unknown,
+    )
+    .await;
+    assert!(live.error.is_none(), "{:?}", live.error);
+    // The hung context is named unreachable, its apps marked so (never compared).
+    let stuck = status(
+        &mut events,
+        "stuck0",
+        Duration::from_secs(15),
+        "the hung context's app marked",
+        |s| s.stale.is_some(),
+    )
+    .await;
+    assert_eq!(stuck.sync, SyncStatus::Unknown);
+    assert!(stuck.error.is_none());
+    let reason = &stuck.stale.as_ref().unwrap().reason;
+    assert!(reason.contains("no answer within"), "{reason}");
+    // Several probes later, it has still been told once.
+    tokio::time::sleep(plumbline_core::statuses::PROBE_EVERY * 3).await;
+    let told: Vec<_> = engine
+        .activity()
+        .into_iter()
+        .filter(|a| a.kind == ActivityKind::Unreachable)
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].context, "hung");
+    held.abort();
+}
