@@ -788,6 +788,12 @@ impl Clusters {
             .cloned()
     }
 
+    /// The client of `context` made already, if any; connects to nothing.
+    pub fn existing_client(&self, context: &str) -> Option<kube::Client> {
+        let clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients.get(context)?.get().cloned()
+    }
+
     /// The client for `context`'s watches: the same credentials, but no read timeout of its
     /// own, since a watch may hear nothing for minutes (whether the server still answers is
     /// the probe's to say). Made on first use.

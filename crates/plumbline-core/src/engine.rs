@@ -34,6 +34,8 @@ pub struct AppStatus {
     /// The newest sync, automated sync or rollback, if any.
     #[serde(rename = "lastOperation")]
     pub last_operation: Option<LastOperation>,
+    /// Set while the app's cluster does not answer: the rest is the last known state.
+    pub stale: Option<crate::events::Stale>,
 }
 
 /// What the app page shows in its graph views: the status and the tree, from one comparison.
@@ -380,32 +382,40 @@ impl Engine {
         // What the page shows may come from the cluster cache: it is at most a moment behind
         // the cluster, and a change it has not taken in yet brings another comparison. Plans
         // and syncs always list afresh.
+        let stale = self.statuses.stale(&app.destination.context);
+        let status_of = |comparison: &Comparison, last_operation| AppStatus {
+            sync: comparison.sync_status(),
+            health: comparison.health(),
+            commit: Some(comparison.commit.clone()),
+            resources: comparison.statuses(),
+            notes: comparison.notes.clone(),
+            error: None,
+            last_operation,
+            app: app.clone(),
+            stale: stale.clone(),
+        };
         let compared = match self.compare_with(&app, Freshness::Recent).await {
-            Ok(comparison) => (
-                AppStatus {
-                    sync: comparison.sync_status(),
-                    health: comparison.health(),
-                    commit: Some(comparison.commit.clone()),
-                    resources: comparison.statuses(),
-                    notes: comparison.notes.clone(),
-                    error: None,
-                    last_operation,
-                    app,
-                },
-                Some(comparison),
-            ),
+            Ok(comparison) => (status_of(&comparison, last_operation), Some(comparison)),
+            // While the cluster does not answer, the last comparison stands, marked stale.
+            Err(e) if stale.is_some() && self.cached(name).is_some() => {
+                tracing::debug!(app = name, error = %e, "cluster unreachable: the last comparison stands");
+                let last = self.cached(name).expect("checked above");
+                (status_of(&last, last_operation), Some(last))
+            }
             Err(e) => {
                 tracing::warn!(app = name, error = %e, "comparison failed");
                 (
                     AppStatus {
-                        app,
+                        app: app.clone(),
                         sync: SyncStatus::Unknown,
                         health: None,
                         commit: None,
                         resources: Vec::new(),
                         notes: Vec::new(),
-                        error: Some(ErrorInfo::from(&e)),
+                        // The context says why, once; the app does not repeat it.
+                        error: stale.is_none().then(|| ErrorInfo::from(&e)),
                         last_operation,
+                        stale: stale.clone(),
                     },
                     None,
                 )
@@ -459,7 +469,11 @@ impl Engine {
         comparison: &Comparison,
     ) -> Result<Vec<crate::tree::TreeNode>, EngineError> {
         let context = &app.destination.context;
-        let client = self.clusters.client(context).await?;
+        // While the cluster does not answer, the tree is what its cache last knew.
+        let client = match self.clusters.existing_client(context) {
+            Some(client) if self.statuses.stale(context).is_some() => client,
+            _ => self.clusters.client(context).await?,
+        };
         let cache = self.statuses.cache(context);
         let cluster = reconcile::Cluster {
             client: &client,

@@ -20,6 +20,7 @@ use ts_rs::TS;
     rename_all = "camelCase",
     rename_all_fields = "camelCase"
 )]
+#[ts(rename = "EngineEvent")]
 pub enum Event {
     /// An application's status changed (or was first known).
     Status { status: Box<AppSummary> },
@@ -73,7 +74,7 @@ impl AppSummary {
             commit: status.commit.clone(),
             error: status.error.clone(),
             last_operation: status.last_operation.clone(),
-            stale: None,
+            stale: status.stale.clone(),
             out_of_sync: status
                 .resources
                 .iter()

@@ -178,6 +178,12 @@ impl Statuses {
         recent.iter().rev().cloned().collect()
     }
 
+    /// Why `context`'s statuses are not current, while it does not answer.
+    pub(crate) fn stale(&self, context: &str) -> Option<Stale> {
+        let stale = self.stale.lock().unwrap_or_else(|p| p.into_inner());
+        stale.get(context).cloned()
+    }
+
     /// The cache of `context`, while the engine watches it.
     pub(crate) fn cache(&self, context: &str) -> Option<Arc<ClusterCache>> {
         let caches = self.caches.lock().unwrap_or_else(|p| p.into_inner());
@@ -214,14 +220,7 @@ impl Statuses {
     /// changes, listeners hear of it and of any transition. While the app's context does not
     /// answer, a failed comparison changes nothing: the last known status stands, stale.
     pub(crate) fn observe(&self, status: &AppStatus, comparison: Option<&Comparison>) {
-        let context = &status.app.destination.context;
-        let stale = self
-            .stale
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(context)
-            .cloned();
-        if comparison.is_none() && stale.is_some() {
+        if comparison.is_none() && self.stale(&status.app.destination.context).is_some() {
             return;
         }
         if let Some(comparison) = comparison {

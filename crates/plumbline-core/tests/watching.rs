@@ -204,6 +204,8 @@ async fn a_cluster_that_stops_answering_keeps_its_apps_stale_and_they_recover_by
     let mut events = w.engine.subscribe();
     let _watching = w.engine.keep_watching();
     let known = first_status(&w.engine, &mut events, "waves").await;
+    // The app page is open on the tree.
+    let shown = w.engine.view("waves").await.unwrap();
 
     w._sandbox.stop_serving().await;
     let lost = next(
@@ -211,7 +213,11 @@ async fn a_cluster_that_stops_answering_keeps_its_apps_stale_and_they_recover_by
         Duration::from_secs(10),
         "the context unreachable within 10 s",
         |event| match event {
-            Event::Context { context, state } if context == "sandbox" => Some(state),
+            Event::Context { context, state }
+                if context == "sandbox" && !matches!(state, ContextState::Connected { .. }) =>
+            {
+                Some(state)
+            }
             _ => None,
         },
     )
@@ -240,8 +246,13 @@ async fn a_cluster_that_stops_answering_keeps_its_apps_stale_and_they_recover_by
         .filter(|a| a.kind == ActivityKind::Unreachable)
         .collect();
     assert_eq!(told.len(), 1, "{told:?}");
-    // A refresh meanwhile does not throw the last known status away.
-    w.engine.status("waves").await.unwrap();
+    // The app page meanwhile shows the last known status and tree, marked stale.
+    let view = w.engine.view("waves").await.unwrap();
+    assert!(view.status.stale.is_some());
+    assert!(view.status.error.is_none());
+    assert_eq!(view.status.sync, known.sync);
+    assert_eq!(view.status.resources.len(), known.resources as usize);
+    assert_eq!(view.tree, shown.tree, "{:?}", view.tree_error);
     let summaries = w.engine.summaries();
     assert_eq!(summaries[0].sync, known.sync);
     assert!(summaries[0].stale.is_some());

@@ -284,7 +284,11 @@ health: HealthStatus | null, commit: Commit | null, resources: Array<ResourceSta
 /**
  * The newest sync, automated sync or rollback, if any.
  */
-lastOperation: LastOperation | null, };
+lastOperation: LastOperation | null, 
+/**
+ * Set while the app's cluster does not answer: the rest is the last known state.
+ */
+stale: Stale | null, };
 
 export type SyncPhase = "PreSync" | "Sync" | "PostSync" | "SyncFail";
 
@@ -488,7 +492,7 @@ at: string, kind: ActivityKind, app: string | null, context: string,
  */
 message: string, };
 
-export type Event = { "type": "status", status: AppSummary, } | { "type": "removed", app: string, } | { "type": "objects", app: string, } | { "type": "context", context: string, state: ContextState, } | { "type": "activity", activity: Activity, };
+export type EngineEvent = { "type": "status", status: AppSummary, } | { "type": "removed", app: string, } | { "type": "objects", app: string, } | { "type": "context", context: string, state: ContextState, } | { "type": "activity", activity: Activity, };
 
 export type Notifications = { 
 /**
