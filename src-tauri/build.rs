@@ -41,6 +41,11 @@ fn main() {
         "stop_logs",
         "watch_app",
         "unwatch_app",
+        "app_summaries",
+        "recent_activity",
+        "refresh_app",
+        "set_notifications",
+        "set_fetch_interval",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -241,8 +241,9 @@ pub fn stop_logs(shell: State<'_, Shell>, name: String) {
 
 /// Pushes a notice down `on_change` whenever the app's status or objects (its own, or what the
 /// cluster made from them) change, until `unwatch_app` or another `watch_app` for the same app.
+/// (Async, so that it runs on the runtime the subscription's task needs.)
 #[tauri::command]
-pub fn watch_app(shell: State<'_, Shell>, name: String, on_change: Channel<()>) {
+pub async fn watch_app(shell: State<'_, Shell>, name: String, on_change: Channel<()>) -> Reply<()> {
     let subscription = shell.engine.watch(&name, move || {
         let _ = on_change.send(());
     });
@@ -251,6 +252,7 @@ pub fn watch_app(shell: State<'_, Shell>, name: String, on_change: Channel<()>) 
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(name, subscription);
+    Ok(())
 }
 
 /// Every application's last known status, for the first paint; changes come as events.

@@ -269,3 +269,46 @@ pub fn run() {
             std::process::exit(1);
         });
 }
+
+#[cfg(test)]
+mod tests {
+    /// The names between `[` and `]` after `marker` in `text`, each as written.
+    fn listed<'a>(text: &'a str, marker: &str, prefix: &str) -> Vec<&'a str> {
+        let start = text.find(marker).expect("the list is there") + marker.len();
+        let end = start + text[start..].find(']').expect("the list ends");
+        text[start..end]
+            .split(',')
+            .map(|item| item.trim().trim_matches('"').trim_start_matches(prefix))
+            .filter(|item| !item.is_empty())
+            .collect()
+    }
+
+    /// A command the window cannot call is a feature that silently does nothing: every command
+    /// the shell registers is declared to Tauri's build (which makes its permission) and granted
+    /// to the window, and nothing else is.
+    #[test]
+    fn every_command_is_declared_and_granted_to_the_window() {
+        let registered = listed(include_str!("lib.rs"), "generate_handler![", "commands::");
+        let declared = listed(include_str!("build.rs"), "let commands = &[", "");
+        let config = include_str!("../tauri.conf.json");
+        let granted: Vec<String> = listed(config, "\"permissions\": [", "")
+            .into_iter()
+            .filter_map(|p| p.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect();
+        let mut registered: Vec<String> = registered.iter().map(|c| c.to_string()).collect();
+        let mut declared: Vec<String> = declared.iter().map(|c| c.to_string()).collect();
+        let mut granted = granted;
+        registered.sort();
+        declared.sort();
+        granted.sort();
+        assert_eq!(
+            registered, declared,
+            "build.rs declares the commands lib.rs registers"
+        );
+        assert_eq!(
+            registered, granted,
+            "tauri.conf.json grants the commands lib.rs registers"
+        );
+    }
+}

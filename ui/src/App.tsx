@@ -1,8 +1,11 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { useBackend } from "./backend/context";
 import { ErrorBoundary, ErrorNotice } from "./components/ErrorNotice";
 import { useLoad } from "./useLoad";
 import { useSubscription } from "./useSubscription";
+import { useEngine } from "./useEngine";
+import { ActivityBell } from "./components/ActivityBell";
+import { Settings } from "./screens/Settings";
 import { AppPage } from "./screens/AppPage";
 import { Overview } from "./screens/Overview";
 import { Rail } from "./screens/Rail";
@@ -15,7 +18,8 @@ type View =
   | { screen: "overview" }
   | { screen: "app"; name: string; action?: { kind: "sync" | "refresh"; nonce: number } }
   | { screen: "repos" }
-  | { screen: "contexts" };
+  | { screen: "contexts" }
+  | { screen: "settings" };
 
 /** True when a key press is typing into a field, not a shortcut. */
 function typing(target: EventTarget | null): boolean {
@@ -43,27 +47,10 @@ export function App() {
     backend,
   );
   const [view, setView] = useState<View>({ screen: "overview" });
-  const viewRef = useRef<View>(view);
-  useEffect(() => {
-    viewRef.current = view;
-  }, [view]);
-  // Automated syncs run in the shell; each says what it did, and the app it touched refreshes.
-  const [autoNotice, setAutoNotice] = useState<{ app: string; text: string; ok: boolean } | null>(null);
-  useSubscription(
-    () =>
-      backend.onAutoSync((app, outcome) => {
-        if (outcome.outcome === "ran") {
-          const ok = outcome.result.phase === "Succeeded";
-          setAutoNotice({ app, ok, text: `Automated sync of ${app}: ${outcome.result.message}` });
-        } else if (outcome.outcome === "held") {
-          setAutoNotice({ app, ok: true, text: `Automated sync of ${app} is waiting: ${outcome.reason}` });
-        }
-        const current = viewRef.current;
-        if (current.screen === "app" && current.name === app)
-          setView({ screen: "app", name: app, action: { kind: "refresh", nonce: Date.now() } });
-      }),
-    backend,
-  );
+  // Every app's status and the activity, kept current by the engine's events.
+  const engine = useEngine(backend, reloadContexts);
+  // A desktop notification about an app was clicked.
+  useSubscription(() => backend.onOpenApp((name) => setView({ screen: "app", name })), backend);
 
   const [palette, setPalette] = useState(false);
   const act = (kind: "sync" | "refresh", name: string) =>
@@ -92,6 +79,7 @@ export function App() {
     { id: "go-overview", group: "go to", label: "Applications", run: () => setView({ screen: "overview" }) },
     { id: "go-repos", group: "go to", label: "Repositories", run: () => setView({ screen: "repos" }) },
     { id: "go-contexts", group: "go to", label: "Contexts", run: () => setView({ screen: "contexts" }) },
+    { id: "go-settings", group: "go to", label: "Preferences", run: () => setView({ screen: "settings" }) },
     ...(apps.value ?? []).flatMap((a) => [
       {
         id: `app-${a.name}`,
@@ -118,29 +106,21 @@ export function App() {
       <Rail
         contexts={contexts.value}
         apps={apps.value}
+        summaries={engine.summaries}
         selectedApp={view.screen === "app" ? view.name : null}
         onOpenOverview={() => setView({ screen: "overview" })}
         onOpenApp={(name) => setView({ screen: "app", name })}
         onOpenRepos={() => setView({ screen: "repos" })}
         reposOpen={view.screen === "repos"}
         onOpenContexts={() => setView({ screen: "contexts" })}
+        onOpenSettings={() => setView({ screen: "settings" })}
+        settingsOpen={view.screen === "settings"}
       />
       <main className="main">
         {environment.value?.demo && (
           <div className="demo-banner" role="note">
             <strong>Demo sandbox.</strong> You are looking at a simulated cluster on this computer with a sample
             application. Nothing here touches your real clusters.
-          </div>
-        )}
-        {autoNotice && (
-          <div className={`notice ${autoNotice.ok ? "notice-info" : "notice-error"} auto-notice`} role="status">
-            <span>{autoNotice.text}</span>{" "}
-            <button type="button" className="link" onClick={() => act("refresh", autoNotice.app)}>
-              Open {autoNotice.app}
-            </button>{" "}
-            <button type="button" className="link" aria-label="Dismiss" onClick={() => setAutoNotice(null)}>
-              ✕
-            </button>
           </div>
         )}
         {palette && <CommandPalette commands={commands} onClose={() => setPalette(false)} />}
@@ -151,9 +131,11 @@ export function App() {
           {view.screen === "app" && <span> › {view.name}</span>}
           {view.screen === "repos" && <span> › Repositories</span>}
           {view.screen === "contexts" && <span> › Contexts</span>}
+          {view.screen === "settings" && <span> › Preferences</span>}
           <button type="button" className="palette-open" onClick={() => setPalette(true)} aria-keyshortcuts="Control+K">
             Search… <kbd>Ctrl K</kbd>
           </button>
+          <ActivityBell activity={engine.activity} onOpenApp={(name) => setView({ screen: "app", name })} />
         </nav>
         {environment.state === "failed" && (
           <ErrorNotice title="Plumbline's backend did not answer." error={environment.error} />
@@ -163,6 +145,7 @@ export function App() {
           {view.screen === "overview" && (
             <Overview
               apps={apps}
+              summaries={engine.summaries}
               contexts={contexts.value}
               repos={repos.value}
               onOpenApp={(name) => setView({ screen: "app", name })}
@@ -172,6 +155,7 @@ export function App() {
           {view.screen === "app" && (
             <AppPage
               name={view.name}
+              summary={engine.summaries.get(view.name)}
               action={view.action}
               contexts={contexts.value}
               repos={repos.value}
@@ -184,6 +168,7 @@ export function App() {
           )}
           {view.screen === "repos" && <Repositories repos={repos} onChanged={reloadRepos} />}
           {view.screen === "contexts" && <Contexts contexts={contexts.value} onChanged={reloadContexts} />}
+          {view.screen === "settings" && <Settings apps={apps.value ?? []} />}
         </ErrorBoundary>
       </main>
     </div>

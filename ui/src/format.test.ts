@@ -1,9 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { DiffLine, SyncResult } from "./backend";
+import type { AppSummary, DiffLine, SyncResult } from "./backend";
 import {
   ago,
+  appTone,
+  clockTime,
   collapseUnchanged,
+  describeAutomation,
   describeLastOperation,
+  describeStale,
   emphasised,
   resourceLabel,
   splitRows,
@@ -135,5 +139,52 @@ describe("last operation", () => {
     expect(describeLastOperation({ kind: "Sync", phase: "Interrupted", at: "2026-11-26T11:00:00Z", commit }, now)).toBe(
       "sync interrupted 1 h ago",
     );
+  });
+});
+
+describe("stale and automated apps", () => {
+  const now = new Date(2026, 10, 30, 15, 0).getTime();
+  const since = new Date(2026, 10, 30, 14, 2).toISOString();
+
+  it("says when a cluster stopped answering, in local time", () => {
+    expect(clockTime(since, now)).toBe("14:02");
+    expect(clockTime(new Date(2026, 10, 29, 9, 5).toISOString(), now)).toBe("29 Nov 09:05");
+    expect(describeStale({ since, reason: "the cluster does not answer: connection refused" }, now)).toBe(
+      "cluster unreachable since 14:02",
+    );
+    expect(describeStale({ since, reason: "the cluster refused the credentials: Unauthorized" }, now)).toBe(
+      "cluster unusable since 14:02",
+    );
+  });
+
+  it("names the automation an app runs with", () => {
+    const app = (automated: { prune: boolean; selfHeal: boolean } | null) =>
+      ({ syncPolicy: { automated, createNamespace: false } }) as Parameters<typeof describeAutomation>[0];
+    expect(describeAutomation(app(null))).toBeNull();
+    expect(describeAutomation(app({ prune: false, selfHeal: false }))).toBe("Auto-sync");
+    expect(describeAutomation(app({ prune: true, selfHeal: true }))).toBe("Auto-sync · prune · self-heal");
+    expect(describeAutomation(app({ prune: false, selfHeal: true }))).toBe("Auto-sync · self-heal");
+  });
+
+  it("gives the rail a tone that never shows a stale app as current", () => {
+    const summary = (over: Partial<AppSummary>): AppSummary => ({
+      app: {} as AppSummary["app"],
+      sync: "Synced",
+      health: "Healthy",
+      commit: null,
+      error: null,
+      lastOperation: null,
+      stale: null,
+      outOfSync: 0,
+      resources: 3,
+      ...over,
+    });
+    expect(appTone(undefined).tone).toBe("muted");
+    expect(appTone(summary({})).tone).toBe("ok");
+    expect(appTone(summary({ sync: "OutOfSync" })).tone).toBe("warn");
+    expect(appTone(summary({ health: "Degraded" })).tone).toBe("bad");
+    const stale = appTone(summary({ stale: { since, reason: "the cluster does not answer: refused" } }));
+    expect(stale.tone).toBe("muted");
+    expect(stale.label).toContain("last known Synced");
   });
 });

@@ -1,5 +1,5 @@
 // Pure helpers for what the screens show; unit-tested in format.test.ts.
-import type { DiffLine, LastOperation, ResourceKey, SyncResult } from "./backend";
+import type { AppSummary, Application, DiffLine, LastOperation, ResourceKey, Stale, SyncResult } from "./backend";
 
 /** `Deployment guestbook/web`, `Namespace guestbook`: how kubectl users name a resource. */
 export function resourceLabel(key: ResourceKey): string {
@@ -139,4 +139,38 @@ export function describeLastOperation(last: LastOperation, now: number = Date.no
   if (last.phase === "Failed") return `${what} failed ${when}`;
   if (last.phase === "Interrupted") return `${what} interrupted ${when}`;
   return `${verb} ${when}`;
+}
+
+/** "14:02" today, "29 Nov 14:02" on another day: when something happened, in local time. */
+export function clockTime(at: string, now: number = Date.now()): string {
+  const when = new Date(at);
+  const hhmm = `${String(when.getHours()).padStart(2, "0")}:${String(when.getMinutes()).padStart(2, "0")}`;
+  if (new Date(now).toDateString() === when.toDateString()) return hhmm;
+  const month = when.toLocaleString("en", { month: "short" });
+  return `${when.getDate()} ${month} ${hhmm}`;
+}
+
+/** What a stale status says instead of being current: "cluster unreachable since 14:02". */
+export function describeStale(stale: Stale, now: number = Date.now()): string {
+  const since = clockTime(stale.since, now);
+  if (stale.reason.startsWith("the cluster does not answer")) return `cluster unreachable since ${since}`;
+  return `cluster unusable since ${since}`;
+}
+
+/** "Auto-sync · prune · self-heal", or null for an app synced by hand. */
+export function describeAutomation(app: Application): string | null {
+  const automated = app.syncPolicy.automated;
+  if (!automated) return null;
+  return ["Auto-sync", automated.prune && "prune", automated.selfHeal && "self-heal"].filter(Boolean).join(" · ");
+}
+
+/** A dot's tone and words for an app in the rail: stale and unknown are muted, trouble is bad. */
+export function appTone(summary: AppSummary | undefined): { tone: "ok" | "bad" | "warn" | "muted"; label: string } {
+  if (!summary) return { tone: "muted", label: "checking" };
+  if (summary.stale) return { tone: "muted", label: `last known ${summary.sync}, ${describeStale(summary.stale)}` };
+  if (summary.error || summary.sync === "Unknown") return { tone: "muted", label: "cannot be compared" };
+  if (summary.health === "Degraded" || summary.health === "Missing")
+    return { tone: "bad", label: `${summary.sync}, ${summary.health}` };
+  if (summary.sync === "OutOfSync") return { tone: "warn", label: "OutOfSync" };
+  return { tone: "ok", label: `${summary.sync}${summary.health ? `, ${summary.health}` : ""}` };
 }

@@ -90,6 +90,7 @@ impl AppSummary {
 #[serde(rename_all = "camelCase")]
 pub struct Activity {
     /// Grows by one with each activity of this engine.
+    #[ts(type = "number")]
     pub id: u64,
     /// RFC 3339.
     pub at: String,

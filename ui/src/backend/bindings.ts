@@ -482,7 +482,7 @@ export type Activity = {
 /**
  * Grows by one with each activity of this engine.
  */
-id: bigint, 
+id: number, 
 /**
  * RFC 3339.
  */

@@ -3,9 +3,10 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
+  Activity,
   AppStatus,
+  AppSummary,
   AppView,
-  AutoSync,
   Application,
   CommitInfo,
   ContextList,
@@ -29,6 +30,8 @@ import type {
   SyncResult,
   HistoryEntry,
   EventInfo,
+  EngineEvent,
+  Notifications,
 } from "./bindings";
 
 export type * from "./bindings";
@@ -47,6 +50,21 @@ export interface Backend {
   /** The application as an Argo CD `Application` manifest. */
   exportArgocdApp(name: string): Promise<string>;
   appStatus(name: string): Promise<AppStatus>;
+  /** Every application's last known status, for the first paint; changes come as events. */
+  appSummaries(): Promise<AppSummary[]>;
+  /** The recent transitions, newest first. */
+  recentActivity(): Promise<Activity[]>;
+  /** Fetches the app's repository now and compares it again. */
+  refreshApp(name: string): Promise<AppStatus>;
+  setNotifications(notifications: Notifications): Promise<void>;
+  /** Seconds between fetches of each repository; null for the default (3 minutes). */
+  setFetchInterval(seconds: number | null): Promise<void>;
+  /** Calls `callback` with each event of the engine (statuses, contexts, activity). */
+  onEngineEvent(callback: (event: EngineEvent) => void): Promise<() => void>;
+  /** Calls `callback` when the window missed events and should read every status again. */
+  onEngineLagged(callback: () => void): Promise<() => void>;
+  /** Calls `callback` when a desktop notification about an app was clicked. */
+  onOpenApp(callback: (name: string) => void): Promise<() => void>;
   /** The status and the resource tree from one comparison, for the graph views. */
   appView(name: string): Promise<AppView>;
   resourceDiff(name: string, key: ResourceKey): Promise<ResourceDiff>;
@@ -67,7 +85,7 @@ export interface Backend {
     onEvent: (event: SyncEvent) => void,
   ): Promise<SyncResult>;
   appHistory(name: string): Promise<HistoryEntry[]>;
-  /** Calls `onChange` whenever the app's objects change in the cluster; returns how to stop. */
+  /** Calls `onChange` whenever the app's status or objects change; returns how to stop. */
   watchApp(name: string, onChange: () => void): Promise<() => void>;
   /** The app's resources and what the cluster made from them. */
   /** The cluster's Events about one resource of the app, newest first. */
@@ -90,8 +108,6 @@ export interface Backend {
   /** Calls `callback` whenever another process changes the applications, repositories or
    * settings (`plumbline` in a script); returns how to stop. */
   onStoreChanged(callback: () => void): Promise<() => void>;
-  /** Calls `callback` after each automated sync (or each time one is held back); returns how to stop. */
-  onAutoSync(callback: (app: string, outcome: AutoSync) => void): Promise<() => void>;
   listRepos(): Promise<RepoInfo[]>;
   /** Adds a repository; `secret` (password, token or key passphrase) goes to the keyring. */
   addRepo(config: RepoConfig, secret: string | null): Promise<void>;
@@ -147,6 +163,14 @@ export const tauriBackend: Backend = {
   importArgocdApp: (manifest) => call("import_argocd_app", { manifest }),
   exportArgocdApp: (name) => call("export_argocd_app", { name }),
   appStatus: (name) => call("app_status", { name }),
+  appSummaries: () => call("app_summaries"),
+  recentActivity: () => call("recent_activity"),
+  refreshApp: (name) => call("refresh_app", { name }),
+  setNotifications: (notifications) => call("set_notifications", { notifications }),
+  setFetchInterval: (seconds) => call("set_fetch_interval", { seconds }),
+  onEngineEvent: (callback) => listen<EngineEvent>("engine-event", (e) => callback(e.payload)),
+  onEngineLagged: (callback) => listen("engine-lagged", () => callback()),
+  onOpenApp: (callback) => listen<string>("open-app", (e) => callback(e.payload)),
   appView: (name) => call("app_view", { name }),
   resourceDiff: (name, key) => call("resource_diff", { name, key }),
   planSync: (name, options) => call("plan_sync", { name, options }),
@@ -184,8 +208,6 @@ export const tauriBackend: Backend = {
   removeKubeconfig: (path) => call("remove_kubeconfig", { path }),
   onContextsChanged: (callback) => listen("contexts-changed", () => callback()),
   onStoreChanged: (callback) => listen("store-changed", () => callback()),
-  onAutoSync: (callback) =>
-    listen<{ app: string; outcome: AutoSync }>("auto-sync", (e) => callback(e.payload.app, e.payload.outcome)),
   listRepos: () => call("list_repos"),
   addRepo: (config, secret) => call("add_repo", { config, secret }),
   updateRepo: (config) => call("update_repo", { config }),

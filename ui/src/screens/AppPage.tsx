@@ -8,6 +8,7 @@ import {
   type SyncEvent,
   type Application,
   type AppStatus,
+  type AppSummary,
   type AppView,
   type ContextList,
   type RepoInfo,
@@ -17,7 +18,7 @@ import {
 import { StatusBadge } from "../components/StatusBadge";
 import { HealthBadge } from "../components/HealthBadge";
 import { ErrorNotice } from "../components/ErrorNotice";
-import { keyId, resourceLabel, shortSha, summarizeResult } from "../format";
+import { describeAutomation, describeStale, keyId, resourceLabel, shortSha, summarizeResult } from "../format";
 import { mapLoad, useLoad } from "../useLoad";
 import { useSubscription } from "../useSubscription";
 import { ResourcePanel } from "./ResourcePanel";
@@ -49,6 +50,7 @@ function stepLabel(step: Step): string {
 
 export function AppPage({
   name,
+  summary,
   action,
   contexts,
   repos,
@@ -56,6 +58,8 @@ export function AppPage({
   onDeleted,
 }: {
   name: string;
+  /** The app's last known status, as the engine keeps it (tiles show the same). */
+  summary?: AppSummary;
   /** Asked from the palette or a shortcut: open the sync plan or refresh (once per nonce). */
   action?: { kind: "sync" | "refresh"; nonce: number };
   contexts?: ContextList;
@@ -67,6 +71,20 @@ export function AppPage({
   // Each refresh reloads the status and, after it, the open diff.
   const [refreshes, setRefreshes] = useState(0);
   const reload = () => setRefreshes((n) => n + 1);
+  // Refresh fetches the repository first (a new commit shows at once), then compares again.
+  const [fetching, setFetching] = useState(false);
+  const [fetchError, setFetchError] = useState<ErrorInfo | null>(null);
+  const refresh = () => {
+    setFetching(true);
+    setFetchError(null);
+    backend
+      .refreshApp(name)
+      .catch((thrown: unknown) => setFetchError(toBackendError(thrown).info))
+      .finally(() => {
+        setFetching(false);
+        reload();
+      });
+  };
   const [layout, setLayout] = useState<"list" | "tree" | "network">("list");
   const graphs = layout !== "list";
   // In the graph views one call brings the status and the tree, from one comparison.
@@ -107,7 +125,7 @@ export function AppPage({
   if (action && action.nonce !== handled) {
     setHandled(action.nonce);
     if (action.kind === "sync" && sync.phase !== "running") setSync({ phase: "planning" });
-    if (action.kind === "refresh") reload();
+    if (action.kind === "refresh") refresh();
   }
   // The operation waiting for a protected context's name, to run again with it.
   const [pending, setPending] = useState<Operation | null>(null);
@@ -138,6 +156,9 @@ export function AppPage({
   const rollback = (id: number) => run((confirmation, onEvent) => backend.rollbackApp(name, id, confirmation, onEvent));
 
   const app = status.value;
+  const automation = app ? describeAutomation(app.app) : null;
+  // The engine's word is newer than this page's last load: a cluster lost since shows at once.
+  const stale = summary?.stale ?? app?.stale ?? null;
   const graphApp = useMemo(() => ({ name, sync: app?.sync, health: app?.health }), [name, app?.sync, app?.health]);
   const selectedStatus = selected ? app?.resources.find((r) => keyId(r.key) === keyId(selected)) : undefined;
   // Something the cluster made (from the graph): its own panel, with a Pod's log.
@@ -164,14 +185,15 @@ export function AppPage({
         <div className="app-actions">
           {app ? <StatusBadge status={app.sync} /> : <span className="skeleton">checking…</span>}
           {app?.health && <HealthBadge status={app.health} />}
+          {automation && <span className="tag tag-auto">{automation}</span>}
           <button type="button" aria-pressed={settings} onClick={() => setSettings(!settings)}>
             Settings
           </button>
           <button type="button" aria-pressed={showHistory} onClick={() => setShowHistory(!showHistory)}>
             History
           </button>
-          <button type="button" onClick={reload} disabled={status.state === "loading" || running}>
-            {status.state === "loading" ? "Refreshing…" : "Refresh"}
+          <button type="button" onClick={refresh} disabled={fetching || status.state === "loading" || running}>
+            {fetching || status.state === "loading" ? "Refreshing…" : "Refresh"}
           </button>
           <button
             type="button"
@@ -184,6 +206,13 @@ export function AppPage({
         </div>
       </header>
 
+      {stale && (
+        <p className="notice notice-warning" role="status" aria-label="Stale">
+          <strong>Last known state: {describeStale(stale)}.</strong> {stale.reason}. Plumbline shows what it knew and
+          catches up by itself when the cluster answers again.
+        </p>
+      )}
+      {fetchError && <ErrorNotice title="The repository could not be fetched." error={fetchError} />}
       {status.state === "failed" && <ErrorNotice title="Status could not be read." error={status.error} />}
       {app?.error && <ErrorNotice title="Plumbline cannot compare this application." error={app.error} />}
       {app?.notes.map((note) => (

@@ -1,47 +1,16 @@
-import { useEffect, useState } from "react";
-import { useBackend } from "../backend/context";
-import {
-  toBackendError,
-  type AppStatus,
-  type Application,
-  type ContextList,
-  type ErrorInfo,
-  type RepoInfo,
-} from "../backend";
+import { useState } from "react";
+import type { AppSummary, Application, ContextList, RepoInfo } from "../backend";
 import { StatusBadge } from "../components/StatusBadge";
 import { HealthBadge } from "../components/HealthBadge";
 import { ErrorNotice } from "../components/ErrorNotice";
-import { describeLastOperation, shortSha } from "../format";
+import { describeAutomation, describeLastOperation, describeStale, shortSha } from "../format";
 import type { Load } from "../useLoad";
 import { AddApp } from "./AddApp";
 
-type Status = { state: "loading" } | { state: "ready"; value: AppStatus } | { state: "failed"; error: ErrorInfo };
-
-/** Each app's status, asked for all at once and shown as each arrives. */
-function useStatuses(apps: Application[] | undefined): Map<string, Status> {
-  const backend = useBackend();
-  const [statuses, setStatuses] = useState<Map<string, Status>>(new Map());
-  const names = (apps ?? []).map((a) => a.name).join("\u0000");
-  useEffect(() => {
-    let live = true;
-    for (const name of names ? names.split("\u0000") : []) {
-      backend.appStatus(name).then(
-        (value) => live && setStatuses((s) => new Map(s).set(name, { state: "ready", value })),
-        (thrown: unknown) =>
-          live && setStatuses((s) => new Map(s).set(name, { state: "failed", error: toBackendError(thrown).info })),
-      );
-    }
-    return () => {
-      live = false;
-    };
-  }, [backend, names]);
-  return statuses;
-}
-
-function AppTile({ app, status, onOpen }: { app: Application; status: Status | undefined; onOpen: () => void }) {
-  const value = status?.state === "ready" ? status.value : undefined;
+function AppTile({ app, status, onOpen }: { app: Application; status: AppSummary | undefined; onOpen: () => void }) {
+  const automation = describeAutomation(app);
   return (
-    <li className="tile">
+    <li className={status?.stale ? "tile tile-stale" : "tile"}>
       <button type="button" className="tile-button" onClick={onOpen} aria-label={`Open ${app.name}`}>
         <span className="tile-name">{app.name}</span>
         <span className="tile-meta">
@@ -49,21 +18,27 @@ function AppTile({ app, status, onOpen }: { app: Application; status: Status | u
         </span>
         <span className="tile-meta">
           {app.path || "."} @ {app.revision}
-          {value?.commit && ` (${shortSha(value.commit.sha)})`}
+          {status?.commit && ` (${shortSha(status.commit.sha)})`}
         </span>
         <span className="tile-status">
-          {value ? <StatusBadge status={value.sync} /> : <span className="skeleton">checking…</span>}
-          {value?.health && <HealthBadge status={value.health} />}
+          {status ? <StatusBadge status={status.sync} /> : <span className="skeleton">checking…</span>}
+          {status?.health && <HealthBadge status={status.health} />}
+          {automation && <span className="tag tag-auto">{automation}</span>}
         </span>
         <span className="tile-meta tile-last">
-          {value?.lastOperation
-            ? describeLastOperation(value.lastOperation)
-            : value
+          {status?.lastOperation
+            ? describeLastOperation(status.lastOperation)
+            : status
               ? "never synced from Plumbline"
               : ""}
         </span>
-        {value?.error && <span className="tile-error">{value.error.message}</span>}
-        {status?.state === "failed" && <span className="tile-error">{status.error.message}</span>}
+        {status?.stale && (
+          <span className="tile-stale-note" title={status.stale.reason}>
+            {status.sync === "Unknown" ? "Not compared yet: " : "Last known state: "}
+            {describeStale(status.stale)}
+          </span>
+        )}
+        {status?.error && <span className="tile-error">{status.error.message}</span>}
       </button>
     </li>
   );
@@ -72,8 +47,7 @@ function AppTile({ app, status, onOpen }: { app: Application; status: Status | u
 type Filters = { text: string; context: string; namespace: string; sync: string; health: string };
 const NO_FILTERS: Filters = { text: "", context: "", namespace: "", sync: "", health: "" };
 
-function matches(app: Application, status: Status | undefined, f: Filters): boolean {
-  const value = status?.state === "ready" ? status.value : undefined;
+function matches(app: Application, value: AppSummary | undefined, f: Filters): boolean {
   const text = f.text.trim().toLowerCase();
   return (
     (!text || [app.name, app.repo, app.path, app.revision].some((s) => s.toLowerCase().includes(text))) &&
@@ -92,7 +66,7 @@ function FleetMatrix({
   onOpen,
 }: {
   apps: Application[];
-  statuses: Map<string, Status>;
+  statuses: Map<string, AppSummary>;
   onOpen: (name: string) => void;
 }) {
   const contexts = [...new Set(apps.map((a) => a.destination.context))].sort();
@@ -113,10 +87,7 @@ function FleetMatrix({
       </thead>
       <tbody>
         {[...rows.entries()].map(([source, group]) => {
-          const commits = group.map((a) => {
-            const s = statuses.get(a.name);
-            return s?.state === "ready" ? (s.value.commit?.sha ?? "") : "";
-          });
+          const commits = group.map((a) => statuses.get(a.name)?.commit?.sha ?? "");
           const counts = new Map<string, number>();
           commits.forEach((c) => c && counts.set(c, (counts.get(c) ?? 0) + 1));
           const common = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
@@ -126,8 +97,7 @@ function FleetMatrix({
               {contexts.map((context) => {
                 const app = group.find((a) => a.destination.context === context);
                 if (!app) return <td key={context} className="fleet-empty" />;
-                const s = statuses.get(app.name);
-                const value = s?.state === "ready" ? s.value : undefined;
+                const value = statuses.get(app.name);
                 const sha = value?.commit?.sha ?? "";
                 const differs = counts.size > 1 && sha !== common;
                 return (
@@ -161,17 +131,18 @@ function FleetMatrix({
 
 interface OverviewProps {
   apps: Load<Application[]>;
+  /** Each app's last known status, kept current by the engine. */
+  summaries: Map<string, AppSummary>;
   contexts: ContextList | undefined;
   repos: RepoInfo[] | undefined;
   onOpenApp: (name: string) => void;
   onAppsChanged: () => void;
 }
 
-export function Overview({ apps, contexts, repos, onOpenApp, onAppsChanged }: OverviewProps) {
+export function Overview({ apps, summaries: statuses, contexts, repos, onOpenApp, onAppsChanged }: OverviewProps) {
   const [adding, setAdding] = useState(false);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [fleet, setFleet] = useState(false);
-  const statuses = useStatuses(apps.value);
   const all = apps.value ?? [];
   const shown = all.filter((a) => matches(a, statuses.get(a.name), filters));
   const choices = (values: string[]) => [...new Set(values)].sort();

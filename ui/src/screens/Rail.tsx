@@ -1,27 +1,35 @@
-import type { Application, ContextList } from "../backend";
+import type { AppSummary, Application, ContextList } from "../backend";
+import { appTone } from "../format";
 import { describeState } from "./Contexts";
 
 interface RailProps {
   contexts: ContextList | undefined;
   apps: Application[] | undefined;
+  /** Each app's last known status, for its dot. */
+  summaries: Map<string, AppSummary>;
   selectedApp: string | null;
   onOpenOverview: () => void;
   onOpenApp: (name: string) => void;
   onOpenRepos: () => void;
   reposOpen: boolean;
   onOpenContexts: () => void;
+  onOpenSettings: () => void;
+  settingsOpen: boolean;
 }
 
 /** The left rail: contexts (current marked), then applications grouped by context. */
 export function Rail({
   contexts,
   apps,
+  summaries,
   selectedApp,
   onOpenOverview,
   onOpenApp,
   onOpenRepos,
   reposOpen,
   onOpenContexts,
+  onOpenSettings,
+  settingsOpen,
 }: RailProps) {
   const byContext = new Map<string, Application[]>();
   for (const app of apps ?? []) {
@@ -79,6 +87,7 @@ export function Rail({
                   aria-current={app.name === selectedApp ? "page" : undefined}
                   onClick={() => onOpenApp(app.name)}
                 >
+                  <AppDot summary={summaries.get(app.name)} />
                   {app.name}
                 </button>
               </li>
@@ -95,6 +104,19 @@ export function Rail({
       >
         Repositories
       </button>
+      <button
+        type="button"
+        className={settingsOpen ? "rail-app rail-section selected" : "rail-app rail-section"}
+        aria-current={settingsOpen ? "page" : undefined}
+        onClick={onOpenSettings}
+      >
+        Preferences
+      </button>
     </nav>
   );
+}
+
+function AppDot({ summary }: { summary: AppSummary | undefined }) {
+  const { tone, label } = appTone(summary);
+  return <span className={`dot dot-${tone}`} role="img" aria-label={label} title={label} />;
 }

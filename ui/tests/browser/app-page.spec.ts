@@ -296,29 +296,6 @@ test("a change pushed to the open tree redraws it without hiding a node, even fo
   expect(await page.evaluate(() => (window as unknown as { __hidden: string[] }).__hidden)).toEqual([]);
 });
 
-test("an automated sync in the shell is told in a notice and refreshes the open app", async ({ page }) => {
-  await page.getByRole("button", { name: "Open guestbook" }).click();
-  await expect(page.locator(".app-actions [data-status]")).toHaveAttribute("data-status", "OutOfSync");
-  await page.waitForFunction(() => "__emit" in window);
-  const statusCalls = () =>
-    page.evaluate(() => (window as unknown as { __calls: string[] }).__calls.filter((c) => c === "app_status").length);
-  const before = await statusCalls();
-  await page.evaluate(() =>
-    (window as unknown as { __emit: (event: string, payload: unknown) => void }).__emit("auto-sync", {
-      app: "guestbook",
-      outcome: {
-        outcome: "held",
-        reason: 'context "plumbline-demo" is protected: automated sync waits for a sync by hand',
-      },
-    }),
-  );
-  const notice = page.locator(".auto-notice");
-  await expect(notice).toContainText('Automated sync of guestbook is waiting: context "plumbline-demo" is protected');
-  await expect.poll(statusCalls).toBeGreaterThan(before);
-  await notice.getByRole("button", { name: "Dismiss" }).click();
-  await expect(notice).toHaveCount(0);
-});
-
 test("a Pod's log streams in its panel, per container, followed until stopped, and the previous one is explained", async ({
   page,
 }) => {

@@ -33,7 +33,8 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
   await page.addInitScript((s: Scenario) => {
     type Callback = (data: unknown) => void;
     const callbacks = new Map<number, Callback>();
-    const listeners = new Map<string, number>();
+    // Every handler listening to each event, as Tauri keeps them (several screens may listen).
+    const listeners = new Map<string, Set<number>>();
     let nextId = 1;
     let synced = false;
     let stopped = false;
@@ -72,6 +73,10 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
     // kubeconfig files are kept as the shell keeps them.
     const contexts = structuredClone(s.contexts);
     const kubeconfigFiles: string[] = [];
+    const settings = {
+      fetchIntervalSeconds: null as number | null,
+      notifications: { muted: false, mutedApps: [] as string[] },
+    };
     const contextNamed = (name: unknown) => contexts.contexts.find((c) => c.name === name);
 
     // What the cluster made from the app's resources, as the engine's tree gives it.
@@ -118,21 +123,79 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
       ];
     }
 
+    /** An app's status as the engine would compare it now. */
+    function statusOf(name: unknown): AppStatus {
+      const other = (s.fleet ?? []).find((f) => f.app.name === name);
+      if (other) return other;
+      const added = apps.find((a) => a.name === name && a !== s.before.app);
+      // (apps from the fleet answered above)
+      if (added) return { ...s.after, app: added, resources: [] };
+      if (name !== s.before.app.name)
+        throw { code: "NotFound", message: `no application named "${String(name)}"`, detail: null };
+      const stored = apps.find((a) => a.name === name) ?? s.before.app;
+      return { ...(synced ? s.after : s.before), app: stored };
+    }
+
+    function summaryOf(status: AppStatus) {
+      return {
+        app: status.app,
+        sync: status.sync,
+        health: status.health,
+        commit: status.commit,
+        error: status.error,
+        lastOperation: status.lastOperation,
+        stale: status.stale,
+        outOfSync: status.resources.filter((r) => r.status !== "Synced").length,
+        resources: status.resources.length,
+      };
+    }
+
+    /** What the shell forwards when the engine's status of `name` changes. */
+    function tellStatus(name: string) {
+      const payload = { type: "status", status: summaryOf(statusOf(name)) };
+      for (const handler of listeners.get("engine-event") ?? [])
+        callbacks.get(handler)?.({ event: "engine-event", id: handler, payload });
+    }
+
     async function invoke(cmd: string, args: Record<string, unknown>): Promise<unknown> {
       calls.push(cmd);
       switch (cmd) {
         case "plugin:event|listen": {
           // Events the shell emits: tests raise them with window.__emit(event, payload).
-          listeners.set(String(args.event), args.handler as number);
+          const handlers = listeners.get(String(args.event)) ?? new Set<number>();
+          handlers.add(args.handler as number);
+          listeners.set(String(args.event), handlers);
           Object.assign(window, {
             __emit: (name: string, payload: unknown) => {
-              const listener = listeners.get(name);
-              if (listener !== undefined) callbacks.get(listener)?.({ event: name, id: 1, payload });
+              for (const handler of listeners.get(name) ?? [])
+                callbacks.get(handler)?.({ event: name, id: handler, payload });
             },
           });
-          return 1;
+          return args.handler;
         }
         case "plugin:event|unlisten":
+          listeners.get(String(args.event))?.delete(args.eventId as number);
+          return null;
+        case "app_summaries": {
+          // What the engine knows of every app: the scenario's statuses, as summaries.
+          return apps.map((a) => summaryOf(statusOf(a.name)));
+        }
+        case "recent_activity":
+          return [];
+        case "refresh_app":
+          return statusOf(args.name);
+        case "set_notifications":
+          settings.notifications = args.notifications as typeof settings.notifications;
+          return null;
+        case "set_fetch_interval":
+          if (typeof args.seconds === "number" && args.seconds < 10)
+            throw {
+              code: "Invalid",
+              message: `a fetch interval of ${args.seconds} s is too short: at least 10 s`,
+              detail: null,
+              hostKey: null,
+            };
+          settings.fetchIntervalSeconds = (args.seconds as number | null) ?? null;
           return null;
         case "probe_context": {
           const ctx = contextNamed(args.name);
@@ -156,6 +219,8 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           return {
             kubeconfigFiles: [...kubeconfigFiles],
             protectedContexts: contexts.contexts.filter((c) => c.protected).map((c) => c.name),
+            fetchIntervalSeconds: settings.fetchIntervalSeconds,
+            notifications: structuredClone(settings.notifications),
           };
         case "add_kubeconfig": {
           const path = String(args.path);
@@ -280,17 +345,8 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
           apps.push(app);
           return null;
         }
-        case "app_status": {
-          const other = (s.fleet ?? []).find((f) => f.app.name === args.name);
-          if (other) return other;
-          const added = apps.find((a) => a.name === args.name && a !== s.before.app);
-          // (apps from the fleet answered above)
-          if (added) return { ...s.after, app: added, resources: [] };
-          if (args.name !== s.before.app.name)
-            throw { code: "NotFound", message: `no application named "${String(args.name)}"`, detail: null };
-          const stored = apps.find((a) => a.name === args.name) ?? s.before.app;
-          return { ...(synced ? s.after : s.before), app: stored };
-        }
+        case "app_status":
+          return statusOf(args.name);
         case "update_app": {
           const app = args.app as (typeof apps)[number];
           const index = apps.findIndex((a) => a.name === app.name);
@@ -380,6 +436,7 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
             __clusterChanged: () => {
               synced = true;
               callbacks.get(channel.id)?.({ message: null, index: 0 });
+              tellStatus(String(args.name));
             },
           });
           return null;
@@ -480,6 +537,8 @@ export async function installMockBackend(page: Page, scenario: Scenario): Promis
             callbacks.get(channel.id)?.({ message: event, index: index++ });
           }
           synced = true;
+          // The engine compares again after a sync, and every tile hears of it.
+          tellStatus(s.before.app.name);
           return s.syncResult;
         }
         default:

@@ -24,7 +24,7 @@ test("arrows choose among matches, Escape closes, and screens are reachable", as
   await page.getByRole("button", { name: /Search…/ }).click();
   const palette = page.getByRole("dialog", { name: "Command palette" });
   await page.keyboard.type("go to");
-  await expect(palette.getByRole("option")).toHaveText([/Applications/, /Repositories/, /Contexts/]);
+  await expect(palette.getByRole("option")).toHaveText([/Applications/, /Repositories/, /Contexts/, /Preferences/]);
   await page.keyboard.press("ArrowDown");
   await page.keyboard.press("ArrowDown");
   await expect(palette.getByRole("option", { selected: true })).toHaveText(/Contexts/);

@@ -75,6 +75,7 @@ const before: AppStatus = {
   notes: [],
   error: null,
   lastOperation: null,
+  stale: null,
   resources: [
     {
       key: configMap,
