@@ -76,6 +76,21 @@ pub async fn run(
 ) -> Result<ExitCode, Failure> {
     let engine = engine(data_dir, kubeconfig)?;
     match command {
+        Command::Watch {
+            apps,
+            output,
+            automate,
+        } => {
+            crate::watch::run(
+                engine,
+                crate::watch::Watch {
+                    apps,
+                    output,
+                    automate,
+                },
+            )
+            .await
+        }
         Command::Apps => {
             say!("NAME\tCONTEXT\tNAMESPACE\tREPOSITORY\tPATH\tREVISION");
             for app in engine.apps().list().map_err(EngineError::from)? {

@@ -19,6 +19,7 @@ macro_rules! say {
 }
 
 mod engine;
+mod watch;
 
 /// Writes a line to standard output; a closed pipe ends the process as `head` expects.
 pub fn say_line(line: std::fmt::Arguments) {
@@ -110,6 +111,19 @@ enum Command {
         id: u32,
         #[command(flatten)]
         options: SyncFlags,
+    },
+    /// Streams the status of each application named (every one when none is), and each
+    /// transition worth telling — out of sync, degraded, missing, synced, healthy again, a sync
+    /// failed, a cluster lost or back — a line each, as the window hears them, until interrupted.
+    /// Automated sync is left to the window unless --automate.
+    Watch {
+        apps: Vec<String>,
+        /// `json`: one object a line, the window's EngineEvent (status, activity, removed).
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+        /// Run the automated syncs of automated applications, as the window does.
+        #[arg(long)]
+        automate: bool,
     },
     /// Prints the health of each object in the files (YAML or JSON, multi-document):
     /// KIND, NAMESPACE/NAME, STATUS and MESSAGE, tab-separated; `-` where no rule applies.

@@ -495,7 +495,13 @@ impl Engine {
     /// repositories, runs automated sync, and tells [`Self::subscribe`]rs (see
     /// [`crate::statuses`]).
     pub fn keep_watching(self: &Arc<Self>) -> crate::statuses::Watching {
-        crate::statuses::start(self.clone())
+        crate::statuses::start(self.clone(), crate::statuses::Automation::Run)
+    }
+
+    /// Keeps watching as [`Engine::keep_watching`] does, except that automated sync is left to
+    /// whoever else watches (the window): `plumbline watch` only tells.
+    pub fn keep_watching_without_acting(self: &Arc<Self>) -> crate::statuses::Watching {
+        crate::statuses::start(self.clone(), crate::statuses::Automation::Hold)
     }
 
     /// Every event from now on: statuses, contexts, activity.

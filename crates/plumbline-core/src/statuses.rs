@@ -7,7 +7,8 @@
 //!   stale, and nothing of it is compared until it answers again (with fresh watches);
 //! - each repository is fetched on an interval, jittered, and every application is compared
 //!   again each interval besides (a local repository has no fetch to say it moved);
-//! - automated sync acts on what the comparisons find.
+//! - automated sync acts on what the comparisons find (unless the watcher only observes, as
+//!   `plumbline watch` does by default: the window is the one that acts).
 //!
 //! Every comparison the engine makes, whoever asked for it, updates the status kept here, and
 //! every change goes out as an [`Event`] to every subscriber.
@@ -377,11 +378,19 @@ impl Subscription {
     }
 }
 
+/// Whether the watcher runs the automated syncs its comparisons call for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Automation {
+    Run,
+    /// Only observe: automated apps are compared and told, never synced.
+    Hold,
+}
+
 /// Starts keeping watch for `engine`.
-pub(crate) fn start(engine: Arc<Engine>) -> Watching {
+pub(crate) fn start(engine: Arc<Engine>, automation: Automation) -> Watching {
     Watching {
         engine: Arc::downgrade(&engine),
-        task: tokio::spawn(supervise(engine)),
+        task: tokio::spawn(supervise(engine, automation)),
     }
 }
 
@@ -395,7 +404,7 @@ enum Ask {
 
 /// Runs one loop per context with applications and one fetch loop per repository they use,
 /// and keeps both sets in step with the application store.
-async fn supervise(engine: Arc<Engine>) {
+async fn supervise(engine: Arc<Engine>, automation: Automation) {
     let mut contexts: HashMap<String, (mpsc::UnboundedSender<Ask>, Task)> = HashMap::new();
     let mut fetches: HashMap<String, Task> = HashMap::new();
     let mut seen: BTreeMap<String, Application> = BTreeMap::new();
@@ -476,6 +485,7 @@ async fn supervise(engine: Arc<Engine>) {
                     context.clone(),
                     tx.clone(),
                     rx,
+                    automation,
                 ));
                 (tx, Task(task))
             });
@@ -545,6 +555,7 @@ async fn context_loop(
     context: String,
     me: mpsc::UnboundedSender<Ask>,
     mut asks: mpsc::UnboundedReceiver<Ask>,
+    automation: Automation,
 ) {
     let statuses = engine.statuses();
     let mut pending: BTreeSet<String> = BTreeSet::new();
@@ -607,7 +618,7 @@ async fn context_loop(
         let connected = matches!(state, ContextState::Connected { .. });
         if connected && !pending.is_empty() {
             let names = std::mem::take(&mut pending);
-            compare_all(&engine, names, &me, &syncing).await;
+            compare_all(&engine, names, &me, &syncing, automation).await;
             continue;
         }
         // Wait for the next ask or the next probe, then take in the rest of the burst.
@@ -684,6 +695,7 @@ async fn compare_all(
     names: BTreeSet<String>,
     me: &mpsc::UnboundedSender<Ask>,
     syncing: &Arc<Mutex<BTreeSet<String>>>,
+    automation: Automation,
 ) {
     use futures::StreamExt;
     let compared: Vec<(String, Option<AppStatus>)> = futures::stream::iter(names)
@@ -697,7 +709,7 @@ async fn compare_all(
     for (name, status) in compared {
         let Some(status) = status else { continue };
         let automated = status.app.sync_policy.automated.is_some();
-        if !automated || status.sync != SyncStatus::OutOfSync {
+        if !automated || automation == Automation::Hold || status.sync != SyncStatus::OutOfSync {
             continue;
         }
         if !syncing
