@@ -492,15 +492,50 @@ pub struct Clusters {
     unreachable_at: Mutex<HashMap<String, std::time::Instant>>,
     /// How long a credential plugin may take.
     plugin_timeout: Duration,
-    /// Where tools and credential plugins are looked for: the process's PATH, then the login
-    /// shell's (or the one given) — worked out once.
-    plugin_path: OnceCell<Option<String>>,
-    /// The PATH given instead of asking the login shell.
-    given_path: Option<String>,
-    /// The shell (and home) to ask for its login PATH, when asked to.
-    login_shell: Option<(PathBuf, Option<PathBuf>)>,
+    /// Where tools and credential plugins are looked for.
+    search_path: SearchPath,
     /// Bumped whenever the contexts or a context's state change.
     changes: tokio::sync::watch::Sender<u64>,
+}
+
+/// The PATH tools and credential plugins are looked for on: the process's own, then the login
+/// shell's (or the one given). Worked out once, when first asked for, by whichever caller asks
+/// first (the others wait for that answer); clones share it.
+#[derive(Clone, Default)]
+pub struct SearchPath(Arc<SearchPathInner>);
+
+#[derive(Default)]
+struct SearchPathInner {
+    given: Option<String>,
+    login_shell: Option<(PathBuf, Option<PathBuf>)>,
+    found: std::sync::OnceLock<Option<String>>,
+}
+
+impl SearchPath {
+    fn new(given: Option<String>, login_shell: Option<(PathBuf, Option<PathBuf>)>) -> Self {
+        Self(Arc::new(SearchPathInner {
+            given,
+            login_shell,
+            found: std::sync::OnceLock::new(),
+        }))
+    }
+
+    /// The search path; none when there is nothing to add to the process's own. May run the
+    /// login shell, so it blocks: call it off the async runtime.
+    pub fn get(&self) -> Option<String> {
+        let inner = &self.0;
+        inner
+            .found
+            .get_or_init(|| {
+                let extra = match (&inner.given, &inner.login_shell) {
+                    (Some(given), _) => Some(given.clone()),
+                    (None, Some((shell, home))) => login_shell_path(shell, home.as_deref()),
+                    (None, None) => None,
+                };
+                search_path(std::env::var("PATH").ok().as_deref(), extra.as_deref())
+            })
+            .clone()
+    }
 }
 
 fn stamp(path: &Path) -> Option<std::time::SystemTime> {
@@ -518,9 +553,7 @@ impl Clusters {
             states: Mutex::new(HashMap::new()),
             unreachable_at: Mutex::new(HashMap::new()),
             plugin_timeout: PLUGIN_TIMEOUT,
-            plugin_path: OnceCell::new(),
-            given_path: None,
-            login_shell: None,
+            search_path: SearchPath::default(),
             changes: tokio::sync::watch::Sender::new(0),
         }
     }
@@ -603,7 +636,7 @@ impl Clusters {
     /// Looks for tools and exec credential plugins on `path` too (after the process's own
     /// PATH), and gives plugins the whole search path as their PATH.
     pub fn with_plugin_path(mut self, path: Option<String>) -> Self {
-        self.given_path = path;
+        self.search_path = SearchPath::new(path, None);
         self
     }
 
@@ -625,31 +658,24 @@ impl Clusters {
 
     /// [`Self::with_login_shell_path`] with this shell and home folder.
     pub fn with_login_shell(mut self, shell: PathBuf, home: Option<PathBuf>) -> Self {
-        self.login_shell = Some((shell, home));
+        self.search_path = SearchPath::new(None, Some((shell, home)));
         self
     }
 
     /// The PATH to find tools and plugins on: the process's own first, then the login shell's
     /// (or the one given); none when there is nothing to add to the process's own.
     pub async fn plugin_path(&self) -> Option<String> {
-        let given = self.given_path.clone();
-        let login_shell = self.login_shell.clone();
-        self.plugin_path
-            .get_or_init(|| async move {
-                let extra = match (given, login_shell) {
-                    (Some(given), _) => Some(given),
-                    (None, Some((shell, home))) => tokio::task::spawn_blocking(move || {
-                        login_shell_path(&shell, home.as_deref())
-                    })
-                    .await
-                    .ok()
-                    .flatten(),
-                    (None, None) => None,
-                };
-                search_path(std::env::var("PATH").ok().as_deref(), extra.as_deref())
-            })
+        let search_path = self.search_path.clone();
+        tokio::task::spawn_blocking(move || search_path.get())
             .await
-            .clone()
+            .ok()
+            .flatten()
+    }
+
+    /// [`Self::plugin_path`], worked out only when first asked for (a plain-YAML render never
+    /// asks, so it never waits for the login shell).
+    pub fn search_path(&self) -> SearchPath {
+        self.search_path.clone()
     }
 
     /// The last known state of `context`.
@@ -852,7 +878,11 @@ impl Clusters {
         };
         let mut kubeconfig = self.kubeconfigs().merged;
         let plugin = self.plugin_of(context);
-        let plugin_path = self.plugin_path().await;
+        // Only a context with a credential plugin waits for the login shell's PATH.
+        let plugin_path = match plugin {
+            Some(_) => self.plugin_path().await,
+            None => None,
+        };
         let search = plugin_path
             .clone()
             .or_else(|| std::env::var("PATH").ok())

@@ -806,9 +806,20 @@ impl Engine {
             sync_policy: Default::default(),
         };
         let client = self.clusters.client(context).await?;
-        let tools = crate::render::Tools::new(self.clusters.plugin_path().await);
-        let rendered = reconcile::render_local(dir, &app, &tools)
-            .map_err(|e| EngineError::from(ReconcileError::from(e)))?;
+        let search_path = self.clusters.search_path();
+        let tools = crate::render::Tools::new(move || search_path.get());
+        // Off the runtime: a tool runs, and its first use may wait for the login shell.
+        let (folder, local) = (dir.to_path_buf(), app.clone());
+        let rendered =
+            tokio::task::spawn_blocking(move || reconcile::render_local(&folder, &local, &tools))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(crate::render::RenderError::Read {
+                        path: dir.display().to_string(),
+                        message: format!("the render stopped: {e}"),
+                    })
+                })
+                .map_err(|e| EngineError::from(ReconcileError::from(e)))?;
         let commit = Commit {
             sha: "local".into(),
             summary: dir.display().to_string(),
@@ -1054,10 +1065,12 @@ impl Engine {
     }
 
     async fn render_source(&self, app: &Application) -> Result<reconcile::Source, EngineError> {
+        let search_path = self.clusters.search_path();
         Ok(reconcile::Source {
             repo: self.source(app).await?,
             exports: self.repositories.exports_dir(),
-            tools: crate::render::Tools::new(self.clusters.plugin_path().await),
+            // Rendered off the runtime: a tool's first use may wait for the login shell.
+            tools: crate::render::Tools::new(move || search_path.get()),
             cache: self.renders.clone(),
         })
     }

@@ -10,6 +10,7 @@ use crate::repos::SourceFile;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
+use std::sync::Arc;
 use ts_rs::TS;
 
 /// One Kubernetes object from the source, with where it came from.
@@ -213,21 +214,32 @@ impl RenderCache {
     }
 }
 
-/// Finds command-line tools on a search path (the login shell's PATH when known).
-#[derive(Debug, Clone, Default)]
+/// Finds command-line tools on a search path (the login shell's PATH when known), worked out
+/// only when a tool is first looked for: a render that needs no tool never waits for it.
+#[derive(Clone, Default)]
 pub struct Tools {
-    search_path: Option<String>,
+    search_path: Option<Arc<dyn Fn() -> Option<String> + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Tools {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tools")
+    }
 }
 
 impl Tools {
-    pub fn new(search_path: Option<String>) -> Self {
-        Self { search_path }
+    /// Tools on `search_path` (the process's PATH when it gives none); it may block.
+    pub fn new(search_path: impl Fn() -> Option<String> + Send + Sync + 'static) -> Self {
+        Self {
+            search_path: Some(Arc::new(search_path)),
+        }
     }
 
     fn find(&self, name: &str) -> Option<std::path::PathBuf> {
         let path = self
             .search_path
-            .clone()
+            .as_ref()
+            .and_then(|search| search())
             .or_else(|| std::env::var("PATH").ok())?;
         std::env::split_paths(&path)
             .map(|dir| dir.join(name))

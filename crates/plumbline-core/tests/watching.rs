@@ -424,3 +424,70 @@ async fn a_cluster_that_never_answers_holds_up_no_other_and_is_named_once() {
     assert_eq!(told[0].context, "hung");
     held.abort();
 }
+
+/// A slow shell profile costs nothing to an app that needs no tool: the login shell is asked
+/// for its PATH only when a tool (here Kustomize's) is first looked for.
+#[tokio::test]
+async fn only_an_app_that_needs_a_tool_asks_the_login_shell() {
+    let w = world_with(
+        "plain",
+        "default",
+        "app",
+        vec![
+            world::file("app/cm.yaml", &cm("one")),
+            world::file(
+                "kust/kustomization.yaml",
+                "resources:\n- cm.yaml\nnamePrefix: k-\n",
+            ),
+            world::file("kust/cm.yaml", &cm("two")),
+        ],
+    )
+    .await;
+    let asked = w._dir.path().join("shell-was-asked");
+    let shell = w._dir.path().join("login-shell");
+    std::fs::write(
+        &shell,
+        format!(
+            "#!/bin/sh\ntouch '{}'\nprintf '%s' \"$PATH\"\n",
+            asked.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&shell, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let engine = plumbline_core::Engine::new(
+        Clusters::new(Kubeconfigs::load(&[w._dir.path().join("kubeconfig")]))
+            .with_login_shell(shell, None),
+        Arc::new(plumbline_core::apps::MemoryStore::default()),
+        Arc::new(plumbline_core::repos::manager::Repositories::new(
+            Arc::new(plumbline_core::repos::manager::MemoryRepoStore::default()),
+            Arc::new(plumbline_core::secrets::MemorySecrets::default()),
+            &w._dir.path().join("data"),
+            None,
+        )),
+        Arc::new(plumbline_core::settings::MemorySettings::default()),
+    );
+    engine
+        .apps()
+        .add(w.engine.apps().get("plain").unwrap())
+        .unwrap();
+    engine
+        .apps()
+        .add(world::app("kustomized", &w.repo, "kust", "default"))
+        .unwrap();
+
+    let plain = engine.status("plain").await.unwrap();
+    assert!(plain.error.is_none(), "{:?}", plain.error);
+    assert_eq!(plain.sync, SyncStatus::OutOfSync);
+    assert!(
+        !asked.exists(),
+        "a plain-YAML comparison (and its connection) asked the shell"
+    );
+
+    // Whether or not Kustomize is installed here, looking for it asks the shell once.
+    let _ = engine.status("kustomized").await.unwrap();
+    assert!(
+        asked.exists(),
+        "looking for kustomize asked the login shell"
+    );
+}
