@@ -2,7 +2,8 @@
 # Installs what Plumbline needs on a Debian/Ubuntu machine, skipping what is already there.
 #   scripts/deps.sh build   system packages to build and run the app, and the UI's npm packages
 #   scripts/deps.sh test    the above, plus what the tests use (Xvfb, Chromium, WebKitWebDriver,
-#                           tauri-driver, kubectl, the Secret Service and the Git servers)
+#                           tauri-driver, kubectl, the Secret Service, a notification server
+#                           and the Git servers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-build}
@@ -10,7 +11,7 @@ what=${1:-build}
 build_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libssl-dev
   pkg-config build-essential libxdo-dev file)
 test_packages=(xvfb xauth dbus-x11 imagemagick xdotool webkit2gtk-driver chromium x11-utils
-  dbus-daemon gnome-keyring libsecret-tools lighttpd openssh-server openssh-client git)
+  dbus-daemon gnome-keyring libsecret-tools lighttpd openssh-server openssh-client git dunst)
 
 packages=("${build_packages[@]}")
 [ "$what" = test ] && packages+=("${test_packages[@]}")

@@ -1,9 +1,10 @@
 // Desktop end-to-end, demo mode: the real Plumbline window (WebKitGTK) under Xvfb, driven
-// through tauri-driver and WebKitWebDriver. The outcome is checked in the cluster with kubectl.
+// through tauri-driver and WebKitWebDriver. The outcome is checked in the cluster with kubectl,
+// and desktop notifications in a real notification server (dunst) on the test's D-Bus session.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Desktop } from "./harness.mjs";
@@ -16,8 +17,48 @@ function kubectl(...args) {
   return execFileSync("kubectl", ["--kubeconfig", join(dataDir, "demo/kubeconfig"), ...args], { encoding: "utf8" });
 }
 
+function dunstctl(...args) {
+  return execFileSync("dunstctl", args, { encoding: "utf8" }).trim();
+}
+
+/** What the notification server received and has closed (its history), oldest first. */
+function notificationsReceived() {
+  return JSON.parse(dunstctl("history"))
+    .data[0].map((n) => ({ id: n.id.data, app: n.appname.data, summary: n.summary.data, body: n.body.data }))
+    .reverse();
+}
+
+async function until(what, done, timeout = 15_000) {
+  const deadline = Date.now() + timeout;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A real notification server on this session's bus (scripts/with-keyring.sh gives each run its
+ *  own), keeping every notification on screen until the test closes it. */
+async function startNotificationServer() {
+  const config = join(dataDir, "dunstrc");
+  writeFileSync(
+    config,
+    "[global]\nicon_position = off\nidle_threshold = 0\nhistory_length = 100\n[urgency_low]\ntimeout = 0\n[urgency_normal]\ntimeout = 0\n[urgency_critical]\ntimeout = 0\n",
+  );
+  const display = await desktop.startDisplay();
+  desktop.spawn("dunst", ["-config", config], { DISPLAY: display });
+  await until("dunst on the session bus", () => {
+    try {
+      dunstctl("is-paused");
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "plumbline-e2e-"));
+  await startNotificationServer();
   driver = await desktop.open({ PLUMBLINE_DEMO: "1", PLUMBLINE_DATA_DIR: dataDir });
 });
 
@@ -143,4 +184,37 @@ test("demo app shows OutOfSync, Sync makes it Synced, and the cluster has the De
   await driver.waitFor('[role="log"]', "the Pod's log", {
     accept: async (e) => (await driver.text(e)).includes("ui: ready"),
   });
+});
+
+test("a change made with kubectl turns the tile OutOfSync by itself, the desktop is told, and its click opens the app", async () => {
+  const tileStatus = 'button[aria-label="Open guestbook"] [data-status]';
+  await driver.click(await driver.waitFor("button.rail-home", "the way to the overview"));
+  await driver.waitFor(tileStatus, "the guestbook tile Synced", {
+    accept: async (e) => (await driver.attribute(e, "data-status")) === "Synced",
+  });
+  dunstctl("close-all");
+  const seen = Math.max(0, ...notificationsReceived().map((n) => n.id));
+
+  kubectl("patch", "deployment", "guestbook-ui", "-n", "guestbook", "--type", "merge", "-p", '{"spec":{"replicas":3}}');
+  // No app is open and nothing is clicked: the engine's watch brings the change to the tile.
+  await driver.waitFor(tileStatus, "the tile OutOfSync, with no click", {
+    timeout: 10_000,
+    accept: async (e) => (await driver.attribute(e, "data-status")) === "OutOfSync",
+  });
+  desktop.screenshot("tile-out-of-sync");
+
+  // The notification server shows it; its click (the default action) opens the app.
+  await until("a notification on screen", () => dunstctl("count", "displayed") !== "0");
+  dunstctl("action", "0");
+  await driver.waitFor(".app-actions [data-status]", "guestbook's page, opened by the notification", {
+    accept: async (e) => (await driver.attribute(e, "data-status")) === "OutOfSync",
+  });
+  dunstctl("close-all");
+  const received = notificationsReceived().filter((n) => n.id > seen);
+  assert.ok(
+    received.some(
+      (n) => n.app === "Plumbline" && n.summary === "Plumbline: guestbook" && /guestbook is out of sync/.test(n.body),
+    ),
+    `the notification server received: ${JSON.stringify(received)}`,
+  );
 });

@@ -15,6 +15,28 @@ const KIND_TONE: Record<Activity["kind"], "bad" | "warn" | "ok"> = {
   FetchFailed: "bad",
 };
 
+/** A bell drawn as SVG: no emoji font needed (many Linux desktops have none). */
+function BellIcon() {
+  return (
+    <svg className="bell-icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+      <path
+        d="M8 1.5a1 1 0 0 1 1 1v.6a4.5 4.5 0 0 1 3.5 4.4v2.8l1.2 1.6a.6.6 0 0 1-.5 1H2.8a.6.6 0 0 1-.5-1l1.2-1.6V7.5A4.5 4.5 0 0 1 7 3.1v-.6a1 1 0 0 1 1-1Z"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.3"
+        strokeLinejoin="round"
+      />
+      <path
+        d="M6.3 13.8a1.8 1.8 0 0 0 3.4 0"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.3"
+        strokeLinecap="round"
+      />
+    </svg>
+  );
+}
+
 /** The bell in the top bar: how many transitions came since it was last opened, and the list
  * of the recent ones with their times; an app's entry opens the app. */
 export function ActivityBell({ activity, onOpenApp }: { activity: Activity[]; onOpenApp: (name: string) => void }) {
@@ -35,7 +57,7 @@ export function ActivityBell({ activity, onOpenApp }: { activity: Activity[]; on
         aria-label={unseen ? `Activity, ${unseen} new` : "Activity"}
         onClick={toggle}
       >
-        <span aria-hidden="true">🔔</span>
+        <BellIcon />
         {unseen > 0 && <span className="activity-count">{unseen}</span>}
       </button>
       {open && (
