@@ -3,6 +3,13 @@ import type { Activity, AppStatus, AppSummary, EngineEvent } from "../../src/bac
 import { installMockBackend } from "./mock-backend";
 import { demoScenario } from "./scenario";
 
+/** A time today (the window shows the date only for other days). */
+function todayAt(hours: number, minutes: number): Date {
+  const at = new Date();
+  at.setHours(hours, minutes, 0, 0);
+  return at;
+}
+
 /** The guestbook on a second cluster, in sync. */
 const prod: AppStatus = {
   ...demoScenario.after,
@@ -67,7 +74,7 @@ test("a cluster that stops answering leaves its tiles on their last known state,
   page,
 }) => {
   await open(page);
-  const since = new Date(2026, 10, 30, 14, 2).toISOString();
+  const since = todayAt(14, 2).toISOString();
   const stale = { since, reason: "the cluster does not answer: connection refused" };
   await tell(page, { type: "status", status: summary(prod, { stale }) });
   const tile = page.getByRole("button", { name: "Open guestbook-prod" });
@@ -86,7 +93,7 @@ test("the app page says it is stale at once and keeps what it showed", async ({ 
   await open(page);
   await page.getByRole("button", { name: "Open guestbook-prod" }).click();
   await expect(page.locator(".app-actions")).toContainText("Auto-sync · prune · self-heal");
-  const since = new Date(2026, 10, 30, 14, 2).toISOString();
+  const since = todayAt(14, 2).toISOString();
   await tell(page, {
     type: "status",
     status: summary(prod, { stale: { since, reason: "the cluster does not answer: connection refused" } }),
@@ -110,7 +117,7 @@ test("activity comes to the bell with a count, lists with its time, and opens th
   await open(page);
   const bell = page.getByRole("button", { name: /^Activity/ });
   await expect(bell).toHaveAccessibleName("Activity");
-  const at = new Date(2026, 10, 30, 14, 7).toISOString();
+  const at = todayAt(14, 7).toISOString();
   const activity = (id: number, message: string): Activity => ({
     id,
     at,
