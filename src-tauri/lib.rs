@@ -26,7 +26,7 @@ pub struct Shell {
     /// The log each application's page streams, to stop when it looks away.
     pub logs: std::sync::Mutex<std::collections::HashMap<String, tokio::task::AbortHandle>>,
     /// Keeps every application's status current for as long as the app runs.
-    _watching: plumbline_core::statuses::Watching,
+    _watching: plumbline_core::watching::Watching,
     /// Keeps the demo cluster running for as long as the app runs.
     _demo: Option<demo::Demo>,
     _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use plumbline_core::{diff, reconcile, render};
+use plumbline_core::{comparison, diff, render};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -23,6 +23,6 @@ fuzz_target!(|data: &[u8]| {
         if let [desired, live, ..] = objects.as_slice() {
             let _ = diff::three_way::predict(desired, live);
         }
-        let _ = reconcile::diff_offline(objects.clone(), objects, Some("fuzz"), &[]);
+        let _ = comparison::diff_offline(objects.clone(), objects, Some("fuzz"), &[]);
     }
 });

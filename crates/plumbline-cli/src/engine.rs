@@ -4,8 +4,8 @@
 use crate::{AppCommand, Command, Failure, SyncFlags};
 use plumbline_core::apps::{Application, Destination};
 use plumbline_core::clusters::{Clusters, default_kubeconfig_paths};
+use plumbline_core::comparison::{ResourceDiff, ResourceSync};
 use plumbline_core::diff::{self, DiffRow, LineChange, SplitRow};
-use plumbline_core::reconcile::{ResourceDiff, ResourceSync};
 use plumbline_core::repos::manager::Repositories;
 use plumbline_core::resources::ResourceKey;
 use plumbline_core::secrets::Keyring;
@@ -258,7 +258,7 @@ pub async fn run(
                     trouble = true;
                     continue;
                 }
-                if status.sync != plumbline_core::reconcile::SyncStatus::Synced {
+                if status.sync != plumbline_core::comparison::SyncStatus::Synced {
                     say!("##### {name}");
                     code = print_diffs(&engine.diffs(&name).await?, side_by_side);
                 }

@@ -385,7 +385,7 @@ fn diff_command(
     ignore: &[diff::IgnoreRule],
     side_by_side: bool,
 ) -> Result<ExitCode, Failure> {
-    let diffs = plumbline_core::reconcile::diff_offline(
+    let diffs = plumbline_core::comparison::diff_offline(
         read_objects(desired)?,
         read_objects(live)?,
         namespace,

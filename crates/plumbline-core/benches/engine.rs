@@ -10,8 +10,8 @@
 #[path = "../tests/world/mod.rs"]
 mod world;
 
+use plumbline_core::comparison::SyncStatus;
 use plumbline_core::diff;
-use plumbline_core::reconcile::SyncStatus;
 use plumbline_core::sync::{OperationPhase, SyncOptions};
 use plumbline_core::{Engine, repos};
 use serde_json::{Value, json};
@@ -237,7 +237,7 @@ fn main() {
             let out_of_sync = status
                 .resources
                 .iter()
-                .filter(|r| r.status != plumbline_core::reconcile::ResourceSync::Synced)
+                .filter(|r| r.status != plumbline_core::comparison::ResourceSync::Synced)
                 .count();
             assert_eq!(out_of_sync, DRIFTED, "{:?}", status.error);
         }

@@ -5,8 +5,8 @@
 //! Plumbline adds one rule: protected contexts are never synced without the user.
 
 use crate::apps::SyncPolicy;
+use crate::comparison::SyncStatus;
 use crate::history::HistoryEntry;
-use crate::reconcile::SyncStatus;
 use crate::sync::{OperationPhase, SyncResult};
 use serde::Serialize;
 use std::time::Duration;

@@ -3,11 +3,11 @@
 use crate::apps::{AppError, AppStore, Application, Apps};
 use crate::automation::{self, AutoSync, Decision};
 use crate::clusters::{ClusterError, Clusters, ContextList, ContextState};
-use crate::history::{History, HistoryEntry, OperationKind};
-use crate::ipc::ErrorInfo;
-use crate::reconcile::{
+use crate::comparison::{
     self, Comparison, ReconcileError, ResourceDiff, ResourceStatus, SyncStatus,
 };
+use crate::errors::{ErrorCode, ErrorInfo};
+use crate::history::{History, HistoryEntry, LastOperation, OperationKind};
 use crate::repos::manager::Repositories;
 use crate::repos::{Commit, RepoError};
 use crate::resources::ResourceKey;
@@ -38,6 +38,28 @@ pub struct AppStatus {
     pub stale: Option<crate::events::Stale>,
 }
 
+impl AppStatus {
+    /// The status as tiles, the rail and the fleet matrix show it.
+    pub fn summary(&self) -> crate::events::AppSummary {
+        let status = self;
+        crate::events::AppSummary {
+            app: status.app.clone(),
+            sync: status.sync,
+            health: status.health,
+            commit: status.commit.clone(),
+            error: status.error.clone(),
+            last_operation: status.last_operation.clone(),
+            stale: status.stale.clone(),
+            out_of_sync: status
+                .resources
+                .iter()
+                .filter(|r| r.status != comparison::ResourceSync::Synced)
+                .count() as u32,
+            resources: status.resources.len() as u32,
+        }
+    }
+}
+
 /// What the app page shows in its graph views: the status and the tree, from one comparison.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AppView {
@@ -47,17 +69,6 @@ pub struct AppView {
     /// Why the tree could not be read, when the comparison could.
     #[serde(rename = "treeError")]
     pub tree_error: Option<ErrorInfo>,
-}
-
-/// What the overview says of an app's last operation.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct LastOperation {
-    pub kind: OperationKind,
-    pub phase: OperationPhase,
-    /// RFC 3339; the start while it runs.
-    pub at: String,
-    pub commit: Commit,
 }
 
 /// Why an engine call failed.
@@ -117,7 +128,7 @@ pub struct Engine {
     /// Who runs operations from this engine, as the history says it ("the window").
     operator: String,
     history: History,
-    predictions: reconcile::Predictions,
+    predictions: comparison::Predictions,
     /// Where each app has tracked objects, per context: where its leftovers are.
     tracked: crate::tracked::Tracked,
 }
@@ -421,7 +432,8 @@ impl Engine {
                 )
             }
         };
-        self.statuses.observe(&compared.0, compared.1.as_deref());
+        self.statuses
+            .observe(compared.0.summary(), compared.1.as_deref());
         Ok(compared)
     }
 
@@ -475,7 +487,7 @@ impl Engine {
             _ => self.clusters.client(context).await?,
         };
         let cache = self.statuses.cache(context);
-        let cluster = reconcile::Cluster {
+        let cluster = comparison::Cluster {
             client: &client,
             predictions: &self.predictions,
             live: cache.as_deref(),
@@ -490,19 +502,7 @@ impl Engine {
         })
     }
 
-    /// Keeps every application's status current from now on, as long as the returned handle
-    /// lives: watches the clusters of the applications, probes them, fetches their
-    /// repositories, runs automated sync, and tells [`Self::subscribe`]rs (see
-    /// [`crate::statuses`]).
-    pub fn keep_watching(self: &Arc<Self>) -> crate::statuses::Watching {
-        crate::statuses::start(self.clone(), crate::statuses::Automation::Run)
-    }
-
-    /// Keeps watching as [`Engine::keep_watching`] does, except that automated sync is left to
-    /// whoever else watches (the window): `plumbline watch` only tells.
-    pub fn keep_watching_without_acting(self: &Arc<Self>) -> crate::statuses::Watching {
-        crate::statuses::start(self.clone(), crate::statuses::Automation::Hold)
-    }
+    // `keep_watching` is added by [`crate::watching`], the layer above the engine.
 
     /// Every event from now on: statuses, contexts, activity.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::events::Event> {
@@ -773,14 +773,14 @@ impl Engine {
             let mut at = app.clone();
             at.revision = sha;
             async move {
-                reconcile::manifests(&at, self.render_source(&at).await?)
+                comparison::manifests(&at, self.render_source(&at).await?)
                     .await
                     .map_err(EngineError::from)
             }
         };
         let before = render(from.result.commit.sha).await?;
         let after = render(to.result.commit.sha).await?;
-        Ok(reconcile::diff_manifests(&before, &after))
+        Ok(comparison::diff_manifests(&before, &after))
     }
 
     /// Diffs the manifests in a folder on disk against `context`/`namespace`, as if they were
@@ -811,7 +811,7 @@ impl Engine {
         // Off the runtime: a tool runs, and its first use may wait for the login shell.
         let (folder, local) = (dir.to_path_buf(), app.clone());
         let rendered =
-            tokio::task::spawn_blocking(move || reconcile::render_local(&folder, &local, &tools))
+            tokio::task::spawn_blocking(move || comparison::render_local(&folder, &local, &tools))
                 .await
                 .unwrap_or_else(|e| {
                     Err(crate::render::RenderError::Read {
@@ -824,13 +824,13 @@ impl Engine {
             sha: "local".into(),
             summary: dir.display().to_string(),
         };
-        let cluster = reconcile::Cluster {
+        let cluster = comparison::Cluster {
             client: &client,
             predictions: &self.predictions,
             live: None,
             tracked: &[],
         };
-        let comparison = reconcile::compare_rendered(&app, commit, rendered, &cluster).await?;
+        let comparison = comparison::compare_rendered(&app, commit, rendered, &cluster).await?;
         Ok(comparison
             .resources
             .iter()
@@ -845,7 +845,7 @@ impl Engine {
         Ok(comparison
             .resources
             .iter()
-            .filter(|r| r.status != reconcile::ResourceSync::Synced)
+            .filter(|r| r.status != comparison::ResourceSync::Synced)
             .map(|r| r.diff())
             .collect())
     }
@@ -853,7 +853,7 @@ impl Engine {
     /// The app's rendered manifests at its revision (no cluster needed).
     pub async fn render(&self, name: &str) -> Result<Vec<serde_json::Value>, EngineError> {
         let app = self.apps.get(name)?;
-        let manifests = reconcile::manifests(&app, self.render_source(&app).await?).await?;
+        let manifests = comparison::manifests(&app, self.render_source(&app).await?).await?;
         Ok(manifests.into_values().collect())
     }
 
@@ -1033,7 +1033,7 @@ impl Engine {
         let client = self.clusters.client(context).await?;
         let source = self.render_source(app).await?;
         // A mistake in Git is said before anything about the cluster.
-        let (commit, rendered) = reconcile::render_off_thread(app, source).await?;
+        let (commit, rendered) = comparison::render_off_thread(app, source).await?;
         // Where the app has put objects before, whatever their kind: where its leftovers are.
         let mut namespaces = std::collections::BTreeSet::from([app.destination.namespace.clone()]);
         if let Some(last) = self.cached(&app.name) {
@@ -1053,20 +1053,20 @@ impl Engine {
                     message: e.to_string(),
                 })
             })?;
-        let cluster = reconcile::Cluster {
+        let cluster = comparison::Cluster {
             client: &client,
             predictions: &self.predictions,
             live: cache,
             tracked: &found.scopes,
         };
-        let mut comparison = reconcile::compare_rendered(app, commit, rendered, &cluster).await?;
+        let mut comparison = comparison::compare_rendered(app, commit, rendered, &cluster).await?;
         comparison.notes.extend(found.notes);
         Ok(comparison)
     }
 
-    async fn render_source(&self, app: &Application) -> Result<reconcile::Source, EngineError> {
+    async fn render_source(&self, app: &Application) -> Result<comparison::Source, EngineError> {
         let search_path = self.clusters.search_path();
-        Ok(reconcile::Source {
+        Ok(comparison::Source {
             repo: self.source(app).await?,
             exports: self.repositories.exports_dir(),
             // Rendered off the runtime: a tool's first use may wait for the login shell.
@@ -1084,5 +1084,69 @@ fn with_policy(app: &Application, options: &SyncOptions) -> SyncOptions {
     SyncOptions {
         create_namespace: options.create_namespace || app.sync_policy.create_namespace,
         ..options.clone()
+    }
+}
+
+const CHECK_CLUSTER: &str =
+    "Check that the cluster is running and that the context's credentials are valid.";
+
+impl From<&EngineError> for ErrorInfo {
+    fn from(e: &EngineError) -> Self {
+        let message = e.to_string();
+        let (code, detail) = match e {
+            EngineError::App(AppError::NotFound(_)) => (ErrorCode::NotFound, None),
+            EngineError::App(AppError::Invalid { .. } | AppError::AlreadyExists(_)) => {
+                (ErrorCode::Invalid, None)
+            }
+            EngineError::App(AppError::Store(_)) => (
+                ErrorCode::Store,
+                Some("Your applications were not changed. Check the disk and try again."),
+            ),
+            EngineError::Repo(e) => return Self::from(e),
+            EngineError::Cluster(_) => (ErrorCode::Cluster, Some(CHECK_CLUSTER)),
+            EngineError::Reconcile(e) => match &**e {
+                ReconcileError::Repo(repo) => return Self::from(repo),
+                // The message says which tool and how to install it.
+                ReconcileError::Render(crate::render::RenderError::ToolMissing { .. }) => {
+                    (ErrorCode::Manifest, None)
+                }
+                ReconcileError::Cluster { .. } => (ErrorCode::Cluster, Some(CHECK_CLUSTER)),
+                _ => (
+                    ErrorCode::Manifest,
+                    Some(
+                        "Fix the manifest in Git and commit; Plumbline reads the committed files.",
+                    ),
+                ),
+            },
+            EngineError::NoSuchResource { .. } => {
+                (ErrorCode::NotFound, Some("Refresh the application."))
+            }
+            EngineError::Busy { .. } => (ErrorCode::Busy, None),
+            EngineError::ConfirmationRequired { .. } => (ErrorCode::ConfirmationRequired, None),
+            EngineError::Store(_) => (
+                ErrorCode::Store,
+                Some("Your settings were not changed. Check the disk and try again."),
+            ),
+            EngineError::Plan(_) => (ErrorCode::NotFound, Some("Refresh the application.")),
+            EngineError::History(crate::history::HistoryError::NoSuchEntry { .. }) => {
+                (ErrorCode::NotFound, None)
+            }
+            EngineError::History(_) => (
+                ErrorCode::Store,
+                Some("The operation's record could not be kept. Check the disk and try again."),
+            ),
+            EngineError::Settings(_) => (ErrorCode::Invalid, None),
+            EngineError::Import(_) => (
+                ErrorCode::Invalid,
+                Some("Fix the manifest and import it again."),
+            ),
+            EngineError::AutomatedRollback(_) => (
+                ErrorCode::Invalid,
+                Some(
+                    "Set the sync policy to manual in the application's settings, then roll back.",
+                ),
+            ),
+        };
+        Self::new(code, message, detail)
     }
 }

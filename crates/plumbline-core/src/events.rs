@@ -5,10 +5,10 @@
 
 use crate::apps::Application;
 use crate::clusters::ContextState;
-use crate::engine::{AppStatus, LastOperation};
+use crate::comparison::SyncStatus;
+use crate::errors::ErrorInfo;
 use crate::health::HealthStatus;
-use crate::ipc::ErrorInfo;
-use crate::reconcile::{ResourceSync, SyncStatus};
+use crate::history::LastOperation;
 use crate::repos::Commit;
 use serde::Serialize;
 use ts_rs::TS;
@@ -63,26 +63,6 @@ pub struct Stale {
     /// RFC 3339: when the cluster stopped answering.
     pub since: String,
     pub reason: String,
-}
-
-impl AppSummary {
-    pub fn of(status: &AppStatus) -> Self {
-        Self {
-            app: status.app.clone(),
-            sync: status.sync,
-            health: status.health,
-            commit: status.commit.clone(),
-            error: status.error.clone(),
-            last_operation: status.last_operation.clone(),
-            stale: status.stale.clone(),
-            out_of_sync: status
-                .resources
-                .iter()
-                .filter(|r| r.status != ResourceSync::Synced)
-                .count() as u32,
-            resources: status.resources.len() as u32,
-        }
-    }
 }
 
 /// A transition worth telling a person, with when it happened.

@@ -3,11 +3,23 @@
 //! An entry is written when the operation starts and completed when it ends: a sync that is
 //! interrupted midway stays in the list as Running, with the revision it was going to.
 
+use crate::repos::Commit;
 use crate::shared_file::{SharedFile, SharedFileError};
 use crate::sync::{OperationPhase, SyncOptions, SyncResult};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use ts_rs::TS;
+
+/// What the overview says of an app's last operation.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LastOperation {
+    pub kind: OperationKind,
+    pub phase: OperationPhase,
+    /// RFC 3339; the start while it runs.
+    pub at: String,
+    pub commit: Commit,
+}
 
 /// How many entries are kept per application (the oldest go first).
 pub const KEPT: usize = 50;

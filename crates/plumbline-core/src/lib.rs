@@ -6,15 +6,17 @@ pub mod argocd;
 pub mod automation;
 pub mod cache;
 pub mod clusters;
+pub mod comparison;
 pub mod diff;
 pub mod engine;
+pub mod errors;
 pub mod events;
 pub mod health;
 pub mod history;
 pub mod ipc;
 pub mod kube_events;
 pub mod logs;
-pub mod reconcile;
+pub mod order;
 pub mod render;
 pub mod repos;
 pub mod resources;
@@ -26,6 +28,7 @@ pub mod store;
 pub mod sync;
 pub mod tracked;
 pub mod tree;
+pub mod watching;
 
 pub use engine::{AppStatus, AppView, Engine, EngineError};
 

@@ -6,12 +6,18 @@
 pub mod inputs;
 pub mod jsonnet;
 
-use crate::repos::SourceFile;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
 use ts_rs::TS;
+
+/// One file of an application's source, with its path relative to the repository root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub path: String,
+    pub content: Vec<u8>,
+}
 
 /// One Kubernetes object from the source, with where it came from.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,52 +1,21 @@
-//! Statuses kept current, as Argo CD's application controller keeps them. While the engine keeps
-//! watching ([`crate::Engine::keep_watching`]):
-//! - each context with applications gets a cluster cache ([`crate::cache`]); a change there
-//!   marks the applications it touches, and only those are compared again, a burst at a time;
-//! - each context with applications is probed every few seconds: one that stops answering is
-//!   marked unreachable within seconds, its applications keep their last known status, marked
-//!   stale, and nothing of it is compared until it answers again (with fresh watches);
-//! - each repository is fetched on an interval, jittered, and every application is compared
-//!   again each interval besides (a local repository has no fetch to say it moved);
-//! - automated sync acts on what the comparisons find (unless the watcher only observes, as
-//!   `plumbline watch` does by default: the window is the one that acts).
-//!
-//! Every comparison the engine makes, whoever asked for it, updates the status kept here, and
-//! every change goes out as an [`Event`] to every subscriber.
+//! What the engine knows of every application's status, and who listens: the last summary of
+//! each app, which apps each cluster object belongs to, which contexts are stale, the recent
+//! activity, and the broadcast of every [`Event`]. Every comparison the engine makes, whoever
+//! asked for it, updates the status kept here, and every change goes out to every subscriber.
+//! What keeps the statuses current (watches, probes, fetches) is [`crate::watching`].
 
 use crate::apps::Application;
-use crate::cache::{ClusterCache, Notice};
-use crate::clusters::ContextState;
-use crate::engine::{AppStatus, Engine};
+use crate::cache::ClusterCache;
+use crate::comparison::{Comparison, SyncStatus};
 use crate::events::{self, Activity, ActivityKind, AppSummary, Event, Stale};
-use crate::reconcile::{Comparison, SyncStatus};
 use crate::resources::ResourceKey;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
-
-/// How often a context with applications is asked whether it still answers.
-pub const PROBE_EVERY: Duration = Duration::from_secs(3);
-
-/// How long that question may take before the context counts as unreachable.
-pub const PROBE_WITHIN: Duration = Duration::from_secs(5);
-
-/// Changes this close together are taken in as one burst.
-const COALESCE: Duration = Duration::from_millis(200);
-
-/// How many applications of one context are compared at once.
-const COMPARING: usize = 4;
+use tokio::sync::broadcast;
 
 /// How many activities are kept for the activity list.
 const RECENT: usize = 200;
-
-/// How often the application store is looked at for applications added, changed or removed
-/// (by this process or another).
-const STORE_EVERY: Duration = Duration::from_secs(2);
-
-/// A fetch that takes longer is stopped (and reported), so that it cannot hold the next.
-const FETCH_LIMIT: Duration = Duration::from_secs(300);
 
 /// What the engine knows of every application's status, and who listens.
 pub(crate) struct Statuses {
@@ -54,15 +23,16 @@ pub(crate) struct Statuses {
     known: Mutex<HashMap<String, AppSummary>>,
     recent: Mutex<VecDeque<Activity>>,
     next_activity: AtomicU64,
-    caches: Mutex<HashMap<String, Arc<ClusterCache>>>,
+    /// Each watched context's cache (kept by [`crate::watching`]).
+    pub(crate) caches: Mutex<HashMap<String, Arc<ClusterCache>>>,
     /// Contexts that do not answer, and since when.
-    stale: Mutex<HashMap<String, Stale>>,
-    index: Mutex<Index>,
+    pub(crate) stale: Mutex<HashMap<String, Stale>>,
+    pub(crate) index: Mutex<Index>,
 }
 
 /// Which applications an object belongs to.
 #[derive(Default)]
-struct Index {
+pub(crate) struct Index {
     /// (context, resource) → the applications that desire it or track it.
     keys: HashMap<(String, ResourceKey), BTreeSet<String>>,
     /// (context, namespace) → the applications with resources there (what the cluster makes
@@ -127,7 +97,11 @@ impl Index {
 
     /// The applications whose status a change of `key` may change, and those whose tree it
     /// may change (a superset).
-    fn touched(&self, context: &str, key: &ResourceKey) -> (BTreeSet<String>, BTreeSet<String>) {
+    pub(crate) fn touched(
+        &self,
+        context: &str,
+        key: &ResourceKey,
+    ) -> (BTreeSet<String>, BTreeSet<String>) {
         let own = self
             .keys
             .get(&(context.to_string(), key.clone()))
@@ -160,7 +134,7 @@ impl Statuses {
         self.events.subscribe()
     }
 
-    fn send(&self, event: Event) {
+    pub(crate) fn send(&self, event: Event) {
         // No subscriber is not an error: nobody is listening yet.
         let _ = self.events.send(event);
     }
@@ -220,8 +194,8 @@ impl Statuses {
     /// Takes in what a comparison found (`comparison` when it could compare): the status kept
     /// changes, listeners hear of it and of any transition. While the app's context does not
     /// answer, a failed comparison changes nothing: the last known status stands, stale.
-    pub(crate) fn observe(&self, status: &AppStatus, comparison: Option<&Comparison>) {
-        if comparison.is_none() && self.stale(&status.app.destination.context).is_some() {
+    pub(crate) fn observe(&self, summary: AppSummary, comparison: Option<&Comparison>) {
+        if comparison.is_none() && self.stale(&summary.app.destination.context).is_some() {
             return;
         }
         if let Some(comparison) = comparison {
@@ -230,7 +204,7 @@ impl Statuses {
                 .unwrap_or_else(|p| p.into_inner())
                 .add(comparison);
         }
-        self.put(AppSummary::of(status));
+        self.put(summary);
     }
 
     /// Keeps `summary`, telling its listeners when it changed and of any transition.
@@ -260,7 +234,7 @@ impl Statuses {
 
     /// Marks every application of `context` stale (the context does not answer), or current
     /// again (`stale` none; their next comparison says the rest).
-    fn set_stale(&self, context: &str, stale: Option<Stale>, apps: &[Application]) {
+    pub(crate) fn set_stale(&self, context: &str, stale: Option<Stale>, apps: &[Application]) {
         {
             let mut contexts = self.stale.lock().unwrap_or_else(|p| p.into_inner());
             match &stale {
@@ -301,7 +275,7 @@ impl Statuses {
     }
 
     /// Nobody watches any more: no cache, and nothing is stale for want of a probe.
-    fn stopped(&self) {
+    pub(crate) fn stopped(&self) {
         self.caches
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -309,7 +283,7 @@ impl Statuses {
         self.stale.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
-    fn forget(&self, app: &str) {
+    pub(crate) fn forget(&self, app: &str) {
         self.known
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -324,24 +298,8 @@ impl Statuses {
     }
 }
 
-/// Keeps watching while it lives; dropping it stops every watch, probe and fetch, and
-/// comparisons list the cluster again.
-pub struct Watching {
-    task: tokio::task::JoinHandle<()>,
-    engine: std::sync::Weak<Engine>,
-}
-
-impl Drop for Watching {
-    fn drop(&mut self) {
-        self.task.abort();
-        if let Some(engine) = self.engine.upgrade() {
-            engine.statuses().stopped();
-        }
-    }
-}
-
 /// A task that stops when its handle is dropped.
-struct Task(tokio::task::JoinHandle<()>);
+pub(crate) struct Task(pub(crate) tokio::task::JoinHandle<()>);
 
 impl Drop for Task {
     fn drop(&mut self) {
@@ -375,384 +333,5 @@ impl Subscription {
             }
         });
         Self { _task: Task(task) }
-    }
-}
-
-/// Whether the watcher runs the automated syncs its comparisons call for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Automation {
-    Run,
-    /// Only observe: automated apps are compared and told, never synced.
-    Hold,
-}
-
-/// Starts keeping watch for `engine`.
-pub(crate) fn start(engine: Arc<Engine>, automation: Automation) -> Watching {
-    Watching {
-        engine: Arc::downgrade(&engine),
-        task: tokio::spawn(supervise(engine, automation)),
-    }
-}
-
-/// What a context's loop is asked to do.
-enum Ask {
-    /// Compare these applications again.
-    Compare(BTreeSet<String>),
-    /// Something changed in the cluster.
-    Notice(Notice),
-}
-
-/// Runs one loop per context with applications and one fetch loop per repository they use,
-/// and keeps both sets in step with the application store.
-async fn supervise(engine: Arc<Engine>, automation: Automation) {
-    let mut contexts: HashMap<String, (mpsc::UnboundedSender<Ask>, Task)> = HashMap::new();
-    let mut fetches: HashMap<String, Task> = HashMap::new();
-    let mut seen: BTreeMap<String, Application> = BTreeMap::new();
-    let (fetched_tx, mut fetched) = mpsc::unbounded_channel::<String>();
-    let mut store = tokio::time::interval(STORE_EVERY);
-    let mut interval =
-        engine
-            .settings()
-            .map(|s| s.fetch_interval())
-            .unwrap_or(Duration::from_secs(
-                crate::settings::DEFAULT_FETCH_INTERVAL.into(),
-            ));
-    let mut resync = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-    loop {
-        // Which apps to compare again, by context.
-        let mut due: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        tokio::select! {
-            _ = store.tick() => {
-                let apps: BTreeMap<String, Application> = match engine.apps().list() {
-                    Ok(apps) => apps.into_iter().map(|a| (a.name.clone(), a)).collect(),
-                    Err(e) => {
-                        tracing::warn!("the application store could not be read: {e}");
-                        continue;
-                    }
-                };
-                for name in seen.keys().filter(|n| !apps.contains_key(*n)) {
-                    engine.statuses().forget(name);
-                }
-                for (name, app) in &apps {
-                    if seen.get(name) != Some(app) {
-                        due.entry(app.destination.context.clone()).or_default().insert(name.clone());
-                    }
-                }
-                seen = apps;
-                let wanted: BTreeSet<&String> = seen.values().map(|a| &a.destination.context).collect();
-                contexts.retain(|context, _| wanted.contains(context));
-                engine
-                    .statuses()
-                    .caches
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .retain(|context, _| wanted.contains(context));
-                let repos: BTreeSet<&String> = seen
-                    .values()
-                    .map(|a| &a.repo)
-                    .filter(|url| engine.repositories().get(url).is_ok())
-                    .collect();
-                fetches.retain(|url, _| repos.contains(url));
-                let now = engine.settings().map(|s| s.fetch_interval()).unwrap_or(interval);
-                if now != interval {
-                    interval = now;
-                    resync = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-                    fetches.clear();
-                }
-                for url in repos {
-                    if !fetches.contains_key(url) {
-                        let task = tokio::spawn(fetch_loop(engine.clone(), url.clone(), interval, fetched_tx.clone()));
-                        fetches.insert(url.clone(), Task(task));
-                    }
-                }
-            }
-            _ = resync.tick() => {
-                for app in seen.values() {
-                    due.entry(app.destination.context.clone()).or_default().insert(app.name.clone());
-                }
-            }
-            Some(url) = fetched.recv() => {
-                for app in seen.values().filter(|a| a.repo == url) {
-                    due.entry(app.destination.context.clone()).or_default().insert(app.name.clone());
-                }
-            }
-        }
-        for (context, apps) in due {
-            let (ask, _) = contexts.entry(context.clone()).or_insert_with(|| {
-                let (tx, rx) = mpsc::unbounded_channel();
-                let task = tokio::spawn(context_loop(
-                    engine.clone(),
-                    context.clone(),
-                    tx.clone(),
-                    rx,
-                    automation,
-                ));
-                (tx, Task(task))
-            });
-            let _ = ask.send(Ask::Compare(apps));
-        }
-    }
-}
-
-/// Fetches `url` every `interval` (the first time after a short random pause, and each time
-/// within a tenth of the interval either way, so that repositories do not fetch together),
-/// and says when a fetch brought something.
-async fn fetch_loop(
-    engine: Arc<Engine>,
-    url: String,
-    interval: Duration,
-    fetched: mpsc::UnboundedSender<String>,
-) {
-    let mut failing = false;
-    let mut pause = jitter(&url, Duration::ZERO, Duration::from_secs(10));
-    loop {
-        tokio::time::sleep(pause).await;
-        pause = jitter(&url, interval.mul_f64(0.9), interval.mul_f64(1.1));
-        let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stop = cancel.clone();
-        let limit = tokio::spawn(async move {
-            tokio::time::sleep(FETCH_LIMIT).await;
-            stop.store(true, Ordering::Relaxed);
-        });
-        let result = engine.repositories().fetch(&url, |_| {}, cancel).await;
-        limit.abort();
-        match result {
-            Ok(_) => {
-                if failing {
-                    tracing::info!(url, "fetched again");
-                }
-                failing = false;
-                let _ = fetched.send(url.clone());
-            }
-            Err(e) => {
-                if !failing {
-                    engine.statuses().activity(
-                        ActivityKind::FetchFailed,
-                        None,
-                        "",
-                        format!("{url} could not be fetched: {e}"),
-                    );
-                }
-                failing = true;
-            }
-        }
-    }
-}
-
-/// A pause between `low` and `high`, different for each repository and each time.
-fn jitter(seed: &str, low: Duration, high: Duration) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write(seed.as_bytes());
-    let fraction = (hasher.finish() % 10_000) as f64 / 10_000.0;
-    low + (high.saturating_sub(low)).mul_f64(fraction)
-}
-
-/// One context: probes it, keeps its cache, compares its applications when asked (a burst at
-/// a time) and when its cluster changes under them, and runs their automated syncs.
-async fn context_loop(
-    engine: Arc<Engine>,
-    context: String,
-    me: mpsc::UnboundedSender<Ask>,
-    mut asks: mpsc::UnboundedReceiver<Ask>,
-    automation: Automation,
-) {
-    let statuses = engine.statuses();
-    let mut pending: BTreeSet<String> = BTreeSet::new();
-    let mut state = ContextState::NotConnected;
-    let mut next_probe = tokio::time::Instant::now();
-    let syncing: Arc<Mutex<BTreeSet<String>>> = Arc::default();
-    loop {
-        if tokio::time::Instant::now() >= next_probe {
-            let now = engine.clusters().probe_within(&context, PROBE_WITHIN).await;
-            next_probe = tokio::time::Instant::now() + PROBE_EVERY;
-            if now != state {
-                let apps = engine.apps().list().unwrap_or_default();
-                if let Some((kind, message)) = events::context_transition(&context, &state, &now) {
-                    statuses.activity(kind, None, &context, message);
-                }
-                statuses.send(Event::Context {
-                    context: context.clone(),
-                    state: now.clone(),
-                });
-                match &now {
-                    ContextState::Connected { .. } => {
-                        statuses.set_stale(&context, None, &apps);
-                        // Fresh watches: the old ones may be waiting out a long backoff.
-                        let listener = listener(me.clone());
-                        match engine.clusters().watch_client(&context).await {
-                            Ok(client) => {
-                                let cache = ClusterCache::new(&context, client, listener);
-                                statuses
-                                    .caches
-                                    .lock()
-                                    .unwrap_or_else(|p| p.into_inner())
-                                    .insert(context.clone(), Arc::new(cache));
-                            }
-                            Err(e) => tracing::warn!(context, "no client to watch with: {e}"),
-                        }
-                        pending.extend(
-                            apps.iter()
-                                .filter(|a| a.destination.context == context)
-                                .map(|a| a.name.clone()),
-                        );
-                    }
-                    other => {
-                        let since = match statuses
-                            .stale
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .get(&context)
-                        {
-                            Some(s) => s.since.clone(),
-                            None => chrono::Utc::now()
-                                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                        };
-                        let reason = describe_state(other);
-                        statuses.set_stale(&context, Some(Stale { since, reason }), &apps);
-                    }
-                }
-                state = now;
-            }
-        }
-        let connected = matches!(state, ContextState::Connected { .. });
-        if connected && !pending.is_empty() {
-            let names = std::mem::take(&mut pending);
-            compare_all(&engine, names, &me, &syncing, automation).await;
-            continue;
-        }
-        // Wait for the next ask or the next probe, then take in the rest of the burst.
-        let first = tokio::select! {
-            ask = asks.recv() => match ask {
-                Some(ask) => ask,
-                None => return,
-            },
-            _ = tokio::time::sleep_until(next_probe) => continue,
-        };
-        let mut burst = vec![first];
-        let until = tokio::time::Instant::now() + COALESCE;
-        while let Ok(Some(ask)) = tokio::time::timeout_at(until, asks.recv()).await {
-            burst.push(ask);
-        }
-        let mut nearby: BTreeSet<String> = BTreeSet::new();
-        for ask in burst {
-            match ask {
-                Ask::Compare(names) => pending.extend(names),
-                Ask::Notice(Notice::Trouble(message)) => {
-                    tracing::debug!(context, "a watch lost the server: {message}");
-                    next_probe = tokio::time::Instant::now();
-                }
-                Ask::Notice(Notice::Changed { key, app }) => {
-                    let (own, near) = statuses
-                        .index
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .touched(&context, &key);
-                    pending.extend(own);
-                    nearby.extend(near);
-                    // An object that says it is an app's (a leftover, say) is that app's.
-                    if let Some(app) = app
-                        && engine
-                            .apps()
-                            .get(&app)
-                            .is_ok_and(|a| a.destination.context == context)
-                    {
-                        pending.insert(app.clone());
-                        nearby.insert(app);
-                    }
-                }
-            }
-        }
-        for app in nearby {
-            statuses.send(Event::Objects { app });
-        }
-    }
-}
-
-/// The words for a context that cannot be used now.
-fn describe_state(state: &ContextState) -> String {
-    match state {
-        ContextState::Unreachable { message } => format!("the cluster does not answer: {message}"),
-        ContextState::Unauthorized { message } => {
-            format!("the cluster refused the credentials: {message}")
-        }
-        ContextState::TlsError { message } => format!("the TLS handshake failed: {message}"),
-        ContextState::Invalid { message } => message.clone(),
-        ContextState::NotConnected | ContextState::Connected { .. } => String::new(),
-    }
-}
-
-fn listener(me: mpsc::UnboundedSender<Ask>) -> crate::cache::Listener {
-    Arc::new(move |_context: &str, notice: Notice| {
-        let _ = me.send(Ask::Notice(notice));
-    })
-}
-
-/// Compares `names` (a few at a time) — each comparison updates the statuses — and starts the
-/// automated syncs they call for.
-async fn compare_all(
-    engine: &Arc<Engine>,
-    names: BTreeSet<String>,
-    me: &mpsc::UnboundedSender<Ask>,
-    syncing: &Arc<Mutex<BTreeSet<String>>>,
-    automation: Automation,
-) {
-    use futures::StreamExt;
-    let compared: Vec<(String, Option<AppStatus>)> = futures::stream::iter(names)
-        .map(|name| async move {
-            let status = engine.status(&name).await.ok();
-            (name, status)
-        })
-        .buffer_unordered(COMPARING)
-        .collect()
-        .await;
-    for (name, status) in compared {
-        let Some(status) = status else { continue };
-        let automated = status.app.sync_policy.automated.is_some();
-        if !automated || automation == Automation::Hold || status.sync != SyncStatus::OutOfSync {
-            continue;
-        }
-        if !syncing
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.clone())
-        {
-            continue;
-        }
-        let (engine, me, syncing) = (engine.clone(), me.clone(), syncing.clone());
-        tokio::spawn(async move {
-            let outcome = engine.auto_sync(&name, &|_| {}).await;
-            syncing
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&name);
-            match outcome {
-                Ok(crate::automation::AutoSync::Held { reason }) => {
-                    tracing::info!(app = name, "automated sync held: {reason}");
-                    if reason.starts_with("self-heal waits") {
-                        tokio::time::sleep(crate::automation::SELF_HEAL_WAIT).await;
-                        let _ = me.send(Ask::Compare(BTreeSet::from([name])));
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(app = name, "automated sync failed: {e}"),
-            }
-        });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jitter_stays_within_its_bounds_and_differs_between_repositories() {
-        let (low, high) = (Duration::from_secs(162), Duration::from_secs(198));
-        let pauses: BTreeSet<u128> = (0..50)
-            .map(|i| jitter(&format!("https://git.example/{i}.git"), low, high))
-            .inspect(|p| assert!(*p >= low && *p <= high, "{p:?}"))
-            .map(|p| p.as_millis())
-            .collect();
-        assert!(pauses.len() > 40, "pauses spread out: {pauses:?}");
     }
 }

@@ -3,8 +3,8 @@
 //! volume claims by their `<template>-<statefulset>-<n>` names. Beside the tree, the network:
 //! which Services an Ingress sends to and which Pods a Service selects.
 
+use crate::comparison::{Comparison, ResourceSync};
 use crate::health::{self, Health};
-use crate::reconcile::{Comparison, ResourceSync};
 use crate::resources::{Resolved, ResourceKey};
 use kube::discovery::ApiResource;
 use serde::Serialize;
@@ -61,7 +61,7 @@ fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
 
 /// The tree of `comparison`'s resources and their descendants in `cluster`.
 pub async fn build(
-    cluster: &crate::reconcile::Cluster<'_>,
+    cluster: &crate::comparison::Cluster<'_>,
     comparison: &Comparison,
 ) -> Result<Vec<TreeNode>, kube::Error> {
     let mut nodes: Vec<TreeNode> = comparison
@@ -148,7 +148,7 @@ pub async fn build(
         }
     }
     // Then the links Kubernetes makes by name: a Service's Endpoints, a StatefulSet's claims.
-    let roots: HashMap<(&str, &str, &str), &crate::reconcile::Compared> = comparison
+    let roots: HashMap<(&str, &str, &str), &crate::comparison::Compared> = comparison
         .resources
         .iter()
         .map(|r| {
@@ -159,7 +159,7 @@ pub async fn build(
             )
         })
         .collect();
-    let sets: Vec<&crate::reconcile::Compared> = comparison
+    let sets: Vec<&crate::comparison::Compared> = comparison
         .resources
         .iter()
         .filter(|r| r.key.kind == "StatefulSet")
@@ -185,7 +185,7 @@ pub async fn build(
 
 /// Whether `claim` is one of the claims StatefulSet `set` made from its claim templates
 /// (`<template>-<set>-<ordinal>`).
-fn claims_of(set: &crate::reconcile::Compared, claim: &str) -> bool {
+fn claims_of(set: &crate::comparison::Compared, claim: &str) -> bool {
     set.live
         .as_ref()
         .and_then(|l| l.pointer("/spec/volumeClaimTemplates"))

@@ -6,8 +6,8 @@ mod world;
 
 use plumbline_core::apps::{Automated, SyncPolicy};
 use plumbline_core::automation::AutoSync;
+use plumbline_core::comparison::SyncStatus;
 use plumbline_core::history::OperationKind;
-use plumbline_core::reconcile::SyncStatus;
 use plumbline_core::sync::{OperationPhase, SyncOptions};
 use serde_json::json;
 use world::{World, api, commit, file, patch_by_hand, world_with};

@@ -5,7 +5,7 @@
 
 mod world;
 
-use plumbline_core::reconcile::{ResourceSync, SyncStatus};
+use plumbline_core::comparison::{ResourceSync, SyncStatus};
 use plumbline_core::resources::ResourceKey;
 use plumbline_core::sync::{OperationPhase, SyncOptions};
 use serde_json::{Value, json};

@@ -436,8 +436,8 @@ async fn an_app_on_a_private_repository_asks_for_credentials_then_syncs() {
     use plumbline_core::Engine;
     use plumbline_core::apps::{Application, Destination, MemoryStore};
     use plumbline_core::clusters::{Clusters, Kubeconfigs};
+    use plumbline_core::comparison::SyncStatus;
     use plumbline_core::ipc::ErrorCode;
-    use plumbline_core::reconcile::SyncStatus;
     use plumbline_core::settings::MemorySettings;
 
     let dir = tempfile::tempdir().unwrap();

@@ -5,9 +5,9 @@
 
 mod world;
 
+use plumbline_core::comparison::{ResourceSync, SyncStatus};
 use plumbline_core::health::HealthStatus;
 use plumbline_core::history::OperationKind;
-use plumbline_core::reconcile::{ResourceSync, SyncStatus};
 use plumbline_core::resources::ResourceKey;
 use plumbline_core::sync::{
     OperationPhase, ResultStatus, SyncAction, SyncEvent, SyncOptions, SyncPhase,

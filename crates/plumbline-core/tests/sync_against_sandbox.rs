@@ -6,7 +6,7 @@ use world::{World, app, drift_and_sync_back, engine_for, file, sandbox, tools_pa
 
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::discovery::ApiResource;
-use plumbline_core::reconcile::{ResourceSync, SyncStatus};
+use plumbline_core::comparison::{ResourceSync, SyncStatus};
 use plumbline_core::resources::{ResourceKey, TRACKING_ANNOTATION};
 use plumbline_core::sync::{OperationPhase, ResultStatus, SyncEvent};
 use plumbline_core::{Engine, repos};

@@ -8,8 +8,8 @@
 mod world;
 
 use plumbline_core::clusters::{Clusters, ContextState, Kubeconfigs};
+use plumbline_core::comparison::{ResourceSync, SyncStatus};
 use plumbline_core::events::{ActivityKind, AppSummary, Event};
-use plumbline_core::reconcile::{ResourceSync, SyncStatus};
 use plumbline_core::sync::SyncOptions;
 use serde_json::json;
 use std::sync::Arc;
@@ -414,7 +414,7 @@ async fn a_cluster_that_never_answers_holds_up_no_other_and_is_named_once() {
     let reason = &stuck.stale.as_ref().unwrap().reason;
     assert!(reason.contains("no answer within"), "{reason}");
     // Several probes later, it has still been told once.
-    tokio::time::sleep(plumbline_core::statuses::PROBE_EVERY * 3).await;
+    tokio::time::sleep(plumbline_core::watching::PROBE_EVERY * 3).await;
     let told: Vec<_> = engine
         .activity()
         .into_iter()

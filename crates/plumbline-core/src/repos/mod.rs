@@ -5,17 +5,11 @@ pub mod known_hosts;
 pub mod manager;
 pub mod remote;
 
+use crate::render::SourceFile;
 use git2::{ObjectType, Repository, Signature};
 use serde::Serialize;
 use std::path::Path;
 use ts_rs::TS;
-
-/// One file of an application's source, with its path relative to the repository root.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceFile {
-    pub path: String,
-    pub content: Vec<u8>,
-}
 
 /// The commit a revision resolved to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]

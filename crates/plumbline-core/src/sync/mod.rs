@@ -3,15 +3,14 @@
 //! (field manager `plumbline`), each (phase, wave) group waiting for its resources to be
 //! healthy before the next starts, hooks run and deleted by their policies, prunes last.
 
-pub mod hook;
 pub mod plan;
 
 use crate::clusters::bounded;
+use crate::comparison::{Compared, Comparison, api_for};
 use crate::health::{self, HealthStatus};
-use crate::reconcile::{Compared, Comparison, api_for};
+pub use crate::order::{HookDeletePolicy, SyncPhase};
 use crate::repos::Commit;
 use crate::resources::{FIELD_MANAGER, Resolved, ResourceKey, kube_message};
-pub use hook::{HookDeletePolicy, SyncPhase};
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 pub use plan::{PlanStep, SyncAction, SyncOptions, SyncPlan, plan};
 use serde::{Deserialize, Serialize};

@@ -2,81 +2,19 @@
 //! what order — phase, wave, kind, name, as Argo CD orders them — with hooks placed in their
 //! phases. Built from a comparison before anything changes, so the user can read it first.
 
-use crate::reconcile::{Compared, Comparison, ResourceSync};
+use crate::comparison::{Compared, Comparison, ResourceSync};
+use crate::order::{HookDeletePolicy, HookRole, SyncPhase, hook_role, kind_rank, wave};
 use crate::repos::Commit;
 use crate::resources::ResourceKey;
-use crate::sync::hook::{HookDeletePolicy, HookRole, SyncPhase, hook_role};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
-/// Kinds in the order Argo CD applies them; unlisted kinds go after all of these.
-const KIND_ORDER: &[&str] = &[
-    "Namespace",
-    "NetworkPolicy",
-    "ResourceQuota",
-    "LimitRange",
-    "PodSecurityPolicy",
-    "PodDisruptionBudget",
-    "ServiceAccount",
-    "Secret",
-    "SecretList",
-    "ConfigMap",
-    "StorageClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleList",
-    "ClusterRoleBinding",
-    "ClusterRoleBindingList",
-    "Role",
-    "RoleList",
-    "RoleBinding",
-    "RoleBindingList",
-    "Service",
-    "DaemonSet",
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "HorizontalPodAutoscaler",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-    "IngressClass",
-    "Ingress",
-    "APIService",
-];
-
 const ARGO_SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
-const HELM_WEIGHT: &str = "helm.sh/hook-weight";
 const HELM_RESOURCE_POLICY: &str = "helm.sh/resource-policy";
-
-/// Position of `kind` in Argo CD's kind order.
-pub fn kind_rank(kind: &str) -> usize {
-    KIND_ORDER
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or(KIND_ORDER.len())
-}
 
 fn annotation<'a>(obj: &'a Value, name: &str) -> Option<&'a str> {
     obj.pointer("/metadata/annotations")?.get(name)?.as_str()
-}
-
-/// The sync wave of an object: `argocd.argoproj.io/sync-wave`, else `plumbline.dev/sync-wave`,
-/// else a Helm hook's `helm.sh/hook-weight`; 0 when none is set.
-pub fn wave(obj: Option<&Value>) -> i64 {
-    let Some(obj) = obj else { return 0 };
-    [
-        "argocd.argoproj.io/sync-wave",
-        "plumbline.dev/sync-wave",
-        HELM_WEIGHT,
-    ]
-    .iter()
-    .find_map(|a| annotation(obj, a)?.trim().parse().ok())
-    .unwrap_or(0)
 }
 
 /// True when the object opts out of pruning: `argocd.argoproj.io/sync-options: Prune=false`,

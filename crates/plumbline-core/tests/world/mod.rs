@@ -190,8 +190,8 @@ pub async fn drift_and_sync_back(
     patch: serde_json::Value,
     expected: &[&str],
 ) {
+    use plumbline_core::comparison::{ResourceSync, SyncStatus};
     use plumbline_core::diff::LineChange;
-    use plumbline_core::reconcile::{ResourceSync, SyncStatus};
     use plumbline_core::sync::{OperationPhase, SyncOptions};
 
     patch_by_hand(api, &key.name, patch).await;

@@ -1,6 +1,8 @@
-//! Hooks: what an object's hook annotations make of it. Argo CD's `argocd.argoproj.io/hook`
-//! and its delete policy, and Helm's `helm.sh/hook` mapped as Argo CD maps it. A value that is
-//! neither is refused with the file named, rather than left silently unapplied.
+//! Where one object goes in a sync, from the object alone: its hook role (Argo CD's
+//! `argocd.argoproj.io/hook` and its delete policy, and Helm's `helm.sh/hook` mapped as Argo CD
+//! maps it; a value that is neither is refused with the file named, rather than left silently
+//! unapplied), its sync wave, and its kind's rank in Argo CD's apply order. The comparison and
+//! the sync plan both read it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,6 +12,7 @@ pub const ARGO_HOOK: &str = "argocd.argoproj.io/hook";
 const ARGO_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
 const HELM_HOOK: &str = "helm.sh/hook";
 const HELM_DELETE_POLICY: &str = "helm.sh/hook-delete-policy";
+const HELM_WEIGHT: &str = "helm.sh/hook-weight";
 
 /// Helm's hook events, as Helm 3 documents them (and Helm 2's `crd-install`); Argo CD runs the
 /// install and upgrade ones and none of the others.
@@ -190,6 +193,67 @@ fn role(phases: Vec<SyncPhase>, never_run: bool, policies: Vec<HookDeletePolicy>
             policies
         },
     }
+}
+
+/// Kinds in the order Argo CD applies them; unlisted kinds go after all of these.
+const KIND_ORDER: &[&str] = &[
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+];
+
+/// Position of `kind` in Argo CD's kind order.
+pub fn kind_rank(kind: &str) -> usize {
+    KIND_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(KIND_ORDER.len())
+}
+
+/// The sync wave of an object: `argocd.argoproj.io/sync-wave`, else `plumbline.dev/sync-wave`,
+/// else a Helm hook's `helm.sh/hook-weight`; 0 when none is set.
+pub fn wave(obj: Option<&Value>) -> i64 {
+    let Some(obj) = obj else { return 0 };
+    [
+        "argocd.argoproj.io/sync-wave",
+        "plumbline.dev/sync-wave",
+        HELM_WEIGHT,
+    ]
+    .iter()
+    .find_map(|a| annotation(obj, a)?.trim().parse().ok())
+    .unwrap_or(0)
 }
 
 #[cfg(test)]

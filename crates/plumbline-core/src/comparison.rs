@@ -8,7 +8,6 @@ use crate::resources::{
     self, FIELD_MANAGER, ResolveError, Resolved, Resolver, ResourceKey, TRACKING_ANNOTATION,
     kube_message,
 };
-use crate::sync;
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use serde::Serialize;
@@ -718,13 +717,13 @@ pub async fn compare_rendered(
     let mut desired: BTreeMap<ResourceKey, Desired> = BTreeMap::new();
     let mut hooks: BTreeMap<ResourceKey, Desired> = BTreeMap::new();
     for manifest in rendered.manifests {
-        let role = sync::hook::hook_role(&manifest.object).map_err(|message| {
+        let role = crate::order::hook_role(&manifest.object).map_err(|message| {
             ReconcileError::Manifest {
                 file: manifest.file.clone(),
                 message: format!("{}: {message}", describe(&manifest.object)),
             }
         })?;
-        if role == sync::hook::HookRole::Skip {
+        if role == crate::order::HookRole::Skip {
             notes.push(format!(
                 "{}: {} is skipped (a hook that is never run)",
                 manifest.file,
@@ -853,8 +852,8 @@ pub async fn compare_rendered(
 
     let extraneous = live.into_iter().filter_map(|(key, (resolved, value))| {
         (resources::is_tracked_by(&value, &key, &app.name)
-            && !sync::hook::hook_role(&value)
-                .is_ok_and(|role| role != sync::hook::HookRole::Resource))
+            && !crate::order::hook_role(&value)
+                .is_ok_and(|role| role != crate::order::HookRole::Resource))
         .then(|| Compared {
             key,
             resolved,
@@ -892,8 +891,8 @@ pub async fn compare_rendered(
     // Cached: the wave is read from each object, once rather than at every comparison.
     resources.sort_by_cached_key(|r| {
         (
-            sync::plan::wave(r.desired.as_ref().or(r.live.as_ref())),
-            sync::plan::kind_rank(&r.key.kind),
+            crate::order::wave(r.desired.as_ref().or(r.live.as_ref())),
+            crate::order::kind_rank(&r.key.kind),
             r.key.clone(),
         )
     });
