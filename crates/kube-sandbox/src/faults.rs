@@ -1,5 +1,6 @@
 //! Faults on demand, for reliability tests: added latency, throttling (429 with Retry-After),
-//! server errors (500), and dropping every open watch stream.
+//! server errors (500), dropping every open watch stream, and refusing every list across
+//! namespaces (as for a user whose Roles grant only some namespaces).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -11,6 +12,7 @@ struct Plan {
     throttle: u32,
     retry_after_seconds: u32,
     errors: u32,
+    namespaced_only: bool,
 }
 
 /// The faults a sandbox injects; shared by every connection.
@@ -63,6 +65,17 @@ impl Faults {
     /// Ends every watch stream open now, as a load balancer or apiserver restart would.
     pub fn drop_watches(&self) {
         self.watch_generation.send_modify(|g| *g += 1);
+    }
+
+    /// Refuses (403) every list and watch that is not inside one namespace: of namespaced kinds
+    /// across namespaces and of cluster-scoped kinds, as kube-apiserver refuses a user whose
+    /// RoleBindings grant only some namespaces. Gets by name and discovery still work.
+    pub fn refuse_lists_across_namespaces(&self, refuse: bool) {
+        self.plan().namespaced_only = refuse;
+    }
+
+    pub(crate) fn namespaced_only(&self) -> bool {
+        self.plan().namespaced_only
     }
 
     pub(crate) fn latency(&self) -> Duration {

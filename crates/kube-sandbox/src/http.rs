@@ -75,6 +75,12 @@ pub async fn handle(
     }
     let certified = peer.is_some_and(|axum::Extension(PeerCertificate(c))| c);
     let result = authorize(&shared, &headers, certified)
+        .and_then(|access| {
+            if shared.faults.namespaced_only() {
+                refuse_across_namespaces(&method, &uri)?;
+            }
+            Ok(access)
+        })
         .and_then(|access| route(&shared, access, &method, &uri, &headers, &body));
     match result {
         Ok(Reply::Json(status, value, warnings)) => {
@@ -159,6 +165,42 @@ fn authorize(shared: &Shared, headers: &HeaderMap, certified: bool) -> Result<Ac
         None => certified.then_some(Access::Admin),
     }
     .ok_or_else(|| ApiError::new(401, "Unauthorized", "Unauthorized"))
+}
+
+/// With [`crate::faults::Faults::refuse_lists_across_namespaces`]: a list or watch of a whole
+/// collection (`/api/v1/PLURAL`, `/apis/GROUP/VERSION/PLURAL`) is forbidden, in kube-apiserver's
+/// words.
+fn refuse_across_namespaces(method: &Method, uri: &Uri) -> Result<(), ApiError> {
+    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    let (group, plural) = match segments.as_slice() {
+        ["api", "v1", plural] => ("", *plural),
+        ["apis", group, _, plural] => (*group, *plural),
+        _ => return Ok(()),
+    };
+    if method != Method::GET {
+        return Ok(());
+    }
+    let verb = if uri
+        .query()
+        .is_some_and(|q| q.contains("watch=true") || q.contains("watch=1"))
+    {
+        "watch"
+    } else {
+        "list"
+    };
+    Err(ApiError::new(
+        403,
+        "Forbidden",
+        &format!(
+            "{plural}{} is forbidden: User \"{}\" cannot {verb} resource \"{plural}\" in API group \"{group}\" at the cluster scope",
+            if group.is_empty() {
+                String::new()
+            } else {
+                format!(".{group}")
+            },
+            crate::ADMIN_USER
+        ),
+    ))
 }
 
 /// What a request gets: one JSON document, or a stream of watch events.

@@ -491,3 +491,60 @@ async fn only_an_app_that_needs_a_tool_asks_the_login_shell() {
         "looking for kustomize asked the login shell"
     );
 }
+
+/// A user whose Roles grant only some namespaces cannot list or watch across them: the cache
+/// watches each of the app's namespaces instead, and still hears a change by hand.
+#[tokio::test]
+async fn where_lists_across_namespaces_are_refused_the_cache_watches_per_namespace() {
+    let w = world_with("waves", "default", "waves", sample_app("waves")).await;
+    sync_succeeds(&w, "waves", &SyncOptions::default()).await;
+    // Syncing listed the cluster; from now on only lists inside a namespace are allowed.
+    w._sandbox.faults().refuse_lists_across_namespaces(true);
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    let refused = kube::Api::<k8s_openapi::api::core::v1::ConfigMap>::all(w.client.clone())
+        .list(&Default::default())
+        .await
+        .expect_err("a list across namespaces is refused");
+    assert!(
+        refused.to_string().contains("at the cluster scope"),
+        "{refused}"
+    );
+
+    let engine = Arc::new(plumbline_core::Engine::new(
+        Clusters::new(Kubeconfigs::load(&[w._dir.path().join("kubeconfig")])),
+        Arc::new(plumbline_core::apps::MemoryStore::default()),
+        Arc::new(plumbline_core::repos::manager::Repositories::new(
+            Arc::new(plumbline_core::repos::manager::MemoryRepoStore::default()),
+            Arc::new(plumbline_core::secrets::MemorySecrets::default()),
+            &w._dir.path().join("fresh-data"),
+            None,
+        )),
+        Arc::new(plumbline_core::settings::MemorySettings::default()),
+    ));
+    engine
+        .apps()
+        .add(w.engine.apps().get("waves").unwrap())
+        .unwrap();
+    let mut events = engine.subscribe();
+    let _watching = engine.keep_watching();
+    let first = status(
+        &mut events,
+        "waves",
+        Duration::from_secs(20),
+        "the first status",
+        |_| true,
+    )
+    .await;
+    assert_eq!(first.sync, SyncStatus::Synced, "{:?}", first.error);
+
+    world::patch_by_hand(&configmaps, "settings", json!({"data": {"greeting": "hi"}})).await;
+    let drifted = status(
+        &mut events,
+        "waves",
+        Duration::from_secs(10),
+        "OutOfSync after a change by hand, heard by a watch in the namespace",
+        |s| s.sync == SyncStatus::OutOfSync,
+    )
+    .await;
+    assert_eq!(drifted.out_of_sync, 1);
+}
