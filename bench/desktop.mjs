@@ -9,7 +9,7 @@
 //     process and WebKit's processes), proportional set size summed.
 // Run by `make bench` (after `make bench-app`); PLUMBLINE_BENCH_IDLE_S shortens the idle wait.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -18,6 +18,7 @@ const release = (name) => join(root, "target/release", name);
 // The release build, not the debug one the end-to-end tests drive.
 process.env.PLUMBLINE_BINARY ??= release("plumbline-desktop");
 const { Desktop, freePort, application } = await import("../tests/e2e/harness.mjs");
+const { memory, quantile } = await import("./processes.mjs");
 
 const CONFIGMAPS = 1500;
 const DEPLOYMENTS = 250;
@@ -34,52 +35,6 @@ async function until(check, what, timeout = 60_000) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function quantile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
-/** Every process under `pid`, itself included. */
-function processTree(pid) {
-  const children = new Map();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  const all = [];
-  const visit = (p) => {
-    all.push(p);
-    for (const c of children.get(p) ?? []) visit(c);
-  };
-  visit(pid);
-  return all;
-}
-
-/** PSS and RSS in MiB of the app's processes, with their names. */
-function memory(pid) {
-  let pss = 0;
-  let rss = 0;
-  const names = [];
-  for (const p of processTree(pid)) {
-    try {
-      const rollup = readFileSync(`/proc/${p}/smaps_rollup`, "utf8");
-      const own = Number(/^Pss:\s+(\d+)/m.exec(rollup)[1]);
-      pss += own;
-      rss += Number(/^Rss:\s+(\d+)/m.exec(rollup)[1]);
-      names.push(`${readFileSync(`/proc/${p}/comm`, "utf8").trim()} ${(own / 1024).toFixed(0)} MiB`);
-    } catch {
-      // Gone, or not ours to read.
-    }
-  }
-  return { pss: pss / 1024, rss: rss / 1024, names };
 }
 
 function manifests(dir) {

@@ -23,6 +23,7 @@ const root = resolve(import.meta.dirname, "..");
 const release = (name) => join(root, "target/release", name);
 process.env.PLUMBLINE_BINARY ??= release("plumbline-desktop");
 const { Desktop, freePort, application } = await import("../tests/e2e/harness.mjs");
+const { memory, quantile } = await import("./processes.mjs");
 
 const CONTEXTS = 10;
 const APPS = 200;
@@ -45,11 +46,6 @@ async function until(check, what, timeout = 120_000) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
-}
-
-function quantile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 /** A kube-sandbox on its own port; its server, CA and admin token, and a kubeconfig whose
@@ -180,40 +176,6 @@ async function cliMany(env, argsOf, count, parallel = 4) {
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
-}
-
-/** Every process under `pid`, itself included. */
-function processTree(pid) {
-  const children = new Map();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // Ended while we looked.
-    }
-  }
-  const all = [];
-  const visit = (p) => {
-    all.push(p);
-    for (const c of children.get(p) ?? []) visit(c);
-  };
-  visit(pid);
-  return all;
-}
-
-function pssMiB(pid) {
-  let pss = 0;
-  for (const p of processTree(pid)) {
-    try {
-      pss += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, "utf8"))[1]);
-    } catch {
-      // Gone.
-    }
-  }
-  return pss / 1024;
 }
 
 /** CPU seconds used so far by the process itself (user + system). */
@@ -376,7 +338,7 @@ async function underChurn() {
       const seconds = (Date.now() - t0) / 1000;
       console.log(
         `under churn for ${(seconds / 60).toFixed(1)} min (${tick} changes): app CPU ${((cpuSeconds(pid) - cpu0) / seconds).toFixed(3)} cores on average, ` +
-          `whole app PSS ${pssMiB(pid).toFixed(0)} MiB`,
+          `whole app PSS ${memory(pid).pss.toFixed(0)} MiB`,
       );
     }
     const connections = connectionsByPort(pid);
@@ -416,7 +378,7 @@ async function underChurn() {
     await sleep(IDLE_SECONDS * 1000);
     console.log(
       `idle for ${IDLE_SECONDS} s on the overview, 201 apps watched: app CPU ${((cpuSeconds(pid) - idle0) / IDLE_SECONDS).toFixed(3)} cores, ` +
-        `whole app PSS ${pssMiB(pid).toFixed(0)} MiB`,
+        `whole app PSS ${memory(pid).pss.toFixed(0)} MiB`,
     );
   } finally {
     await desktop.close(driver);

@@ -76,6 +76,22 @@ async fn first_status(
     .await
 }
 
+/// An engine of its own over `clusters`, with nothing in it yet, beside the world's (whose
+/// folder it uses for its clones).
+fn engine_beside(w: &world::World, clusters: Clusters) -> Arc<plumbline_core::Engine> {
+    Arc::new(plumbline_core::Engine::new(
+        clusters,
+        Arc::new(plumbline_core::apps::MemoryStore::default()),
+        Arc::new(plumbline_core::repos::manager::Repositories::new(
+            Arc::new(plumbline_core::repos::manager::MemoryRepoStore::default()),
+            Arc::new(plumbline_core::secrets::MemorySecrets::default()),
+            &w._dir.path().join("beside"),
+            None,
+        )),
+        Arc::new(plumbline_core::settings::MemorySettings::default()),
+    ))
+}
+
 #[tokio::test]
 async fn a_change_in_the_cluster_reaches_the_status_of_an_app_nobody_has_open() {
     let w = world_with("waves", "default", "waves", sample_app("waves")).await;
@@ -365,20 +381,13 @@ async fn a_cluster_that_never_answers_holds_up_no_other_and_is_named_once() {
         ),
     )
     .unwrap();
-    let engine = Arc::new(plumbline_core::Engine::new(
+    let engine = engine_beside(
+        &w,
         Clusters::new(Kubeconfigs::load(&[
             w._dir.path().join("kubeconfig"),
             hung.clone(),
         ])),
-        Arc::new(plumbline_core::apps::MemoryStore::default()),
-        Arc::new(plumbline_core::repos::manager::Repositories::new(
-            Arc::new(plumbline_core::repos::manager::MemoryRepoStore::default()),
-            Arc::new(plumbline_core::secrets::MemorySecrets::default()),
-            &w._dir.path().join("data"),
-            None,
-        )),
-        Arc::new(plumbline_core::settings::MemorySettings::default()),
-    ));
+    );
     engine
         .apps()
         .add(w.engine.apps().get("live").unwrap())
@@ -455,17 +464,10 @@ async fn only_an_app_that_needs_a_tool_asks_the_login_shell() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&shell, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let engine = plumbline_core::Engine::new(
+    let engine = engine_beside(
+        &w,
         Clusters::new(Kubeconfigs::load(&[w._dir.path().join("kubeconfig")]))
             .with_login_shell(shell, None),
-        Arc::new(plumbline_core::apps::MemoryStore::default()),
-        Arc::new(plumbline_core::repos::manager::Repositories::new(
-            Arc::new(plumbline_core::repos::manager::MemoryRepoStore::default()),
-            Arc::new(plumbline_core::secrets::MemorySecrets::default()),
-            &w._dir.path().join("data"),
-            None,
-        )),
-        Arc::new(plumbline_core::settings::MemorySettings::default()),
     );
     engine
         .apps()
@@ -510,17 +512,10 @@ async fn where_lists_across_namespaces_are_refused_the_cache_watches_per_namespa
         "{refused}"
     );
 
-    let engine = Arc::new(plumbline_core::Engine::new(
+    let engine = engine_beside(
+        &w,
         Clusters::new(Kubeconfigs::load(&[w._dir.path().join("kubeconfig")])),
-        Arc::new(plumbline_core::apps::MemoryStore::default()),
-        Arc::new(plumbline_core::repos::manager::Repositories::new(
-            Arc::new(plumbline_core::repos::manager::MemoryRepoStore::default()),
-            Arc::new(plumbline_core::secrets::MemorySecrets::default()),
-            &w._dir.path().join("fresh-data"),
-            None,
-        )),
-        Arc::new(plumbline_core::settings::MemorySettings::default()),
-    ));
+    );
     engine
         .apps()
         .add(w.engine.apps().get("waves").unwrap())
