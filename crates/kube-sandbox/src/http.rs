@@ -191,7 +191,7 @@ fn refuse_across_namespaces(method: &Method, uri: &Uri) -> Result<(), ApiError> 
     Err(ApiError::new(
         403,
         "Forbidden",
-        &format!(
+        format!(
             "{plural}{} is forbidden: User \"{}\" cannot {verb} resource \"{plural}\" in API group \"{group}\" at the cluster scope",
             if group.is_empty() {
                 String::new()

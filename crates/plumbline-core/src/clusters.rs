@@ -234,9 +234,20 @@ fn classify(error: &kube::Error) -> ContextState {
             }
         }
         kube::Error::Auth(_) => ContextState::Unauthorized { message },
+        kube::Error::Api(status) if status.code >= 500 => ContextState::Unreachable {
+            message: format!(
+                "the server answered {} {}: {}",
+                status.code, status.reason, status.message
+            ),
+        },
         _ => {
             let lower = message.to_lowercase();
-            if ["certificate", "tls", "handshake", "x509"]
+            if lower.contains("corrupt message") || lower.contains("invalidcontenttype") {
+                // Something listens there, but what it says is not TLS.
+                ContextState::Unreachable {
+                    message: "what answers at the server's address does not speak TLS: is it the API server's HTTPS address?".into(),
+                }
+            } else if ["certificate", "tls", "handshake", "x509"]
                 .iter()
                 .any(|w| lower.contains(w))
             {

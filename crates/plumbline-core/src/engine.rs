@@ -340,8 +340,26 @@ impl Engine {
         }
         let dir = self.repositories.clone_dir(&app.repo);
         if !dir.join("HEAD").exists() {
+            // A server that accepts and never answers would hold the comparison (and the
+            // repository's lock) for ever: past the wait, the comparison says so and the clone
+            // goes on without it (the next comparison, or the watch's fetch, finds it done).
             let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            self.repositories.fetch(&app.repo, |_| {}, cancel).await?;
+            let clone = self.repositories.fetch(&app.repo, |_| {}, cancel);
+            match tokio::time::timeout(CLONE_WAIT, clone).await {
+                Ok(done) => {
+                    done?;
+                }
+                Err(_) => {
+                    return Err(RepoError::Fetch {
+                        url: app.repo.clone(),
+                        message: format!(
+                            "the clone got no answer within {} seconds; Plumbline compares the app when it is done",
+                            CLONE_WAIT.as_secs()
+                        ),
+                    }
+                    .into());
+                }
+            }
         }
         Ok(dir)
     }
@@ -1075,6 +1093,9 @@ impl Engine {
         })
     }
 }
+
+/// How long a comparison waits for its repository's first clone.
+const CLONE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How often a running operation's results are written into its history entry.
 const RECORD_EVERY: std::time::Duration = std::time::Duration::from_millis(200);

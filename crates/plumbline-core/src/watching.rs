@@ -257,6 +257,12 @@ async fn context_loop(
 ) {
     let statuses = engine.statuses();
     let mut pending: BTreeSet<String> = BTreeSet::new();
+    // Comparisons run as tasks of this loop (a few at a time), so that one that waits — on a
+    // repository that does not answer, say — holds up no other; an app is never compared
+    // twice at once (asked again meanwhile, it is compared again after).
+    let mut comparing: tokio::task::JoinSet<(String, Option<AppStatus>)> =
+        tokio::task::JoinSet::new();
+    let mut in_flight: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut state = ContextState::NotConnected;
     let mut next_probe = tokio::time::Instant::now();
     let syncing: Arc<Mutex<BTreeSet<String>>> = Arc::default();
@@ -313,18 +319,50 @@ async fn context_loop(
                 state = now;
             }
         }
-        let connected = matches!(state, ContextState::Connected { .. });
-        if connected && !pending.is_empty() {
-            let names = std::mem::take(&mut pending);
-            compare_all(&engine, names, &me, &syncing, automation).await;
-            continue;
+        if matches!(state, ContextState::Connected { .. }) {
+            let ready: Vec<String> = pending
+                .iter()
+                .filter(|name| !in_flight.values().any(|n| n == *name))
+                .take(COMPARING.saturating_sub(in_flight.len()))
+                .cloned()
+                .collect();
+            for name in ready {
+                pending.remove(&name);
+                let engine = engine.clone();
+                let task = comparing.spawn({
+                    let name = name.clone();
+                    async move {
+                        let status = engine.status(&name).await.ok();
+                        (name, status)
+                    }
+                });
+                in_flight.insert(task.id(), name);
+            }
         }
-        // Wait for the next ask or the next probe, then take in the rest of the burst.
+        // Wait for the next ask, a comparison done or the next probe, then take in the rest
+        // of the burst.
         let first = tokio::select! {
             ask = asks.recv() => match ask {
                 Some(ask) => ask,
                 None => return,
             },
+            Some(done) = comparing.join_next_with_id() => {
+                match done {
+                    Ok((id, (_, Some(status)))) => {
+                        in_flight.remove(&id);
+                        if automation == Automation::Run {
+                            automate(&engine, &status, &me, &syncing);
+                        }
+                    }
+                    Ok((id, (_, None))) => {
+                        in_flight.remove(&id);
+                    }
+                    Err(e) => {
+                        in_flight.remove(&e.id());
+                    }
+                }
+                continue;
+            }
             _ = tokio::time::sleep_until(next_probe) => continue,
         };
         let mut burst = vec![first];
@@ -386,57 +424,43 @@ fn listener(me: mpsc::UnboundedSender<Ask>) -> crate::cache::Listener {
     })
 }
 
-/// Compares `names` (a few at a time) — each comparison updates the statuses — and starts the
-/// automated syncs they call for.
-async fn compare_all(
+/// Starts the automated sync `status` calls for, if it calls for one and none runs.
+fn automate(
     engine: &Arc<Engine>,
-    names: BTreeSet<String>,
+    status: &AppStatus,
     me: &mpsc::UnboundedSender<Ask>,
     syncing: &Arc<Mutex<BTreeSet<String>>>,
-    automation: Automation,
 ) {
-    use futures::StreamExt;
-    let compared: Vec<(String, Option<AppStatus>)> = futures::stream::iter(names)
-        .map(|name| async move {
-            let status = engine.status(&name).await.ok();
-            (name, status)
-        })
-        .buffer_unordered(COMPARING)
-        .collect()
-        .await;
-    for (name, status) in compared {
-        let Some(status) = status else { continue };
-        let automated = status.app.sync_policy.automated.is_some();
-        if !automated || automation == Automation::Hold || status.sync != SyncStatus::OutOfSync {
-            continue;
-        }
-        if !syncing
+    let name = status.app.name.clone();
+    if status.app.sync_policy.automated.is_none() || status.sync != SyncStatus::OutOfSync {
+        return;
+    }
+    if !syncing
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(name.clone())
+    {
+        return;
+    }
+    let (engine, me, syncing) = (engine.clone(), me.clone(), syncing.clone());
+    tokio::spawn(async move {
+        let outcome = engine.auto_sync(&name, &|_| {}).await;
+        syncing
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(name.clone())
-        {
-            continue;
-        }
-        let (engine, me, syncing) = (engine.clone(), me.clone(), syncing.clone());
-        tokio::spawn(async move {
-            let outcome = engine.auto_sync(&name, &|_| {}).await;
-            syncing
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&name);
-            match outcome {
-                Ok(crate::automation::AutoSync::Held { reason }) => {
-                    tracing::info!(app = name, "automated sync held: {reason}");
-                    if reason.starts_with("self-heal waits") {
-                        tokio::time::sleep(crate::automation::SELF_HEAL_WAIT).await;
-                        let _ = me.send(Ask::Compare(BTreeSet::from([name])));
-                    }
+            .remove(&name);
+        match outcome {
+            Ok(crate::automation::AutoSync::Held { reason }) => {
+                tracing::info!(app = name, "automated sync held: {reason}");
+                if reason.starts_with("self-heal waits") {
+                    tokio::time::sleep(crate::automation::SELF_HEAL_WAIT).await;
+                    let _ = me.send(Ask::Compare(BTreeSet::from([name])));
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(app = name, "automated sync failed: {e}"),
             }
-        });
-    }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(app = name, "automated sync failed: {e}"),
+        }
+    });
 }
 
 #[cfg(test)]

@@ -543,3 +543,209 @@ async fn where_lists_across_namespaces_are_refused_the_cache_watches_per_namespa
     .await;
     assert_eq!(drifted.out_of_sync, 1);
 }
+
+/// A repository whose server accepts the connection and never answers: its clone and fetches
+/// hang, and the other app on the same cluster is compared, and follows its own commits, as if
+/// it were not there.
+#[tokio::test]
+async fn a_repository_whose_fetch_hangs_holds_up_no_other_app() {
+    use plumbline_core::repos::remote::{RepoAuth, RepoConfig};
+    let w = world_with(
+        "remote",
+        "default",
+        "app",
+        vec![world::file("app/cm.yaml", &cm("one"))],
+    )
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let url = format!("file://{}", w.repo.display());
+    let hung = format!("http://127.0.0.1:{port}/deploy.git");
+    for url in [&url, &hung] {
+        w.engine
+            .repositories()
+            .add(RepoConfig {
+                url: url.clone(),
+                auth: RepoAuth::None,
+            })
+            .unwrap();
+    }
+    let mut app = w.engine.apps().get("remote").unwrap();
+    app.repo = url;
+    w.engine.apps().update(app).unwrap();
+    sync_succeeds(&w, "remote", &SyncOptions::default()).await;
+    for n in 0..3 {
+        let mut stuck = world::app(&format!("stuck{n}"), &w.repo, "app", "default");
+        stuck.repo = hung.clone();
+        w.engine.apps().add(stuck).unwrap();
+    }
+    w.engine.set_fetch_interval(Some(10)).unwrap();
+
+    let mut events = w.engine.subscribe();
+    let _watching = w.engine.keep_watching();
+    let first = first_status(&w.engine, &mut events, "remote").await;
+    assert_eq!(first.sync, SyncStatus::Synced, "{:?}", first.error);
+    let pushed = world::commit(&w.repo, "two", &[world::file("app/cm.yaml", &cm("two"))]);
+    status(
+        &mut events,
+        "remote",
+        Duration::from_secs(30),
+        "the new commit after a fetch, with the other repository hanging",
+        |s| s.commit.as_ref().is_some_and(|c| c.sha == pushed),
+    )
+    .await;
+    // And a change in the cluster is heard as quickly as ever: made by hand as Git now says.
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    world::patch_by_hand(&configmaps, "settings", json!({"data": {"value": "two"}})).await;
+    status(
+        &mut events,
+        "remote",
+        Duration::from_secs(10),
+        "Synced after the change by hand",
+        |s| s.sync == SyncStatus::Synced && s.commit.as_ref().is_some_and(|c| c.sha == pushed),
+    )
+    .await;
+    // The apps of the silent repository say why they have no status, in words.
+    let stuck = match w
+        .engine
+        .summaries()
+        .into_iter()
+        .find(|s| s.app.name == "stuck0")
+    {
+        Some(known) if known.error.is_some() => known,
+        _ => {
+            status(
+                &mut events,
+                "stuck0",
+                Duration::from_secs(45),
+                "the silent repository named",
+                |s| s.error.is_some(),
+            )
+            .await
+        }
+    };
+    let error = stuck.error.unwrap().message;
+    assert!(error.contains("no answer within 30 seconds"), "{error}");
+}
+
+/// A cluster that answers every request with 500, one that answers garbage, and watches that
+/// drop every second on the live one: the live app is still current, hears its changes, and
+/// each broken cluster is named once, with the reason, however often it is asked.
+#[tokio::test]
+async fn clusters_that_answer_500_or_garbage_and_dropping_watches_hold_up_no_other() {
+    let w = world_with(
+        "live",
+        "default",
+        "app",
+        vec![world::file("app/cm.yaml", &cm("one"))],
+    )
+    .await;
+    sync_succeeds(&w, "live", &SyncOptions::default()).await;
+    let failing = kube_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    failing.faults().fail_next(u32::MAX);
+    let failing_config = w._dir.path().join("failing.kubeconfig");
+    failing
+        .write_kubeconfig(&failing_config, "failing")
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _garbage = tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let _ = socket.write_all(b"\x00\x01garbage, not TLS\r\n\r\n").await;
+        }
+    });
+    let garbage_config = w._dir.path().join("garbage.kubeconfig");
+    std::fs::write(
+        &garbage_config,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: garbage\n  cluster: {{server: 'https://127.0.0.1:{port}', insecure-skip-tls-verify: true}}\nusers:\n- name: garbage\n  user: {{token: t}}\ncontexts:\n- name: garbage\n  context: {{cluster: garbage, user: garbage}}\n"
+        ),
+    )
+    .unwrap();
+    let engine = engine_beside(
+        &w,
+        Clusters::new(Kubeconfigs::load(&[
+            w._dir.path().join("kubeconfig"),
+            failing_config,
+            garbage_config,
+        ])),
+    );
+    engine
+        .apps()
+        .add(w.engine.apps().get("live").unwrap())
+        .unwrap();
+    for context in ["failing", "garbage"] {
+        let mut app = world::app(&format!("on-{context}"), &w.repo, "app", "default");
+        app.destination.context = context.into();
+        engine.apps().add(app).unwrap();
+    }
+    let mut events = engine.subscribe();
+    let _watching = engine.keep_watching();
+    let first = status(
+        &mut events,
+        "live",
+        Duration::from_secs(20),
+        "the live app's status",
+        |_| true,
+    )
+    .await;
+    assert_eq!(first.sync, SyncStatus::Synced, "{:?}", first.error);
+
+    // Every watch on the live cluster drops, again and again, around each change.
+    let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
+    for round in 0..3 {
+        w._sandbox.faults().drop_watches();
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        w._sandbox.faults().drop_watches();
+        let value = format!("by hand {round}");
+        world::patch_by_hand(&configmaps, "settings", json!({"data": {"value": value}})).await;
+        status(
+            &mut events,
+            "live",
+            Duration::from_secs(10),
+            "the change by hand, with watches dropping",
+            |s| s.sync == SyncStatus::OutOfSync,
+        )
+        .await;
+        w._sandbox.faults().drop_watches();
+        world::patch_by_hand(&configmaps, "settings", json!({"data": {"value": "one"}})).await;
+        status(
+            &mut events,
+            "live",
+            Duration::from_secs(10),
+            "back in sync by hand, with watches dropping",
+            |s| s.sync == SyncStatus::Synced,
+        )
+        .await;
+    }
+    // Several probes later, each broken cluster has been told once, in words.
+    tokio::time::sleep(plumbline_core::watching::PROBE_EVERY * 3).await;
+    let told = engine.activity();
+    for context in ["failing", "garbage"] {
+        let lost: Vec<_> = told
+            .iter()
+            .filter(|a| a.context == context && a.kind == ActivityKind::Unreachable)
+            .collect();
+        assert_eq!(lost.len(), 1, "{context}: {told:#?}");
+        let words = match context {
+            "failing" => "does not answer: the server answered 500 InternalError: Internal error",
+            _ => "does not answer: what answers at the server's address does not speak TLS",
+        };
+        assert!(lost[0].message.contains(words), "{}", lost[0].message);
+    }
+    assert!(
+        !told
+            .iter()
+            .any(|a| a.context == "sandbox" && a.kind == ActivityKind::Unreachable),
+        "dropped watches are not a lost cluster: {told:#?}"
+    );
+}
