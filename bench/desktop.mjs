@@ -9,7 +9,13 @@
 //     process and WebKit's processes), proportional set size summed.
 // Run by `make bench` (after `make bench-app`); PLUMBLINE_BENCH_IDLE_S shortens the idle wait.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -17,7 +23,8 @@ const root = resolve(import.meta.dirname, "..");
 const release = (name) => join(root, "target/release", name);
 // The release build, not the debug one the end-to-end tests drive.
 process.env.PLUMBLINE_BINARY ??= release("plumbline-desktop");
-const { Desktop, freePort, application } = await import("../tests/e2e/harness.mjs");
+const { Desktop, freePort, application } =
+  await import("../tests/e2e/harness.mjs");
 const { memory, quantile } = await import("./processes.mjs");
 
 const CONFIGMAPS = 1500;
@@ -41,7 +48,9 @@ function manifests(dir) {
   mkdirSync(dir, { recursive: true });
   const docs = [];
   for (let i = 0; i < CONFIGMAPS; i++) {
-    docs.push(`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings-${i}\ndata:\n  tick: "0"\n  mode: steady\n`);
+    docs.push(
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings-${i}\ndata:\n  tick: "0"\n  mode: steady\n`,
+    );
   }
   for (let i = 0; i < DEPLOYMENTS; i++) {
     docs.push(`apiVersion: apps/v1
@@ -66,46 +75,97 @@ spec:
   }
   // Files of 100 documents each, as a real repository would split them.
   for (let f = 0; f * 100 < docs.length; f++) {
-    writeFileSync(join(dir, `part-${String(f).padStart(2, "0")}.yaml`), docs.slice(f * 100, f * 100 + 100).join("---\n"));
+    writeFileSync(
+      join(dir, `part-${String(f).padStart(2, "0")}.yaml`),
+      docs.slice(f * 100, f * 100 + 100).join("---\n"),
+    );
   }
 }
 
 async function main() {
-  for (const binary of [application, release("plumbline"), release("kube-sandbox")]) {
-    if (!existsSync(binary)) throw new Error(`${binary} is missing: make bench builds it`);
+  for (const binary of [
+    application,
+    release("plumbline"),
+    release("kube-sandbox"),
+  ]) {
+    if (!existsSync(binary))
+      throw new Error(`${binary} is missing: make bench builds it`);
   }
   console.log(`the app: ${application}`);
   const kubeconfig = join(work, "kubeconfig");
-  desktop.spawn(release("kube-sandbox"), ["--kubeconfig-out", kubeconfig, "--context", "bench"], {}, [
-    "ignore",
-    "ignore",
-    "inherit",
-  ]);
+  desktop.spawn(
+    release("kube-sandbox"),
+    ["--kubeconfig-out", kubeconfig, "--context", "bench"],
+    {},
+    ["ignore", "ignore", "inherit"],
+  );
   await until(() => existsSync(kubeconfig), "the sandbox");
 
   const repo = join(work, "deploy");
   manifests(join(repo, "big"));
-  const git = (...args) => execFileSync("git", ["-C", repo, ...args], { stdio: "ignore" });
+  const git = (...args) =>
+    execFileSync("git", ["-C", repo, ...args], { stdio: "ignore" });
   git("init", "-q", "-b", "main");
   git("add", ".");
-  git("-c", "user.name=Bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", "2,000 resources");
+  git(
+    "-c",
+    "user.name=Bench",
+    "-c",
+    "user.email=bench@localhost",
+    "commit",
+    "-q",
+    "-m",
+    "2,000 resources",
+  );
 
   const data = join(work, "data");
-  const env = { KUBECONFIG: kubeconfig, HOME: work, PLUMBLINE_DATA_DIR: data, PLUMBLINE_LOG: process.env.PLUMBLINE_LOG ?? "info" };
+  const env = {
+    KUBECONFIG: kubeconfig,
+    HOME: work,
+    PLUMBLINE_DATA_DIR: data,
+    PLUMBLINE_LOG: process.env.PLUMBLINE_LOG ?? "info",
+  };
   const cli = (...args) =>
-    execFileSync(release("plumbline"), args, { env: { ...process.env, ...env }, encoding: "utf8", stdio: "pipe" });
-  cli("app", "add", "big", "--repo", repo, "--path", "big", "--context", "bench", "--namespace", "big");
+    execFileSync(release("plumbline"), args, {
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+      stdio: "pipe",
+    });
+  cli(
+    "app",
+    "add",
+    "big",
+    "--repo",
+    repo,
+    "--path",
+    "big",
+    "--context",
+    "bench",
+    "--namespace",
+    "big",
+  );
   let started = Date.now();
   cli("sync", "big", "--create-namespace");
-  console.log(`setup: 2,000 resources synced with the CLI in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `setup: 2,000 resources synced with the CLI in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 
   // 50 changes a second through kubectl proxy: each a merge patch of one ConfigMap's data.
   const proxyPort = await freePort();
-  desktop.spawn("kubectl", ["--kubeconfig", kubeconfig, "proxy", "--address", "127.0.0.1", "--port", String(proxyPort)], {}, [
-    "ignore",
-    "ignore",
-    "inherit",
-  ]);
+  desktop.spawn(
+    "kubectl",
+    [
+      "--kubeconfig",
+      kubeconfig,
+      "proxy",
+      "--address",
+      "127.0.0.1",
+      "--port",
+      String(proxyPort),
+    ],
+    {},
+    ["ignore", "ignore", "inherit"],
+  );
   await until(
     () =>
       fetch(`http://127.0.0.1:${proxyPort}/version`).then(
@@ -118,11 +178,14 @@ async function main() {
   const change = () => {
     tick++;
     const name = `settings-${tick % CONFIGMAPS}`;
-    return fetch(`http://127.0.0.1:${proxyPort}/api/v1/namespaces/big/configmaps/${name}`, {
-      method: "PATCH",
-      headers: { "content-type": "application/merge-patch+json" },
-      body: JSON.stringify({ data: { tick: String(tick) } }),
-    }).then((r) => {
+    return fetch(
+      `http://127.0.0.1:${proxyPort}/api/v1/namespaces/big/configmaps/${name}`,
+      {
+        method: "PATCH",
+        headers: { "content-type": "application/merge-patch+json" },
+        body: JSON.stringify({ data: { tick: String(tick) } }),
+      },
+    ).then((r) => {
       if (!r.ok) throw new Error(`patch ${name}: ${r.status}`);
     });
   };
@@ -131,9 +194,17 @@ async function main() {
   try {
     await driver.request("POST", driver.s("/timeouts"), { script: 120_000 });
     started = Date.now();
-    await driver.click(await driver.waitFor('button[aria-label="Open big"]', "the app's tile", { timeout: 60_000 }));
-    await driver.waitFor(".app-actions [data-status]", "the app's status", { timeout: 60_000 });
-    console.log(`app page with its status: ${Date.now() - started} ms after the click`);
+    await driver.click(
+      await driver.waitFor('button[aria-label="Open big"]', "the app's tile", {
+        timeout: 60_000,
+      }),
+    );
+    await driver.waitFor(".app-actions [data-status]", "the app's status", {
+      timeout: 60_000,
+    });
+    console.log(
+      `app page with its status: ${Date.now() - started} ms after the click`,
+    );
 
     // Tree open: from the click to the graph painted (two frames after its first node) from
     // this open's own answer. Each open starts from a fresh app page (the overview, then the
@@ -155,16 +226,30 @@ async function main() {
       `);
     const opens = [];
     for (let i = 0; i < 5; i++) {
-      await driver.click(await driver.waitFor("button.rail-home", "the overview button"));
-      await driver.click(await driver.waitFor('button[aria-label="Open big"]', "the app's tile"));
+      await driver.click(
+        await driver.waitFor("button.rail-home", "the overview button"),
+      );
+      await driver.click(
+        await driver.waitFor('button[aria-label="Open big"]', "the app's tile"),
+      );
       await driver.waitFor('table[aria-label="Resources"]', "the list");
-      await driver.waitFor(".app-actions [data-status]", "the app's status", { timeout: 60_000 });
+      await driver.waitFor(".app-actions [data-status]", "the app's status", {
+        timeout: 60_000,
+      });
       opens.push(await openTree());
     }
-    for (const o of opens) console.log(`tree open: ${o.ms.toFixed(0)} ms (${o.nodes} nodes in the graph, ${o.drawn} drawn)`);
+    for (const o of opens)
+      console.log(
+        `tree open: ${o.ms.toFixed(0)} ms (${o.nodes} nodes in the graph, ${o.drawn} drawn)`,
+      );
     // Back to the list and to the tree again, nothing changed: the page shows the answer it
     // kept at once and asks again behind it.
-    await driver.click(await driver.waitFor('[aria-label="Resources as"] button:nth-child(1)', "List"));
+    await driver.click(
+      await driver.waitFor(
+        '[aria-label="Resources as"] button:nth-child(1)',
+        "List",
+      ),
+    );
     await driver.waitFor('table[aria-label="Resources"]', "the list");
     const again = await driver.executeAsync(`
       const done = arguments[arguments.length - 1];
@@ -178,8 +263,13 @@ async function main() {
       };
       check();
     `);
-    console.log(`tree re-opened with nothing changed (the kept answer): ${again.toFixed(0)} ms`);
-    await driver.waitFor('[aria-label="Resource tree"][aria-busy="false"]', "the tree's own answer");
+    console.log(
+      `tree re-opened with nothing changed (the kept answer): ${again.toFixed(0)} ms`,
+    );
+    await driver.waitFor(
+      '[aria-label="Resource tree"][aria-busy="false"]',
+      "the tree's own answer",
+    );
     // Of which the engine's answer, through IPC, as the page sees it.
     const engine = await driver.executeAsync(`
       const done = arguments[arguments.length - 1];
@@ -193,11 +283,14 @@ async function main() {
       };
       once();
     `);
-    console.log(`app_view (status and tree) through IPC: ${JSON.stringify(engine)}`);
+    console.log(
+      `app_view (status and tree) through IPC: ${JSON.stringify(engine)}`,
+    );
 
     // Responsiveness while 50 objects change every second: frame gaps and the palette.
     const churn = setInterval(() => {
-      for (let i = 0; i < CHANGES_PER_SECOND / 10; i++) change().catch((e) => console.error(e.message));
+      for (let i = 0; i < CHANGES_PER_SECOND / 10; i++)
+        change().catch((e) => console.error(e.message));
     }, 100);
     const sampled = driver.executeAsync(
       `
@@ -255,11 +348,14 @@ async function main() {
     const reach = async () => {
       const started = Date.now();
       const name = `web-${scaled++}`;
-      const patched = await fetch(`http://127.0.0.1:${proxyPort}/apis/apps/v1/namespaces/big/deployments/${name}`, {
-        method: "PATCH",
-        headers: { "content-type": "application/merge-patch+json" },
-        body: JSON.stringify({ spec: { replicas: 2 } }),
-      });
+      const patched = await fetch(
+        `http://127.0.0.1:${proxyPort}/apis/apps/v1/namespaces/big/deployments/${name}`,
+        {
+          method: "PATCH",
+          headers: { "content-type": "application/merge-patch+json" },
+          body: JSON.stringify({ spec: { replicas: 2 } }),
+        },
+      );
       if (!patched.ok) throw new Error(`patch ${name}: ${patched.status}`);
       await driver.executeAsync(
         `
@@ -291,9 +387,15 @@ async function main() {
 
     // Idle with the app open, its tree showing.
     // The process name, cut to the kernel's 15 characters.
-    const app = Number(execFileSync("pgrep", ["-n", "-x", "plumbline-deskt"], { encoding: "utf8" }).trim());
+    const app = Number(
+      execFileSync("pgrep", ["-n", "-x", "plumbline-deskt"], {
+        encoding: "utf8",
+      }).trim(),
+    );
     const first = memory(app);
-    console.log(`memory after the churn: PSS ${first.pss.toFixed(0)} MiB, RSS ${first.rss.toFixed(0)} MiB (${first.names.join(", ")})`);
+    console.log(
+      `memory after the churn: PSS ${first.pss.toFixed(0)} MiB, RSS ${first.rss.toFixed(0)} MiB (${first.names.join(", ")})`,
+    );
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
     const idle = memory(app);
     console.log(

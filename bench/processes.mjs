@@ -39,7 +39,9 @@ export function memory(pid) {
       const own = Number(/^Pss:\s+(\d+)/m.exec(rollup)[1]);
       pss += own;
       rss += Number(/^Rss:\s+(\d+)/m.exec(rollup)[1]);
-      names.push(`${readFileSync(`/proc/${p}/comm`, "utf8").trim()} ${(own / 1024).toFixed(0)} MiB`);
+      names.push(
+        `${readFileSync(`/proc/${p}/comm`, "utf8").trim()} ${(own / 1024).toFixed(0)} MiB`,
+      );
     } catch {
       // Gone, or not ours to read.
     }

@@ -52,7 +52,15 @@ fn folders(app: &tauri::AppHandle) -> Result<(PathBuf, PathBuf), String> {
 
 fn init_logging(log_dir: &std::path::Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::prelude::*;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PLUMBLINE_LOG")
+    let wanted = std::env::var("PLUMBLINE_LOG").unwrap_or_else(|_| "info".into());
+    // kube's client logs every failed connection at ERROR: with a dead context probed every
+    // few seconds that would fill the log all day, and the context's state says it once.
+    let quiet = if wanted.contains("kube_client") {
+        wanted
+    } else {
+        format!("{wanted},kube_client::client::builder=off")
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&quiet)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let (file_layer, guard) = match std::fs::create_dir_all(log_dir) {
         Ok(()) => {
