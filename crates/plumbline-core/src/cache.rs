@@ -131,6 +131,33 @@ impl ClusterCache {
         }
     }
 
+    /// One object of `resolved` (`namespace` empty for cluster-scoped kinds): `Some(None)` when
+    /// the cache knows it is not there, None when the cache cannot say (as [`Self::objects`]).
+    pub async fn object(
+        &self,
+        resolved: &Resolved,
+        namespace: &str,
+        name: &str,
+    ) -> Option<Option<Value>> {
+        let scope = self.scope(resolved, namespace);
+        let scope = match scope.settled().await? {
+            Phase::Ready => scope,
+            Phase::Refused(_) if resolved.namespaced && !namespace.is_empty() => {
+                let scope = self.per_namespace(resolved, namespace);
+                (scope.settled().await? == Phase::Ready).then_some(scope)?
+            }
+            _ => return None,
+        };
+        let objects = scope.objects.read().unwrap_or_else(|p| p.into_inner());
+        let ns = if resolved.namespaced { namespace } else { "" };
+        Some(
+            objects
+                .get(ns)
+                .and_then(|in_ns| in_ns.get(name))
+                .map(|o| (**o).clone()),
+        )
+    }
+
     /// How many watches this cache runs (one per kind, more where it watches namespaces).
     pub fn watches(&self) -> usize {
         let kinds = self.kinds.lock().unwrap_or_else(|p| p.into_inner());
@@ -325,20 +352,28 @@ async fn run(
             }
             Ok(watcher::Event::Apply(object)) => {
                 let (ns, name, value) = as_value(object);
+                // Kept first, then told: whoever hears of it reads it as it is now.
+                scope
+                    .objects
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(ns.clone())
+                    .or_default()
+                    .insert(name.clone(), value.clone());
                 tell(&ns, &name, &value);
-                let mut objects = scope.objects.write().unwrap_or_else(|p| p.into_inner());
-                objects.entry(ns).or_default().insert(name, value);
             }
             Ok(watcher::Event::Delete(object)) => {
                 let (ns, name, value) = as_value(object);
-                tell(&ns, &name, &value);
-                let mut objects = scope.objects.write().unwrap_or_else(|p| p.into_inner());
-                if let Some(names) = objects.get_mut(&ns) {
-                    names.remove(&name);
-                    if names.is_empty() {
-                        objects.remove(&ns);
+                {
+                    let mut objects = scope.objects.write().unwrap_or_else(|p| p.into_inner());
+                    if let Some(names) = objects.get_mut(&ns) {
+                        names.remove(&name);
+                        if names.is_empty() {
+                            objects.remove(&ns);
+                        }
                     }
                 }
+                tell(&ns, &name, &value);
             }
             Err(e) => {
                 let refused = match &e {

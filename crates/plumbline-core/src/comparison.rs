@@ -906,6 +906,47 @@ pub async fn compare_rendered(
     })
 }
 
+/// `previous` again after some of its objects changed in the cluster (`changed`: each key with
+/// the object as the cluster has it now, or none when it is gone), every other resource as it
+/// was: the work is in proportion to what changed, not to the app's size, as Argo CD's
+/// controller works from its cluster cache. None when a key is not one of its resources (a new
+/// object of the app): then only a whole comparison will do. Hooks are never compared.
+pub async fn recompare(
+    previous: &Comparison,
+    changed: Vec<(ResourceKey, Option<Value>)>,
+    client: &kube::Client,
+    predictions: &Predictions,
+) -> Option<Comparison> {
+    let mut next = previous.clone();
+    for (key, live) in changed {
+        if next.hooks.iter().any(|h| h.key == key) {
+            continue;
+        }
+        let at = next.resources.iter().position(|r| r.key == key)?;
+        let was = &next.resources[at];
+        match (&was.desired, &was.file) {
+            (Some(object), Some(file)) => {
+                let desired = Desired {
+                    resolved: was.resolved.clone(),
+                    file: file.clone(),
+                    object: object.clone(),
+                    served: was.served,
+                };
+                next.resources[at] =
+                    compare_one(client, &next.app, key, desired, live, predictions).await;
+            }
+            // Extraneous: pruned by someone, or changed and still to prune.
+            _ => match live {
+                None => {
+                    next.resources.remove(at);
+                }
+                Some(live) => next.resources[at].live = Some(live),
+            },
+        }
+    }
+    Some(next)
+}
+
 /// A desired object, ready to apply.
 struct Desired {
     resolved: Resolved,

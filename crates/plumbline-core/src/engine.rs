@@ -60,6 +60,26 @@ impl AppStatus {
     }
 }
 
+/// The status of `app` from one comparison.
+fn status_from(
+    app: &Application,
+    comparison: &Comparison,
+    last_operation: Option<LastOperation>,
+    stale: Option<crate::events::Stale>,
+) -> AppStatus {
+    AppStatus {
+        sync: comparison.sync_status(),
+        health: comparison.health(),
+        commit: Some(comparison.commit.clone()),
+        resources: comparison.statuses(),
+        notes: comparison.notes.clone(),
+        error: None,
+        last_operation,
+        app: app.clone(),
+        stale,
+    }
+}
+
 /// What the app page shows in its graph views: the status and the tree, from one comparison.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AppView {
@@ -371,8 +391,13 @@ impl Engine {
 
     /// The status and the resource tree from one comparison: what the app page shows in its
     /// graph views, at the cost of one comparison instead of two.
+    /// While the engine keeps watching the app's cluster, the view is read from its last
+    /// comparison, which the watch keeps current; otherwise the app is compared first.
     pub async fn view(&self, name: &str) -> Result<AppView, EngineError> {
-        let (status, comparison) = self.compared(name).await?;
+        let (status, comparison) = match self.current(name) {
+            Some(current) => current,
+            None => self.compared(name).await?,
+        };
         let tree = match comparison {
             Some(comparison) => Some(self.tree_of(&status.app, &comparison).await),
             None => None,
@@ -395,33 +420,13 @@ impl Engine {
         name: &str,
     ) -> Result<(AppStatus, Option<Arc<Comparison>>), EngineError> {
         let app = self.apps.get(name)?;
-        // A history that cannot be read says so in the History panel; here it is just absent.
-        let _ = self.history.settle_interrupted(name);
-        let last_operation = self
-            .history
-            .list(name)
-            .ok()
-            .and_then(|h| h.into_iter().next())
-            .map(|e| LastOperation {
-                kind: e.kind,
-                phase: e.result.phase,
-                at: e.finished_at.unwrap_or(e.started_at),
-                commit: e.result.commit,
-            });
+        let last_operation = self.last_operation(name);
         // What the page shows may come from the cluster cache: it is at most a moment behind
         // the cluster, and a change it has not taken in yet brings another comparison. Plans
         // and syncs always list afresh.
         let stale = self.statuses.stale(&app.destination.context);
-        let status_of = |comparison: &Comparison, last_operation| AppStatus {
-            sync: comparison.sync_status(),
-            health: comparison.health(),
-            commit: Some(comparison.commit.clone()),
-            resources: comparison.statuses(),
-            notes: comparison.notes.clone(),
-            error: None,
-            last_operation,
-            app: app.clone(),
-            stale: stale.clone(),
+        let status_of = |comparison: &Comparison, last_operation| {
+            status_from(&app, comparison, last_operation, stale.clone())
         };
         let compared = match self.compare_with(&app, Freshness::Recent).await {
             Ok(comparison) => (status_of(&comparison, last_operation), Some(comparison)),
@@ -453,6 +458,95 @@ impl Engine {
         self.statuses
             .observe(compared.0.summary(), compared.1.as_deref());
         Ok(compared)
+    }
+
+    /// Compares again only `keys` of app `name` — objects that changed in its cluster — and
+    /// keeps the rest of its last comparison: a change costs work in proportion to the objects
+    /// it touches, not to the size of its app. A whole comparison instead when that cannot be
+    /// done: no last comparison, the app changed, a key that is not one of its resources, a
+    /// cluster that does not answer or a cache that cannot say.
+    pub(crate) async fn recompare(
+        &self,
+        name: &str,
+        keys: &std::collections::BTreeSet<ResourceKey>,
+    ) -> Result<AppStatus, EngineError> {
+        let app = self.apps.get(name)?;
+        let context = &app.destination.context;
+        let (Some(previous), Some(cache), None) = (
+            self.cached(name),
+            self.statuses.cache(context),
+            self.statuses.stale(context),
+        ) else {
+            return self.status(name).await;
+        };
+        if previous.app != app {
+            return self.status(name).await;
+        }
+        let mut changed = Vec::new();
+        for key in keys {
+            let Some(resolved) = previous
+                .resources
+                .iter()
+                .chain(&previous.hooks)
+                .find(|r| &r.key == key)
+                .map(|r| &r.resolved)
+            else {
+                return self.status(name).await;
+            };
+            let Some(live) = cache.object(resolved, &key.namespace, &key.name).await else {
+                return self.status(name).await;
+            };
+            changed.push((key.clone(), live));
+        }
+        let client = self.clusters.client(context).await?;
+        let Some(comparison) =
+            comparison::recompare(&previous, changed, &client, &self.predictions).await
+        else {
+            return self.status(name).await;
+        };
+        let comparison = Arc::new(comparison);
+        self.comparisons
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), comparison.clone());
+        let status = status_from(&app, &comparison, self.last_operation(name), None);
+        self.statuses.observe(status.summary(), Some(&comparison));
+        Ok(status)
+    }
+
+    /// The app's status from its last comparison, when the watch keeps that current: its
+    /// cluster is watched and answers, and the app has not changed since.
+    fn current(&self, name: &str) -> Option<(AppStatus, Option<Arc<Comparison>>)> {
+        let app = self.apps.get(name).ok()?;
+        let context = &app.destination.context;
+        self.statuses.cache(context)?;
+        if self.statuses.stale(context).is_some() {
+            return None;
+        }
+        let comparison = self.cached(name).filter(|c| c.app == app)?;
+        // The last comparison failed (a mistake in a new commit, say): that is what to show.
+        let told = self.statuses.summary(name)?;
+        if told.error.is_some() || told.commit.as_ref() != Some(&comparison.commit) {
+            return None;
+        }
+        let status = status_from(&app, &comparison, self.last_operation(name), None);
+        Some((status, Some(comparison)))
+    }
+
+    /// What the overview says of the app's last operation (an interrupted one settled first).
+    fn last_operation(&self, name: &str) -> Option<LastOperation> {
+        // A history that cannot be read says so in the History panel; here it is just absent.
+        let _ = self.history.settle_interrupted(name);
+        self.history
+            .list(name)
+            .ok()
+            .and_then(|h| h.into_iter().next())
+            .map(|e| LastOperation {
+                kind: e.kind,
+                phase: e.result.phase,
+                at: e.finished_at.unwrap_or(e.started_at),
+                commit: e.result.commit,
+            })
     }
 
     /// The diff of one resource, from the last comparison (comparing first if there is none).

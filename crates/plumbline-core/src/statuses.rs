@@ -147,6 +147,12 @@ impl Statuses {
         out
     }
 
+    /// The last status told of `app`.
+    pub(crate) fn summary(&self, app: &str) -> Option<AppSummary> {
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known.get(app).cloned()
+    }
+
     /// The recent activity, newest first.
     pub(crate) fn recent(&self) -> Vec<Activity> {
         let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());

@@ -19,6 +19,7 @@ use crate::clusters::ContextState;
 use crate::comparison::SyncStatus;
 use crate::engine::{AppStatus, Engine};
 use crate::events::{self, ActivityKind, Event, Stale};
+use crate::resources::ResourceKey;
 use crate::statuses::Task;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
@@ -256,12 +257,14 @@ async fn context_loop(
     automation: Automation,
 ) {
     let statuses = engine.statuses();
+    // Apps to compare whole (a new commit, the interval, a fresh watch)...
     let mut pending: BTreeSet<String> = BTreeSet::new();
+    // ...and apps of which only some objects changed in the cluster.
+    let mut changed: BTreeMap<String, BTreeSet<ResourceKey>> = BTreeMap::new();
     // Comparisons run as tasks of this loop (a few at a time), so that one that waits — on a
     // repository that does not answer, say — holds up no other; an app is never compared
     // twice at once (asked again meanwhile, it is compared again after).
-    let mut comparing: tokio::task::JoinSet<(String, Option<AppStatus>)> =
-        tokio::task::JoinSet::new();
+    let mut comparing: tokio::task::JoinSet<Option<AppStatus>> = tokio::task::JoinSet::new();
     let mut in_flight: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut state = ContextState::NotConnected;
     let mut next_probe = tokio::time::Instant::now();
@@ -322,18 +325,26 @@ async fn context_loop(
         if matches!(state, ContextState::Connected { .. }) {
             let ready: Vec<String> = pending
                 .iter()
+                .chain(changed.keys())
                 .filter(|name| !in_flight.values().any(|n| n == *name))
-                .take(COMPARING.saturating_sub(in_flight.len()))
                 .cloned()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .take(COMPARING.saturating_sub(in_flight.len()))
                 .collect();
             for name in ready {
-                pending.remove(&name);
+                let whole = pending.remove(&name);
+                let keys = changed.remove(&name).unwrap_or_default();
                 let engine = engine.clone();
                 let task = comparing.spawn({
                     let name = name.clone();
                     async move {
-                        let status = engine.status(&name).await.ok();
-                        (name, status)
+                        let compared = if whole {
+                            engine.status(&name).await
+                        } else {
+                            engine.recompare(&name, &keys).await
+                        };
+                        compared.ok()
                     }
                 });
                 in_flight.insert(task.id(), name);
@@ -348,13 +359,13 @@ async fn context_loop(
             },
             Some(done) = comparing.join_next_with_id() => {
                 match done {
-                    Ok((id, (_, Some(status)))) => {
+                    Ok((id, Some(status))) => {
                         in_flight.remove(&id);
                         if automation == Automation::Run {
                             automate(&engine, &status, &me, &syncing);
                         }
                     }
-                    Ok((id, (_, None))) => {
+                    Ok((id, None)) => {
                         in_flight.remove(&id);
                     }
                     Err(e) => {
@@ -384,10 +395,10 @@ async fn context_loop(
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .touched(&context, &key);
-                    pending.extend(own);
-                    nearby.extend(near);
-                    // An object that says it is an app's (a leftover, say) is that app's.
+                    // An object that says it is an app's but is not among its resources (a
+                    // leftover, a new one) is that app's: compared whole.
                     if let Some(app) = app
+                        && !own.contains(&app)
                         && engine
                             .apps()
                             .get(&app)
@@ -396,6 +407,10 @@ async fn context_loop(
                         pending.insert(app.clone());
                         nearby.insert(app);
                     }
+                    for app in own {
+                        changed.entry(app).or_default().insert(key.clone());
+                    }
+                    nearby.extend(near);
                 }
             }
         }

@@ -132,6 +132,40 @@ async fn a_change_in_the_cluster_reaches_the_status_of_an_app_nobody_has_open() 
     let known = w.engine.summaries();
     assert_eq!(known.len(), 1);
     assert_eq!(known[0].sync, SyncStatus::OutOfSync);
+
+    // Deleted by hand: only that resource is compared again, and it is missing; the rest of
+    // the app is as it was.
+    let before = w.engine.view("waves").await.unwrap().status.resources;
+    configmaps
+        .delete("settings", &Default::default())
+        .await
+        .unwrap();
+    let missing = |resources: &[plumbline_core::comparison::ResourceStatus]| {
+        resources
+            .iter()
+            .any(|r| r.key.name == "settings" && r.status == ResourceSync::Missing)
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let after = loop {
+        // The page's view: from the last comparison, which the watch keeps current.
+        let now = w.engine.view("waves").await.unwrap().status.resources;
+        if missing(&now) {
+            break now;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the deletion was not compared"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(before.len(), after.len());
+    for (b, a) in before.iter().zip(&after) {
+        if a.key.name == "settings" && a.key.kind == "ConfigMap" {
+            assert_eq!(a.status, ResourceSync::Missing);
+        } else {
+            assert_eq!((&b.key, b.status), (&a.key, a.status));
+        }
+    }
 }
 
 #[tokio::test]
@@ -169,6 +203,15 @@ async fn the_app_page_reads_the_cluster_cache_and_hears_of_changes_to_what_the_c
     tokio::time::timeout(Duration::from_secs(10), notices.notified())
         .await
         .expect("a change by hand is heard");
+    // The objects changed at once; the status follows when the change is compared.
+    status(
+        &mut events,
+        "waves",
+        Duration::from_secs(10),
+        "the status after the change",
+        |s| s.sync == SyncStatus::OutOfSync,
+    )
+    .await;
     let view = w.engine.view("waves").await.unwrap();
     let settings = view
         .status
