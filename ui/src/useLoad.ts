@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { toBackendError, type ErrorInfo } from "./backend";
 
 export type Load<T> =
@@ -27,7 +27,7 @@ export function useLoad<T>(load: () => Promise<T>, key: string): [Load<T>, () =>
     // `load` is a new closure on every render; `id` says what it loads.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id]);
-  const reload = () => setGeneration((g) => g + 1);
+  const reload = useCallback(() => setGeneration((g) => g + 1), []);
   if (settled?.id !== id) return [{ state: "loading", value: settled?.value }, reload];
   if (settled.error) return [{ state: "failed", error: settled.error, value: settled.value }, reload];
   return [{ state: "ready", value: settled.value as T }, reload];

@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useBackend } from "../backend/context";
 import {
   toBackendError,
@@ -28,6 +28,9 @@ import { ResourceList } from "./ResourceList";
 import { AddApp } from "./AddApp";
 import { SyncPlan } from "./SyncPlan";
 import { History } from "./History";
+
+/** The least time between two refreshes of the page brought by changes in the cluster. */
+const RELOAD_GAP_MS = 1000;
 
 type Step = "waiting" | "dry-run" | "applying" | ResourceResult;
 
@@ -70,7 +73,7 @@ export function AppPage({
   const backend = useBackend();
   // Each refresh reloads the status and, after it, the open diff.
   const [refreshes, setRefreshes] = useState(0);
-  const reload = () => setRefreshes((n) => n + 1);
+  const reload = useCallback(() => setRefreshes((n) => n + 1), []);
   // Refresh fetches the repository first (a new commit shows at once), then compares again.
   const [fetching, setFetching] = useState(false);
   const [fetchError, setFetchError] = useState<ErrorInfo | null>(null);
@@ -110,15 +113,23 @@ export function AppPage({
   const [showHistory, setShowHistory] = useState(false);
   const [settings, setSettings] = useState(false);
   // Changes in the cluster are pushed by the shell's watches; nothing here polls. A change
-  // that arrives while a refresh runs is kept for one more refresh after it, so a busy cluster
-  // neither piles refreshes up nor starves them.
+  // that arrives while a refresh runs is kept for one more refresh after it, and refreshes
+  // come at most once a second: a busy cluster neither piles them up nor starves them, and the
+  // page is never more than a second behind.
   const [changed, setChanged] = useState(false);
+  const lastReload = useRef(0);
   // A refused watch is explained by the status (the cluster cannot be reached).
   useSubscription(() => backend.watchApp(name, () => setChanged(true)), name);
-  if (changed && loaded.state !== "loading") {
-    setChanged(false);
-    reload();
-  }
+  useEffect(() => {
+    if (!changed || loaded.state === "loading") return;
+    const wait = Math.max(0, lastReload.current + RELOAD_GAP_MS - Date.now());
+    const timer = setTimeout(() => {
+      lastReload.current = Date.now();
+      setChanged(false);
+      reload();
+    }, wait);
+    return () => clearTimeout(timer);
+  }, [changed, loaded.state, reload]);
   // A request from the palette or a shortcut is handled once, while rendering (React's way of
   // adjusting state to a new prop).
   const [handled, setHandled] = useState<number | undefined>(undefined);
