@@ -80,9 +80,9 @@ pub struct Compared {
 pub struct Comparison {
     pub app: Application,
     pub commit: Commit,
-    pub resources: Vec<Compared>,
+    pub resources: Vec<Arc<Compared>>,
     /// Hook objects (PreSync, Sync, PostSync, SyncFail): run by a sync, never compared.
-    pub hooks: Vec<Compared>,
+    pub hooks: Vec<Arc<Compared>>,
     pub notes: Vec<String>,
     /// Whether the destination namespace exists in the cluster.
     pub namespace_exists: bool,
@@ -125,6 +125,7 @@ impl Comparison {
             .resources
             .iter()
             .filter(|r| r.desired.is_some())
+            .map(|r| &**r)
             .collect();
         if !desired.is_empty() && desired.iter().all(|r| r.live.is_none()) {
             return Some(HealthStatus::Missing);
@@ -899,8 +900,8 @@ pub async fn compare_rendered(
     Ok(Comparison {
         app: app.clone(),
         commit,
-        resources,
-        hooks,
+        resources: resources.into_iter().map(Arc::new).collect(),
+        hooks: hooks.into_iter().map(Arc::new).collect(),
         notes,
         namespace_exists: namespace_exists(client, &app.destination.namespace).await,
     })
@@ -933,14 +934,14 @@ pub async fn recompare(
                     served: was.served,
                 };
                 next.resources[at] =
-                    compare_one(client, &next.app, key, desired, live, predictions).await;
+                    Arc::new(compare_one(client, &next.app, key, desired, live, predictions).await);
             }
             // Extraneous: pruned by someone, or changed and still to prune.
             _ => match live {
                 None => {
                     next.resources.remove(at);
                 }
-                Some(live) => next.resources[at].live = Some(live),
+                Some(live) => Arc::make_mut(&mut next.resources[at]).live = Some(live),
             },
         }
     }

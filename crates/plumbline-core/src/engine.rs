@@ -509,7 +509,12 @@ impl Engine {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(name.to_string(), comparison.clone());
-        let status = status_from(&app, &comparison, self.last_operation(name), None);
+        // A change in the cluster is no operation: the last one stands as last told.
+        let last_operation = match self.statuses.summary(name) {
+            Some(told) => told.last_operation,
+            None => self.last_operation(name),
+        };
+        let status = status_from(&app, &comparison, last_operation, None);
         self.statuses.observe(status.summary(), Some(&comparison));
         Ok(status)
     }

@@ -155,7 +155,7 @@ pub async fn build(
             let key = &r.key;
             (
                 (key.kind.as_str(), key.namespace.as_str(), key.name.as_str()),
-                r,
+                &**r,
             )
         })
         .collect();
@@ -163,6 +163,7 @@ pub async fn build(
         .resources
         .iter()
         .filter(|r| r.key.kind == "StatefulSet")
+        .map(|r| &**r)
         .collect();
     for (key, api_version, value) in candidates {
         let parent = match key.kind.as_str() {

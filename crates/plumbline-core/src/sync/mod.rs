@@ -816,7 +816,11 @@ fn groups<'t, 'a>(tasks: &[&'t Task<'a>]) -> Vec<Vec<&'t Task<'a>>> {
 }
 
 fn task<'a>(comparison: &Comparison, step: &'a PlanStep) -> Task<'a> {
-    let find = |list: &[Compared]| list.iter().find(|r| r.key == step.key).cloned();
+    let find = |list: &[std::sync::Arc<Compared>]| {
+        list.iter()
+            .find(|r| r.key == step.key)
+            .map(|r| (**r).clone())
+    };
     let found = if step.hook.is_some() {
         find(&comparison.hooks)
     } else {
