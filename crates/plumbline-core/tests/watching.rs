@@ -392,6 +392,20 @@ async fn a_commit_pushed_to_the_remote_reaches_the_status_after_the_next_fetch()
     assert_eq!(moved.sync, SyncStatus::OutOfSync);
 }
 
+/// A server on 127.0.0.1 that accepts connections and never says a word; stopped by aborting
+/// the task (or with the test's runtime).
+async fn silent_server() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    (port, held)
+}
+
 fn cm(value: &str) -> String {
     format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  value: {value}\n"
@@ -407,15 +421,7 @@ async fn a_cluster_that_never_answers_holds_up_no_other_and_is_named_once() {
         vec![world::file("app/cm.yaml", &cm("one"))],
     )
     .await;
-    // Accepts connections and never says a word.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            open.push(socket);
-        }
-    });
+    let (port, held) = silent_server().await;
     let hung = w._dir.path().join("hung.kubeconfig");
     std::fs::write(
         &hung,
@@ -600,14 +606,7 @@ async fn a_repository_whose_fetch_hangs_holds_up_no_other_app() {
         vec![world::file("app/cm.yaml", &cm("one"))],
     )
     .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let _held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            open.push(socket);
-        }
-    });
+    let (port, held) = silent_server().await;
     let url = format!("file://{}", w.repo.display());
     let hung = format!("http://127.0.0.1:{port}/deploy.git");
     for url in [&url, &hung] {
@@ -675,6 +674,7 @@ async fn a_repository_whose_fetch_hangs_holds_up_no_other_app() {
     };
     let error = stuck.error.unwrap().message;
     assert!(error.contains("no answer within 30 seconds"), "{error}");
+    held.abort();
 }
 
 /// A cluster that answers every request with 500, one that answers garbage, and watches that
