@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UI_BIN := ui/node_modules/.bin
 APP := target/debug/plumbline-desktop
 
-.PHONY: run test deps deps-test ui app lint rust-test ui-test browser-test e2e bindings sandbox-schema screenshot bench bench-desktop bench-watching bench-app fuzz
+.PHONY: run test deps deps-test ui app lint rust-test ui-test browser-test e2e bindings sandbox-schema screenshot bench bench-desktop bench-watching bench-app control-plane fuzz
 
 ## run: install what is missing, build, and open the Plumbline window (demo mode without a kubeconfig)
 run: deps app
@@ -79,6 +79,11 @@ bench-watching: bench-app
 bench-app: ui
 	$(UI_BIN)/tauri build --no-bundle --ci -c '{"build":{"beforeBuildCommand":""}}'
 	cargo build --release --locked -p kube-sandbox --bin kube-sandbox -p plumbline-cli --bin plumbline
+
+## control-plane: builds a real etcd and kube-apiserver from the Go module proxy (tests/control-plane
+## pins versions and checksums) into ~/.cache/plumbline once; scripts/control-plane.sh starts and stops them
+control-plane:
+	scripts/control-plane.sh build
 
 ## bindings: regenerate ui/src/backend/bindings.ts from the Rust types
 bindings:
