@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real Kubernetes control plane on 127.0.0.1, built from the Go module proxy (tests/control-plane
 # pins the versions and checksums), the way controller-runtime's envtest runs one.
-#   scripts/control-plane.sh build        builds etcd and kube-apiserver into the cache, once
+#   scripts/control-plane.sh build        builds etcd, kube-apiserver and kube-controller-manager into
+#                                         the cache, once
 #   scripts/control-plane.sh start DIR    starts them with state, certificates and kubeconfigs in DIR:
 #                                         DIR/admin.kubeconfig and DIR/readonly.kubeconfig (RBAC view)
 #   scripts/control-plane.sh stop DIR     stops what start started
@@ -19,6 +20,11 @@ build() {
     echo "control-plane: building kube-apiserver $version (several minutes the first time)"
     go build -o "$cache/kube-apiserver.part" k8s.io/kubernetes/cmd/kube-apiserver
     mv "$cache/kube-apiserver.part" "$cache/kube-apiserver"
+  }
+  [ -x "$cache/kube-controller-manager" ] || {
+    echo "control-plane: building kube-controller-manager $version (several minutes the first time)"
+    go build -o "$cache/kube-controller-manager.part" k8s.io/kubernetes/cmd/kube-controller-manager
+    mv "$cache/kube-controller-manager.part" "$cache/kube-controller-manager"
   }
 }
 
@@ -84,6 +90,13 @@ start() {
   wait_for "https://127.0.0.1:$api_port/readyz" kube-apiserver
   kubeconfig "$dir/admin.kubeconfig" admin "$admin_token"
   kubeconfig "$dir/readonly.kubeconfig" reader "$reader_token"
+  # Deployments → ReplicaSets → Pods, garbage collection, namespace deletion, and the aggregated
+  # roles (view, edit) that RBAC bindings name.
+  "$cache/kube-controller-manager" --kubeconfig "$dir/admin.kubeconfig" --leader-elect=false \
+    --controllers '*' --use-service-account-credentials=false --secure-port 0 \
+    --service-account-private-key-file "$dir/certs/sa.key" --root-ca-file "$dir/certs/apiserver.crt" \
+    >"$dir/kube-controller-manager.log" 2>&1 &
+  echo $! > "$dir/kube-controller-manager.pid"
   kubectl --kubeconfig "$dir/admin.kubeconfig" create clusterrolebinding plumbline-reader \
     --clusterrole view --user reader >/dev/null
   echo "control-plane: kube-apiserver $version on https://127.0.0.1:$api_port; kubeconfigs in $dir"
@@ -91,7 +104,7 @@ start() {
 
 stop() {
   dir=$1
-  for name in kube-apiserver etcd; do
+  for name in kube-controller-manager kube-apiserver etcd; do
     if [ -f "$dir/$name.pid" ]; then
       pid=$(cat "$dir/$name.pid")
       kill "$pid" 2>/dev/null || true
