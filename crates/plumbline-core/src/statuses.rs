@@ -24,15 +24,15 @@ pub(crate) struct Statuses {
     recent: Mutex<VecDeque<Activity>>,
     next_activity: AtomicU64,
     /// Each watched context's cache (kept by [`crate::watching`]).
-    pub(crate) caches: Mutex<HashMap<String, Arc<ClusterCache>>>,
+    caches: Mutex<HashMap<String, Arc<ClusterCache>>>,
     /// Contexts that do not answer, and since when.
-    pub(crate) stale: Mutex<HashMap<String, Stale>>,
-    pub(crate) index: Mutex<Index>,
+    stale: Mutex<HashMap<String, Stale>>,
+    index: Mutex<Index>,
 }
 
 /// Which applications an object belongs to.
 #[derive(Default)]
-pub(crate) struct Index {
+struct Index {
     /// (context, resource) → the applications that desire it or track it.
     keys: HashMap<(String, ResourceKey), BTreeSet<String>>,
     /// (context, namespace) → the applications with resources there (what the cluster makes
@@ -97,11 +97,7 @@ impl Index {
 
     /// The applications whose status a change of `key` may change, and those whose tree it
     /// may change (a superset).
-    pub(crate) fn touched(
-        &self,
-        context: &str,
-        key: &ResourceKey,
-    ) -> (BTreeSet<String>, BTreeSet<String>) {
+    fn touched(&self, context: &str, key: &ResourceKey) -> (BTreeSet<String>, BTreeSet<String>) {
         let own = self
             .keys
             .get(&(context.to_string(), key.clone()))
@@ -145,6 +141,35 @@ impl Statuses {
         let mut out: Vec<AppSummary> = known.values().cloned().collect();
         out.sort_by(|a, b| a.app.name.cmp(&b.app.name));
         out
+    }
+
+    /// Which applications a change to `key` on `context` concerns: those that desire or track
+    /// it, and those with resources in its namespace (what the cluster made there may be theirs).
+    pub(crate) fn touched(
+        &self,
+        context: &str,
+        key: &ResourceKey,
+    ) -> (BTreeSet<String>, BTreeSet<String>) {
+        self.index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .touched(context, key)
+    }
+
+    /// Reads of `context` come from `cache` from now on.
+    pub(crate) fn set_cache(&self, context: &str, cache: Arc<ClusterCache>) {
+        self.caches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(context.to_string(), cache);
+    }
+
+    /// Drops the caches of the contexts `keep` says no.
+    pub(crate) fn keep_caches(&self, keep: impl Fn(&str) -> bool) {
+        self.caches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|context, _| keep(context));
     }
 
     /// The last status told of `app`.

@@ -142,10 +142,7 @@ async fn supervise(engine: Arc<Engine>, automation: Automation) {
                 contexts.retain(|context, _| wanted.contains(context));
                 engine
                     .statuses()
-                    .caches
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .retain(|context, _| wanted.contains(context));
+                    .keep_caches(|context| wanted.iter().any(|w| w.as_str() == context));
                 let repos: BTreeSet<&String> = seen
                     .values()
                     .map(|a| &a.repo)
@@ -290,11 +287,7 @@ async fn context_loop(
                         match engine.clusters().watch_client(&context).await {
                             Ok(client) => {
                                 let cache = ClusterCache::new(&context, client, listener);
-                                statuses
-                                    .caches
-                                    .lock()
-                                    .unwrap_or_else(|p| p.into_inner())
-                                    .insert(context.clone(), Arc::new(cache));
+                                statuses.set_cache(&context, Arc::new(cache));
                             }
                             Err(e) => tracing::warn!(context, "no client to watch with: {e}"),
                         }
@@ -305,13 +298,8 @@ async fn context_loop(
                         );
                     }
                     other => {
-                        let since = match statuses
-                            .stale
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .get(&context)
-                        {
-                            Some(s) => s.since.clone(),
+                        let since = match statuses.stale(&context) {
+                            Some(s) => s.since,
                             None => chrono::Utc::now()
                                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                         };
@@ -390,11 +378,7 @@ async fn context_loop(
                     next_probe = tokio::time::Instant::now();
                 }
                 Ask::Notice(Notice::Changed { key, app }) => {
-                    let (own, near) = statuses
-                        .index
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .touched(&context, &key);
+                    let (own, near) = statuses.touched(&context, &key);
                     // An object that says it is an app's but is not among its resources (a
                     // leftover, a new one) is that app's: compared whole.
                     if let Some(app) = app

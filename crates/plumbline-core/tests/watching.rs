@@ -406,6 +406,19 @@ async fn silent_server() -> (u16, tokio::task::JoinHandle<()>) {
     (port, held)
 }
 
+/// A kubeconfig in `dir` whose one context, `name`, points at `https://127.0.0.1:PORT`.
+fn loopback_kubeconfig(dir: &std::path::Path, name: &str, port: u16) -> std::path::PathBuf {
+    let path = dir.join(format!("{name}.kubeconfig"));
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster: {{server: 'https://127.0.0.1:{port}', insecure-skip-tls-verify: true}}\nusers:\n- name: {name}\n  user: {{token: t}}\ncontexts:\n- name: {name}\n  context: {{cluster: {name}, user: {name}}}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
 fn cm(value: &str) -> String {
     format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  value: {value}\n"
@@ -422,14 +435,7 @@ async fn a_cluster_that_never_answers_holds_up_no_other_and_is_named_once() {
     )
     .await;
     let (port, held) = silent_server().await;
-    let hung = w._dir.path().join("hung.kubeconfig");
-    std::fs::write(
-        &hung,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: hung\n  cluster: {{server: 'https://127.0.0.1:{port}', insecure-skip-tls-verify: true}}\nusers:\n- name: hung\n  user: {{token: t}}\ncontexts:\n- name: hung\n  context: {{cluster: hung, user: hung}}\n"
-        ),
-    )
-    .unwrap();
+    let hung = loopback_kubeconfig(w._dir.path(), "hung", port);
     let engine = engine_beside(
         &w,
         Clusters::new(Kubeconfigs::load(&[
@@ -706,14 +712,7 @@ async fn clusters_that_answer_500_or_garbage_and_dropping_watches_hold_up_no_oth
             let _ = socket.write_all(b"\x00\x01garbage, not TLS\r\n\r\n").await;
         }
     });
-    let garbage_config = w._dir.path().join("garbage.kubeconfig");
-    std::fs::write(
-        &garbage_config,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: garbage\n  cluster: {{server: 'https://127.0.0.1:{port}', insecure-skip-tls-verify: true}}\nusers:\n- name: garbage\n  user: {{token: t}}\ncontexts:\n- name: garbage\n  context: {{cluster: garbage, user: garbage}}\n"
-        ),
-    )
-    .unwrap();
+    let garbage_config = loopback_kubeconfig(w._dir.path(), "garbage", port);
     let engine = engine_beside(
         &w,
         Clusters::new(Kubeconfigs::load(&[
