@@ -1,5 +1,5 @@
 // The real Kubernetes control plane the cluster tests are judged by, built from the Go module
-// proxy: kube-apiserver and kube-controller-manager of one release, and etcd. Versions and
+// proxy: kube-apiserver, kube-controller-manager and kube-scheduler of one release, and etcd. Versions and
 // checksums (go.sum) are pinned here; scripts/control-plane.sh builds them into a cache once.
 module plumbline.dev/control-plane
 
@@ -8,6 +8,7 @@ go 1.24.0
 tool (
 	k8s.io/kubernetes/cmd/kube-apiserver
 	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
 )
 
 require go.etcd.io/etcd/server/v3 v3.6.4
