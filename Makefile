@@ -4,14 +4,15 @@ SHELL := /bin/bash
 UI_BIN := ui/node_modules/.bin
 APP := target/debug/plumbline-desktop
 
-.PHONY: run test deps deps-test ui app lint rust-test ui-test browser-test e2e bindings sandbox-schema screenshot bench bench-desktop bench-watching bench-app control-plane fuzz
+.PHONY: run test deps deps-test ui app lint rust-test cluster-test ui-test browser-test e2e bindings sandbox-schema screenshot bench bench-desktop bench-watching bench-app control-plane fuzz
 
 ## run: install what is missing, build, and open the Plumbline window (demo mode without a kubeconfig)
 run: deps app
 	$(APP)
 
-## test: formatting, lints, Rust unit and integration tests, UI unit tests, browser tests, desktop end-to-end
-test: deps-test lint rust-test ui-test browser-test e2e
+## test: formatting, lints, Rust unit and integration tests (the cluster suites on kube-sandbox and
+## on a real control plane), UI unit tests, browser tests, desktop end-to-end
+test: deps-test lint rust-test cluster-test ui-test browser-test e2e
 	@echo "make test: all checks passed"
 
 deps:
@@ -36,6 +37,13 @@ lint: ui
 ## rust-test: unit and integration tests, with the real Secret Service in a private D-Bus session
 rust-test:
 	scripts/with-keyring.sh cargo test --workspace --locked
+
+## cluster-test: the engine's cluster suites again, each test on a real control plane of its own
+## (etcd, kube-apiserver, controllers, scheduler, kwok's Nodes; built once into a cache, ~12 min)
+CLUSTER_SUITES := sample_apps sync_against_sandbox read_only automated watching
+cluster-test:
+	scripts/on-control-plane.sh scripts/with-keyring.sh \
+	  cargo test -p plumbline-core --locked $(addprefix --test ,$(CLUSTER_SUITES))
 
 ui-test:
 	cd ui && ../$(UI_BIN)/vitest run
@@ -80,8 +88,9 @@ bench-app: ui
 	$(UI_BIN)/tauri build --no-bundle --ci -c '{"build":{"beforeBuildCommand":""}}'
 	cargo build --release --locked -p kube-sandbox --bin kube-sandbox -p plumbline-cli --bin plumbline
 
-## control-plane: builds a real etcd and kube-apiserver from the Go module proxy (tests/control-plane
-## pins versions and checksums) into ~/.cache/plumbline once; scripts/control-plane.sh starts and stops them
+## control-plane: builds a real control plane (etcd, kube-apiserver, kube-controller-manager,
+## kube-scheduler, kwok) from the Go module proxy (tests/control-plane pins versions and checksums)
+## into ~/.cache/plumbline once; scripts/control-plane.sh starts and stops one
 control-plane:
 	scripts/control-plane.sh build
 

@@ -153,17 +153,24 @@ start() {
   echo "control-plane: kube-apiserver $version on https://127.0.0.1:$api_port; kubeconfigs in $dir"
 }
 
+# Asks every process to end at once, and ends the ones still there after three seconds: the
+# state is a test's, nothing in it needs a graceful shutdown more than that.
 stop() {
   dir=$1
+  pids=()
   for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
-    if [ -f "$dir/$name.pid" ]; then
-      pid=$(cat "$dir/$name.pid")
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-      rm -f "$dir/$name.pid"
-    fi
+    [ -f "$dir/$name.pid" ] || continue
+    pid=$(cat "$dir/$name.pid")
+    kill "$pid" 2>/dev/null && pids+=("$pid")
+    rm -f "$dir/$name.pid"
   done
+  for _ in $(seq 1 30); do
+    alive=()
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+    [ ${#alive[@]} -eq 0 ] && return 0
+    sleep 0.1
+  done
+  kill -9 "${alive[@]}" 2>/dev/null || true
 }
 
 stop_all() {

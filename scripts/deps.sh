@@ -11,7 +11,7 @@ what=${1:-build}
 build_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libssl-dev
   pkg-config build-essential libxdo-dev file)
 test_packages=(xvfb xauth dbus-x11 imagemagick xdotool webkit2gtk-driver chromium x11-utils
-  dbus-daemon gnome-keyring libsecret-tools lighttpd openssh-server openssh-client git dunst)
+  dbus-daemon gnome-keyring libsecret-tools lighttpd openssh-server openssh-client git dunst curl openssl)
 
 packages=("${build_packages[@]}")
 [ "$what" = test ] && packages+=("${test_packages[@]}")

@@ -556,14 +556,14 @@ fn resource(
     body: &[u8],
     uri: &Uri,
 ) -> Result<Reply, ApiError> {
-    if access == Access::ReadOnly && *method != Method::GET {
-        return Err(forbidden(method, &t));
+    let watching = query.get("watch").is_some_and(|w| w == "true" || w == "1");
+    if access == Access::ReadOnly && (*method != Method::GET || !viewable(t.rt)) {
+        return Err(forbidden(method, &t, watching));
     }
     let wants_table = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("as=Table"));
-    let watching = query.get("watch").is_some_and(|w| w == "true" || w == "1");
     if *method == Method::GET && t.name.is_none() && watching {
         return Watch::start(shared, &t, query, wants_table).map(Reply::Watch);
     }
@@ -755,20 +755,37 @@ fn delete_options(
 }
 
 /// kube-apiserver's RBAC refusal, worded as it words it.
-fn forbidden(method: &Method, t: &Target) -> ApiError {
+/// What Kubernetes' `view` ClusterRole lets its user read, bound cluster-wide as the sandbox's
+/// read-only user is: the workloads and their configuration, never Secrets, Nodes, RBAC or
+/// custom resources (whose CRDs do not aggregate into view).
+fn viewable(rt: &ResourceType) -> bool {
+    match rt.group {
+        "" => !matches!(
+            rt.plural,
+            "secrets" | "nodes" | "persistentvolumes" | "componentstatuses"
+        ),
+        "apps" | "autoscaling" | "batch" | "policy" | "discovery.k8s.io" => true,
+        "networking.k8s.io" => matches!(rt.plural, "ingresses" | "networkpolicies"),
+        _ => false,
+    }
+}
+
+/// kube-apiserver's refusal of the read-only user, word for word.
+fn forbidden(method: &Method, t: &Target, watching: bool) -> ApiError {
     let verb = match (method, t.name) {
         (&Method::POST, _) => "create",
         (&Method::PUT, _) => "update",
         (&Method::PATCH, _) => "patch",
         (&Method::DELETE, None) => "deletecollection",
         (&Method::DELETE, Some(_)) => "delete",
-        _ => "use",
+        (_, Some(_)) => "get",
+        (_, None) if watching => "watch",
+        _ => "list",
     };
-    let scope = t
-        .namespace
-        .filter(|_| t.rt.namespaced)
-        .map(|ns| format!(" in the namespace \"{ns}\""))
-        .unwrap_or_default();
+    let scope = match t.namespace.filter(|_| t.rt.namespaced) {
+        Some(ns) => format!(" in the namespace \"{ns}\""),
+        None => " at the cluster scope".to_string(),
+    };
     let subject = match t.name {
         Some(name) => format!("{} \"{name}\"", qualified_plural(t.rt)),
         None => qualified_plural(t.rt),

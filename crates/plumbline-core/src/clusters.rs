@@ -360,11 +360,13 @@ pub const CONCURRENCY: usize = 8;
 
 /// Runs `futures` against a cluster, at most [`CONCURRENCY`] at a time, never one by one and
 /// never all at once. They are built up front (not in a lazy map) so the stream's type holds
-/// no higher-ranked closure, which a Send future cannot hold.
+/// no higher-ranked closure, which a Send future cannot hold. The outputs come in the order of
+/// `futures`, whichever finished first: what a sync reports waiting for reads in plan order on
+/// any cluster.
 pub async fn bounded<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
     use futures::StreamExt;
     futures::stream::iter(futures)
-        .buffer_unordered(CONCURRENCY)
+        .buffered(CONCURRENCY)
         .collect()
         .await
 }

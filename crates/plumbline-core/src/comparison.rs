@@ -37,6 +37,9 @@ pub enum ResourceSync {
     Missing,
     /// In the cluster, tracked by the app, but no longer desired.
     RequiresPruning,
+    /// Not known: the context's credentials may not read its kind there (a view-only user
+    /// and a Secret, say). The app is Unknown while nothing else is out of sync.
+    Unknown,
 }
 
 /// One resource's status as the UI lists it.
@@ -89,16 +92,15 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Synced when every resource is, else OutOfSync.
+    /// OutOfSync when a resource is; else Unknown when one could not be read; else Synced.
     pub fn sync_status(&self) -> SyncStatus {
-        if self
-            .resources
-            .iter()
-            .all(|r| r.status == ResourceSync::Synced)
-        {
-            SyncStatus::Synced
-        } else {
+        let statuses = || self.resources.iter().map(|r| r.status);
+        if statuses().any(|s| !matches!(s, ResourceSync::Synced | ResourceSync::Unknown)) {
             SyncStatus::OutOfSync
+        } else if statuses().any(|s| s == ResourceSync::Unknown) {
+            SyncStatus::Unknown
+        } else {
+            SyncStatus::Synced
         }
     }
 
@@ -127,7 +129,11 @@ impl Comparison {
             .filter(|r| r.desired.is_some())
             .map(|r| &**r)
             .collect();
-        if !desired.is_empty() && desired.iter().all(|r| r.live.is_none()) {
+        if !desired.is_empty()
+            && desired
+                .iter()
+                .all(|r| r.live.is_none() && r.status != ResourceSync::Unknown)
+        {
             return Some(HealthStatus::Missing);
         }
         crate::health::worst(
@@ -159,6 +165,7 @@ impl Compared {
     pub fn health(&self) -> Option<crate::health::Health> {
         match &self.live {
             Some(live) => crate::health::assess(live),
+            None if self.status == ResourceSync::Unknown => None,
             None if self.desired.is_some() => Some(crate::health::Health {
                 status: crate::health::HealthStatus::Missing,
                 message: "not in the cluster".into(),
@@ -778,38 +785,40 @@ pub async fn compare_rendered(
     // One list per (kind, namespace) finds both the desired objects and extraneous tracked ones.
     let mut scopes: HashMap<(String, String), Resolved> = HashMap::new();
     for (key, d) in desired.iter().chain(&hooks).filter(|(_, d)| d.served) {
-        let resolved = &d.resolved;
         scopes
-            .entry((
-                resolved.api.api_version.clone() + "/" + &resolved.api.kind,
-                key.namespace.clone(),
-            ))
-            .or_insert_with(|| resolved.clone());
+            .entry(scope_of(&d.resolved, &key.namespace))
+            .or_insert_with(|| d.resolved.clone());
     }
     for (resolved, namespace) in cluster.tracked {
         scopes
-            .entry((
-                resolved.api.api_version.clone() + "/" + &resolved.api.kind,
-                namespace.clone(),
-            ))
+            .entry(scope_of(resolved, namespace))
             .or_insert_with(|| resolved.clone());
     }
     let listings =
         futures::stream::iter(scopes.into_iter().map(|((_, ns), resolved)| async move {
             let objects = cluster.objects(&resolved, &ns).await;
-            (resolved, objects)
+            (resolved, ns, objects)
         }))
         .buffer_unordered(CONCURRENCY)
         .collect::<Vec<_>>()
         .await;
 
+    // What these credentials may not list (a view-only user and Secrets) stays unknown, the
+    // rest is compared; anything else failing fails the comparison.
     let mut live: BTreeMap<ResourceKey, (Resolved, Value)> = BTreeMap::new();
-    for (resolved, objects) in listings {
-        let objects = objects.map_err(|e| ReconcileError::Cluster {
-            context: app.destination.context.clone(),
-            what: resolved.api.plural.clone(),
-            message: kube_message(&e),
-        })?;
+    let mut unreadable: HashMap<(String, String), String> = HashMap::new();
+    for (resolved, ns, objects) in listings {
+        let objects = match objects {
+            Err(kube::Error::Api(status)) if status.code == 403 => {
+                unreadable.insert(scope_of(&resolved, &ns), status.message.clone());
+                continue;
+            }
+            other => other.map_err(|e| ReconcileError::Cluster {
+                context: app.destination.context.clone(),
+                what: resolved.api.plural.clone(),
+                message: kube_message(&e),
+            })?,
+        };
         for value in objects {
             let key = key_of(&resolved, &value);
             live.insert(key, (resolved.clone(), value));
@@ -828,7 +837,15 @@ pub async fn compare_rendered(
     let mut resources: Vec<Compared> =
         futures::stream::iter(paired.into_iter().map(|(key, d, live_obj)| {
             let client = client.clone();
-            async move { compare_one(&client, app, key, d, live_obj, predictions).await }
+            let refused = unreadable
+                .get(&scope_of(&d.resolved, &key.namespace))
+                .cloned();
+            async move {
+                match refused {
+                    Some(message) => unreadable_one(key, d, message),
+                    None => compare_one(&client, app, key, d, live_obj, predictions).await,
+                }
+            }
         }))
         .buffered(CONCURRENCY)
         .collect()
@@ -1114,6 +1131,34 @@ async fn prepare(
     }
     meta["annotations"][TRACKING_ANNOTATION] = json!(key.tracking_id(&app.name));
     Ok((key, resolved, served, object))
+}
+
+/// What is known of a resource whose kind these credentials may not read there: only what
+/// Git says, and the server's refusal.
+fn unreadable_one(key: ResourceKey, desired: Desired, refusal: String) -> Compared {
+    Compared {
+        key,
+        resolved: desired.resolved,
+        file: Some(desired.file),
+        desired: Some(desired.object),
+        live: None,
+        predicted: None,
+        message: Some(format!(
+            "not compared: this context's credentials may not read it ({refusal})"
+        )),
+        status: ResourceSync::Unknown,
+        served: desired.served,
+        ignored: Default::default(),
+        generated: false,
+    }
+}
+
+/// The kind and namespace one list covers.
+fn scope_of(resolved: &Resolved, namespace: &str) -> (String, String) {
+    (
+        resolved.api.api_version.clone() + "/" + &resolved.api.kind,
+        namespace.to_string(),
+    )
 }
 
 async fn compare_one(

@@ -1,6 +1,6 @@
 //! Pod logs against the sandbox: a container's log, the one before a restart refused when
 //! there was none, a followed log that keeps coming until dropped, and Pods of other
-//! namespaces refused.
+//! namespaces refused. Always the sandbox: the control plane's kwok Nodes serve no logs.
 
 mod world;
 
@@ -8,13 +8,13 @@ use plumbline_core::logs::LogOptions;
 use plumbline_core::resources::ResourceKey;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use world::{file, sync_succeeds, world_with};
+use world::{file, sync_succeeds, world_on_sandbox};
 
 const WEB: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        ports:\n        - containerPort: 80\n";
 
 #[tokio::test]
 async fn a_pods_log_is_read_followed_and_kept_to_the_app() {
-    let w = world_with("web", "default", "app", vec![file("app/web.yaml", WEB)]).await;
+    let w = world_on_sandbox("web", "default", "app", vec![file("app/web.yaml", WEB)]).await;
     sync_succeeds(&w, "web", &Default::default()).await;
     let pod = loop {
         let tree = w.engine.tree("web").await.unwrap();

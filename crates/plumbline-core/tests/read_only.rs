@@ -1,7 +1,9 @@
-//! Every sample app through a read-only context (the sandbox's view-only token): the server
-//! refuses dry runs there, so Plumbline compares as Argo CD's default diff does. Synced apps
-//! show no false drift, a change by hand shows exactly, the comparison says how it was made,
-//! and a sync fails cleanly with the server's refusal and nothing applied.
+//! Every sample app through a read-only context (Kubernetes' view role, on either cluster): the
+//! server refuses dry runs there, so Plumbline compares as Argo CD's default diff does. Synced
+//! apps show no false drift, what view may not read (Secrets, RBAC, CRDs and custom resources)
+//! is Unknown with the reason and the rest still compared, a change by hand shows exactly, the
+//! comparison says how it was made, and a sync fails cleanly with the server's refusal and
+//! nothing applied.
 
 mod world;
 
@@ -20,12 +22,19 @@ fn key(group: &str, kind: &str, namespace: &str, name: &str) -> ResourceKey {
     }
 }
 
-/// A sample app, a change to make by hand to one of its resources, and the diff it gives.
+/// A sample app, the resources a view-only user may not read in it, and a change to make by
+/// hand to one it may read, with the diff it gives.
 struct Case {
     app: &'static str,
     /// The app's folder in the repository, when it is not the app's name.
     path: Option<&'static str>,
-    drifted: ResourceKey,
+    /// Kubernetes' view role reads no Secrets, RBAC objects, CRDs or custom resources.
+    unreadable: &'static [&'static str],
+    drifted: Option<Drift>,
+}
+
+struct Drift {
+    key: ResourceKey,
     version: &'static str,
     patch: Value,
     expected: &'static [&'static str],
@@ -35,10 +44,8 @@ async fn check(case: Case) {
     let Case {
         app,
         path,
+        unreadable,
         drifted,
-        version,
-        patch,
-        expected,
     } = case;
     let w = world_with(app, "default", path.unwrap_or(app), sample_app(app)).await;
     if app == "jsonnet" {
@@ -52,9 +59,8 @@ async fn check(case: Case) {
 
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    w._sandbox
-        .write_kubeconfig_for(kube_sandbox::Access::ReadOnly, &kubeconfig, "sandbox")
-        .unwrap();
+    w.cluster
+        .write_kubeconfig_for(test_cluster::Access::ReadOnly, &kubeconfig, "sandbox");
     let viewer = engine_for(&kubeconfig, dir.path(), tools_path());
     viewer
         .apps()
@@ -62,65 +68,97 @@ async fn check(case: Case) {
         .unwrap();
 
     let status = viewer.status(app).await.unwrap();
-    assert_eq!(
-        status.sync,
-        SyncStatus::Synced,
-        "{app}: no false drift: {:?}",
-        status.resources
-    );
-    assert!(
-        status.notes.iter().any(
-            |n| n.starts_with("Compared without the server's prediction")
-                && n.contains("forbidden")
-        ),
-        "{app}: the comparison says how it was made: {:?}",
-        status.notes
-    );
-
-    let group_version = match drifted.group.as_str() {
-        "" => String::new(),
-        g => g.to_string(),
-    };
-    let objects = api(
-        &w.client,
-        &group_version,
-        version,
-        &drifted.kind,
-        &drifted.namespace,
-    );
-    patch_by_hand(&objects, &drifted.name, patch).await;
-    let status = viewer.status(app).await.unwrap();
-    let out_of_sync: Vec<&ResourceKey> = status
+    let unknown: Vec<&str> = status
         .resources
         .iter()
-        .filter(|r| r.status != ResourceSync::Synced)
-        .map(|r| &r.key)
+        .filter(|r| r.status == ResourceSync::Unknown)
+        .map(|r| r.key.name.as_str())
         .collect();
-    assert_eq!(out_of_sync, [&drifted], "{app}");
-    let diff = viewer.diff(app, &drifted).await.unwrap();
+    assert_eq!(unknown, unreadable, "{app}: {:?}", status.resources);
     assert!(
-        diff.note
-            .as_deref()
-            .is_some_and(|n| n.starts_with("Compared without the server's prediction")),
-        "{app}: {:?}",
-        diff.note
+        status
+            .resources
+            .iter()
+            .filter(|r| r.status == ResourceSync::Unknown)
+            .all(|r| r
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains("may not read"))),
+        "{app}: each unreadable resource says why: {:?}",
+        status.resources
     );
-    let changed: Vec<String> = diff
-        .lines
-        .iter()
-        .filter(|l| l.change != plumbline_core::diff::LineChange::Equal)
-        .map(|l| {
-            let sign = if l.change == plumbline_core::diff::LineChange::Delete {
-                '-'
-            } else {
-                '+'
-            };
-            format!("{sign}{}", l.text.trim())
-        })
-        .collect();
-    assert_eq!(changed, expected, "{app}:\n{}", diff.live);
+    let expected_sync = if unreadable.is_empty() {
+        SyncStatus::Synced
+    } else {
+        SyncStatus::Unknown
+    };
+    assert_eq!(
+        status.sync, expected_sync,
+        "{app}: no false drift: {:?} {:?}",
+        status.resources, status.error
+    );
+    if unknown.len() < status.resources.len() {
+        assert!(
+            status.notes.iter().any(
+                |n| n.starts_with("Compared without the server's prediction")
+                    && n.contains("forbidden")
+            ),
+            "{app}: the comparison says how it was made: {:?}",
+            status.notes
+        );
+    }
 
-    let before = objects.get(&drifted.name).await.unwrap();
+    let mut drifted_object = None;
+    if let Some(Drift {
+        key: drifted,
+        version,
+        patch,
+        expected,
+    }) = drifted
+    {
+        let objects = api(
+            &w.client,
+            &drifted.group,
+            version,
+            &drifted.kind,
+            &drifted.namespace,
+        );
+        patch_by_hand(&objects, &drifted.name, patch).await;
+        let status = viewer.status(app).await.unwrap();
+        let out_of_sync: Vec<&ResourceKey> = status
+            .resources
+            .iter()
+            .filter(|r| !matches!(r.status, ResourceSync::Synced | ResourceSync::Unknown))
+            .map(|r| &r.key)
+            .collect();
+        assert_eq!(out_of_sync, [&drifted], "{app}");
+        assert_eq!(status.sync, SyncStatus::OutOfSync, "{app}");
+        let diff = viewer.diff(app, &drifted).await.unwrap();
+        assert!(
+            diff.note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("Compared without the server's prediction")),
+            "{app}: {:?}",
+            diff.note
+        );
+        let changed: Vec<String> = diff
+            .lines
+            .iter()
+            .filter(|l| l.change != plumbline_core::diff::LineChange::Equal)
+            .map(|l| {
+                let sign = if l.change == plumbline_core::diff::LineChange::Delete {
+                    '-'
+                } else {
+                    '+'
+                };
+                format!("{sign}{}", l.text.trim())
+            })
+            .collect();
+        assert_eq!(changed, expected, "{app}:\n{}", diff.live);
+        let before = world::content(objects.get(&drifted.name).await.unwrap());
+        drifted_object = Some((objects, drifted.name, before));
+    }
+
     let refused = viewer
         .sync(app, &SyncOptions::default(), None, &|_| {})
         .await
@@ -134,22 +172,24 @@ async fn check(case: Case) {
                 .any(|r| r.message.contains("forbidden")),
         "{app}: {refused:?}"
     );
-    let after = objects.get(&drifted.name).await.unwrap();
-    assert_eq!(
-        before.metadata.resource_version, after.metadata.resource_version,
-        "{app}: nothing applied"
-    );
+    if let Some((objects, name, before)) = drifted_object {
+        let after = world::content(objects.get(&name).await.unwrap());
+        assert_eq!(before, after, "{app}: nothing applied");
+    }
 }
 
 #[tokio::test]
 async fn waves() {
     check(Case {
-        path: None,
         app: "waves",
-        drifted: key("apps", "Deployment", "default", "web"),
-        version: "v1",
-        patch: json!({"spec": {"replicas": 5}}),
-        expected: &["-replicas: 5", "+replicas: 2"],
+        path: None,
+        unreadable: &[],
+        drifted: Some(Drift {
+            key: key("apps", "Deployment", "default", "web"),
+            version: "v1",
+            patch: json!({"spec": {"replicas": 5}}),
+            expected: &["-replicas: 5", "+replicas: 2"],
+        }),
     })
     .await;
 }
@@ -157,12 +197,15 @@ async fn waves() {
 #[tokio::test]
 async fn hooks() {
     check(Case {
-        path: None,
         app: "hooks",
-        drifted: key("", "ConfigMap", "default", "settings"),
-        version: "v1",
-        patch: json!({"data": {"greeting": "changed by hand"}}),
-        expected: &["-greeting: changed by hand", "+greeting: hello"],
+        path: None,
+        unreadable: &[],
+        drifted: Some(Drift {
+            key: key("", "ConfigMap", "default", "settings"),
+            version: "v1",
+            patch: json!({"data": {"greeting": "changed by hand"}}),
+            expected: &["-greeting: changed by hand", "+greeting: hello"],
+        }),
     })
     .await;
 }
@@ -170,12 +213,15 @@ async fn hooks() {
 #[tokio::test]
 async fn prune() {
     check(Case {
-        path: None,
         app: "prune",
-        drifted: key("", "ConfigMap", "default", "keep"),
-        version: "v1",
-        patch: json!({"data": {"greeting": "by hand"}}),
-        expected: &["-greeting: by hand", "+greeting: hello"],
+        path: None,
+        unreadable: &[],
+        drifted: Some(Drift {
+            key: key("", "ConfigMap", "default", "keep"),
+            version: "v1",
+            patch: json!({"data": {"greeting": "by hand"}}),
+            expected: &["-greeting: by hand", "+greeting: hello"],
+        }),
     })
     .await;
 }
@@ -183,12 +229,10 @@ async fn prune() {
 #[tokio::test]
 async fn crd() {
     check(Case {
-        path: None,
         app: "crd",
-        drifted: key("example.com", "Widget", "default", "sprocket"),
-        version: "v1",
-        patch: json!({"spec": {"size": 4}}),
-        expected: &["-size: 4", "+size: 3"],
+        path: None,
+        unreadable: &["widgets.example.com", "gear", "sprocket"],
+        drifted: None,
     })
     .await;
 }
@@ -196,12 +240,15 @@ async fn crd() {
 #[tokio::test]
 async fn generate_name_hooks() {
     check(Case {
-        path: None,
         app: "generate-name-hooks",
-        drifted: key("", "ConfigMap", "default", "settings"),
-        version: "v1",
-        patch: json!({"data": {"schema": "v1"}}),
-        expected: &["-schema: v1", "+schema: v2"],
+        path: None,
+        unreadable: &[],
+        drifted: Some(Drift {
+            key: key("", "ConfigMap", "default", "settings"),
+            version: "v1",
+            patch: json!({"data": {"schema": "v1"}}),
+            expected: &["-schema: v1", "+schema: v2"],
+        }),
     })
     .await;
 }
@@ -209,12 +256,15 @@ async fn generate_name_hooks() {
 #[tokio::test]
 async fn helm_hooks() {
     check(Case {
-        path: None,
         app: "helm-hooks",
-        drifted: key("apps", "Deployment", "default", "helm-hooks-web"),
-        version: "v1",
-        patch: json!({"spec": {"replicas": 4}}),
-        expected: &["-replicas: 4", "+replicas: 2"],
+        path: None,
+        unreadable: &[],
+        drifted: Some(Drift {
+            key: key("apps", "Deployment", "default", "helm-hooks-web"),
+            version: "v1",
+            patch: json!({"spec": {"replicas": 4}}),
+            expected: &["-replicas: 4", "+replicas: 2"],
+        }),
     })
     .await;
 }
@@ -222,12 +272,15 @@ async fn helm_hooks() {
 #[tokio::test]
 async fn kustomize_hooks() {
     check(Case {
-        path: None,
         app: "kustomize-hooks",
-        drifted: key("", "Service", "default", "shop-web"),
-        version: "v1",
-        patch: json!({"spec": {"selector": {"team": "other"}}}),
-        expected: &["-team: other", "+team: shop"],
+        path: None,
+        unreadable: &[],
+        drifted: Some(Drift {
+            key: key("", "Service", "default", "shop-web"),
+            version: "v1",
+            patch: json!({"spec": {"selector": {"team": "other"}}}),
+            expected: &["-team: other", "+team: shop"],
+        }),
     })
     .await;
 }
@@ -235,12 +288,15 @@ async fn kustomize_hooks() {
 #[tokio::test]
 async fn leftovers() {
     check(Case {
-        path: None,
         app: "leftovers",
-        drifted: key("", "ConfigMap", "default", "settings"),
-        version: "v1",
-        patch: json!({"data": {"greeting": "hi"}}),
-        expected: &["-greeting: hi", "+greeting: hello"],
+        path: None,
+        unreadable: &[],
+        drifted: Some(Drift {
+            key: key("", "ConfigMap", "default", "settings"),
+            version: "v1",
+            patch: json!({"data": {"greeting": "hi"}}),
+            expected: &["-greeting: hi", "+greeting: hello"],
+        }),
     })
     .await;
 }
@@ -248,17 +304,10 @@ async fn leftovers() {
 #[tokio::test]
 async fn rbac() {
     check(Case {
-        path: None,
         app: "rbac",
-        drifted: key(
-            "rbac.authorization.k8s.io",
-            "ClusterRole",
-            "",
-            "shop-monitoring-pods",
-        ),
-        version: "v1",
-        patch: json!({"rules": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list", "watch", "delete"]}]}),
-        expected: &["-- delete"],
+        path: None,
+        unreadable: &["shop-monitoring", "shop-monitoring-pods", "shop-monitor"],
+        drifted: None,
     })
     .await;
 }
@@ -266,12 +315,15 @@ async fn rbac() {
 #[tokio::test]
 async fn secrets() {
     check(Case {
-        path: None,
         app: "secrets",
-        drifted: key("", "Secret", "default", "db-credentials"),
-        version: "v1",
-        patch: json!({"data": {"password": "Y2hhbmdlZC1ieS1oYW5k"}}),
-        expected: &["-password: ++++++++", "+password: ++++++++++++"],
+        path: None,
+        unreadable: &["db-credentials"],
+        drifted: Some(Drift {
+            key: key("", "ConfigMap", "default", "db-settings"),
+            version: "v1",
+            patch: json!({"data": {"host": "db.elsewhere"}}),
+            expected: &["-host: db.elsewhere", "+host: db.shop.svc"],
+        }),
     })
     .await;
 }
@@ -281,10 +333,13 @@ async fn jsonnet() {
     check(Case {
         app: "jsonnet",
         path: Some("jsonnet/app"),
-        drifted: key("apps", "Deployment", "default", "guestbook-ui"),
-        version: "v1",
-        patch: json!({"spec": {"replicas": 5}}),
-        expected: &["-replicas: 5", "+replicas: 2"],
+        unreadable: &[],
+        drifted: Some(Drift {
+            key: key("apps", "Deployment", "default", "guestbook-ui"),
+            version: "v1",
+            patch: json!({"spec": {"replicas": 5}}),
+            expected: &["-replicas: 5", "+replicas: 2"],
+        }),
     })
     .await;
 }

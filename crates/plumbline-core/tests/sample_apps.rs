@@ -1234,7 +1234,15 @@ async fn the_leftovers_of_kinds_and_namespaces_no_longer_in_git_need_pruning() {
         ],
         "in reverse order: the namespace last"
     );
+    // A Namespace takes its time to empty on a cluster: the sync waits until it is gone.
     sync_succeeds(&w, "leftovers", &prune).await;
+    assert!(
+        api(&w.client, "", "v1", "Namespace", "")
+            .get_opt("reports")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(
         api(&w.client, "", "v1", "Service", "default")
             .get_opt("web")

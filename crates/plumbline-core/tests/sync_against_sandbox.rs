@@ -2,7 +2,7 @@
 //! an app starts OutOfSync, a sync applies it, and it ends Synced with tracked objects.
 
 mod world;
-use world::{World, app, drift_and_sync_back, engine_for, file, sandbox, tools_path, world_with};
+use world::{World, app, cluster, drift_and_sync_back, engine_for, file, tools_path, world_with};
 
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::discovery::ApiResource;
@@ -162,7 +162,7 @@ async fn drift_in_the_cluster_shows_as_a_diff() {
 #[tokio::test]
 async fn unreachable_cluster_makes_the_app_unknown_with_a_reason() {
     let w = world().await;
-    drop(w._sandbox);
+    drop(w.cluster);
     let status = w.engine.status("guestbook").await.unwrap();
     assert_eq!(status.sync, SyncStatus::Unknown);
     let error = status.error.expect("the reason is shown");
@@ -176,7 +176,7 @@ async fn unreachable_cluster_makes_the_app_unknown_with_a_reason() {
 #[tokio::test]
 async fn the_unreachable_message_says_why() {
     let w = world().await;
-    drop(w._sandbox);
+    drop(w.cluster);
     let error = w.engine.status("guestbook").await.unwrap().error.unwrap();
     assert_eq!(error.code, plumbline_core::ipc::ErrorCode::Cluster);
     assert!(
@@ -454,7 +454,7 @@ async fn a_missing_tool_and_a_broken_template_are_named() {
     );
 
     // Without Helm on the PATH the app says which tool and how to get it.
-    let (_sandbox, dir, kubeconfig) = sandbox().await;
+    let (_cluster, dir, kubeconfig) = cluster().await;
     let repo = dir.path().join("repo");
     repos::create_with_history(
         &repo,
@@ -500,7 +500,7 @@ async fn a_chart_is_rendered_once_per_commit_and_parameters() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
 
-    let (_sandbox, dir, kubeconfig) = sandbox().await;
+    let (_cluster, dir, kubeconfig) = cluster().await;
     let repo = dir.path().join("repo");
     let chart = vec![
         file(

@@ -15,7 +15,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::Receiver;
-use world::{api, sample_app, sync_succeeds, world_with};
+use world::{api, sample_app, sync_succeeds, world_on_sandbox, world_with};
 
 /// Waits up to `limit` for an event `pick` takes; fails saying what it waited for.
 async fn next<T>(
@@ -170,7 +170,7 @@ async fn a_change_in_the_cluster_reaches_the_status_of_an_app_nobody_has_open() 
 
 #[tokio::test]
 async fn the_app_page_reads_the_cluster_cache_and_hears_of_changes_to_what_the_cluster_made() {
-    let w = world_with("waves", "default", "waves", sample_app("waves")).await;
+    let w = world_on_sandbox("waves", "default", "waves", sample_app("waves")).await;
     sync_succeeds(&w, "waves", &SyncOptions::default()).await;
     // Let the rollout the sync started come to rest first.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -186,8 +186,8 @@ async fn the_app_page_reads_the_cluster_cache_and_hears_of_changes_to_what_the_c
     let page = w.engine.watch("waves", move || n.notify_one());
     let lists = || {
         (
-            w._sandbox.lists_served("configmaps"),
-            w._sandbox.lists_served("pods"),
+            w.sandbox().lists_served("configmaps"),
+            w.sandbox().lists_served("pods"),
         )
     };
     let before = lists();
@@ -258,7 +258,7 @@ async fn the_app_page_reads_the_cluster_cache_and_hears_of_changes_to_what_the_c
 
 #[tokio::test]
 async fn a_cluster_that_stops_answering_keeps_its_apps_stale_and_they_recover_by_themselves() {
-    let mut w = world_with("waves", "default", "waves", sample_app("waves")).await;
+    let mut w = world_on_sandbox("waves", "default", "waves", sample_app("waves")).await;
     sync_succeeds(&w, "waves", &SyncOptions::default()).await;
     let mut events = w.engine.subscribe();
     let _watching = w.engine.keep_watching();
@@ -266,7 +266,7 @@ async fn a_cluster_that_stops_answering_keeps_its_apps_stale_and_they_recover_by
     // The app page is open on the tree.
     let shown = w.engine.view("waves").await.unwrap();
 
-    w._sandbox.stop_serving().await;
+    w.sandbox_mut().stop_serving().await;
     let lost = next(
         &mut events,
         Duration::from_secs(10),
@@ -316,7 +316,7 @@ async fn a_cluster_that_stops_answering_keeps_its_apps_stale_and_they_recover_by
     assert_eq!(summaries[0].sync, known.sync);
     assert!(summaries[0].stale.is_some());
 
-    w._sandbox.serve_again().await.unwrap();
+    w.sandbox_mut().serve_again().await.unwrap();
     let back = status(
         &mut events,
         "waves",
@@ -553,10 +553,10 @@ async fn only_an_app_that_needs_a_tool_asks_the_login_shell() {
 /// watches each of the app's namespaces instead, and still hears a change by hand.
 #[tokio::test]
 async fn where_lists_across_namespaces_are_refused_the_cache_watches_per_namespace() {
-    let w = world_with("waves", "default", "waves", sample_app("waves")).await;
+    let w = world_on_sandbox("waves", "default", "waves", sample_app("waves")).await;
     sync_succeeds(&w, "waves", &SyncOptions::default()).await;
     // Syncing listed the cluster; from now on only lists inside a namespace are allowed.
-    w._sandbox.faults().refuse_lists_across_namespaces(true);
+    w.sandbox().faults().refuse_lists_across_namespaces(true);
     let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
     let refused = kube::Api::<k8s_openapi::api::core::v1::ConfigMap>::all(w.client.clone())
         .list(&Default::default())
@@ -688,7 +688,7 @@ async fn a_repository_whose_fetch_hangs_holds_up_no_other_app() {
 /// each broken cluster is named once, with the reason, however often it is asked.
 #[tokio::test]
 async fn clusters_that_answer_500_or_garbage_and_dropping_watches_hold_up_no_other() {
-    let w = world_with(
+    let w = world_on_sandbox(
         "live",
         "default",
         "app",
@@ -745,9 +745,9 @@ async fn clusters_that_answer_500_or_garbage_and_dropping_watches_hold_up_no_oth
     // Every watch on the live cluster drops, again and again, around each change.
     let configmaps = api(&w.client, "", "v1", "ConfigMap", "default");
     for round in 0..3 {
-        w._sandbox.faults().drop_watches();
+        w.sandbox().faults().drop_watches();
         tokio::time::sleep(Duration::from_millis(1000)).await;
-        w._sandbox.faults().drop_watches();
+        w.sandbox().faults().drop_watches();
         let value = format!("by hand {round}");
         world::patch_by_hand(&configmaps, "settings", json!({"data": {"value": value}})).await;
         status(
@@ -758,7 +758,7 @@ async fn clusters_that_answer_500_or_garbage_and_dropping_watches_hold_up_no_oth
             |s| s.sync == SyncStatus::OutOfSync,
         )
         .await;
-        w._sandbox.faults().drop_watches();
+        w.sandbox().faults().drop_watches();
         world::patch_by_hand(&configmaps, "settings", json!({"data": {"value": "one"}})).await;
         status(
             &mut events,

@@ -221,7 +221,7 @@ export type ResourceKey = { group: string, kind: string, namespace: string, name
 
 export type SyncStatus = "Synced" | "OutOfSync" | "Unknown";
 
-export type ResourceSync = "Synced" | "OutOfSync" | "Missing" | "RequiresPruning";
+export type ResourceSync = "Synced" | "OutOfSync" | "Missing" | "RequiresPruning" | "Unknown";
 
 export type HealthStatus = "Healthy" | "Suspended" | "Progressing" | "Missing" | "Degraded" | "Unknown";
 

@@ -1,12 +1,18 @@
 import { useState } from "react";
 import { useBackend } from "../backend/context";
-import type { HistoryEntry } from "../backend";
+import type { HistoryEntry, ResourceSync } from "../backend";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { resourceLabel, shortSha } from "../format";
 import { useLoad } from "../useLoad";
 import { DiffView } from "./DiffView";
 
-const CHANGE_WORDS = { Missing: "added", RequiresPruning: "removed", OutOfSync: "changed", Synced: "same" } as const;
+const CHANGE_WORDS: Record<ResourceSync, string> = {
+  Missing: "added",
+  RequiresPruning: "removed",
+  OutOfSync: "changed",
+  Synced: "same",
+  Unknown: "not readable",
+};
 
 function when(entry: HistoryEntry): string {
   return entry.startedAt.replace("T", " ").replace("Z", " UTC");

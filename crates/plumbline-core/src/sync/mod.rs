@@ -382,11 +382,16 @@ impl<'a> Run<'a> {
             }));
         }
 
-        // Hooks always run to completion; other resources gate the next group by their health.
+        // Hooks always run to completion; other resources gate the next group by their health;
+        // what was pruned, by being gone (a Namespace takes its time to empty), as in Argo CD.
         let applied_ok = outcome.iter().all(|(_, r)| r.is_ok());
         let watched: Vec<(&Task, String)> = outcome
             .iter()
-            .filter(|(t, _)| !t.step.is_prune() && (t.step.hook.is_some() || !last))
+            .filter(|(t, _)| match t.step.action {
+                SyncAction::Prune => true,
+                SyncAction::PruneSkipped => false,
+                _ => t.step.hook.is_some() || !last,
+            })
             .filter_map(|(t, r)| r.as_ref().ok().map(|done| (*t, done.name.clone())))
             .collect();
         let settled = if applied_ok && !watched.is_empty() {
@@ -687,8 +692,27 @@ impl<'a> Run<'a> {
             let timed_out = Instant::now() >= deadline;
             for (pair, got) in checks {
                 let (task, name) = pair;
+                let pruned = task.step.action == SyncAction::Prune;
                 let verdict = match got {
+                    // Written but not readable with these credentials: nothing to wait on.
+                    Err(kube::Error::Api(status)) if status.code == 403 => Some(Ok(
+                        " (not read back: these credentials may not read it)".into(),
+                    )),
                     Err(e) => Some(Err(format!("could not read it back: {}", kube_message(&e)))),
+                    Ok(None) if pruned => Some(Ok(String::new())),
+                    // Still there only while its deletion runs: a dry run deletes nothing.
+                    Ok(Some(obj)) if pruned => match obj.metadata.deletion_timestamp {
+                        None => Some(Ok(String::new())),
+                        Some(_) if timed_out => Some(Err(format!(
+                            "gave up waiting for the deletion of {name} within {}s{}",
+                            self.health_timeout.as_secs(),
+                            match obj.metadata.finalizers.as_deref() {
+                                Some([]) | None => String::new(),
+                                Some(left) => format!(": finalizers {} remain", left.join(", ")),
+                            }
+                        ))),
+                        Some(_) => None,
+                    },
                     Ok(None) => timed_out.then(|| Err(format!("{name} is gone from the cluster"))),
                     Ok(Some(obj)) => {
                         let value = serde_json::to_value(&obj).unwrap_or(Value::Null);
@@ -744,10 +768,14 @@ impl<'a> Run<'a> {
     }
 }
 
-/// What a group waits for, in words: the hooks it waits to finish, the resources to be healthy.
+/// What a group waits for, in words: the hooks it waits to finish, the resources to be healthy,
+/// what it pruned to be gone.
 fn waiting_for(watched: &[(&Task<'_>, String)]) -> String {
+    let (pruned, rest): (Vec<_>, Vec<_>) = watched
+        .iter()
+        .partition(|(t, _)| t.step.action == SyncAction::Prune);
     let (hooks, resources): (Vec<_>, Vec<_>) =
-        watched.iter().partition(|(t, _)| t.step.hook.is_some());
+        rest.into_iter().partition(|(t, _)| t.step.hook.is_some());
     let named = |list: &[&(&Task, String)]| {
         list.iter()
             .map(|(t, name)| {
@@ -766,15 +794,16 @@ fn waiting_for(watched: &[(&Task<'_>, String)]) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    match (hooks.is_empty(), resources.is_empty()) {
-        (false, true) => format!("waiting for the hooks to finish: {}", named(&hooks)),
-        (true, false) => format!("waiting for health: {}", named(&resources)),
-        _ => format!(
-            "waiting for the hooks to finish: {}; and for health: {}",
-            named(&hooks),
-            named(&resources)
-        ),
-    }
+    let parts: Vec<String> = [
+        ("the hooks to finish: ", hooks),
+        ("health: ", resources),
+        ("the deletion of ", pruned),
+    ]
+    .into_iter()
+    .filter(|(_, list)| !list.is_empty())
+    .map(|(what, list)| format!("{what}{}", named(&list)))
+    .collect();
+    format!("waiting for {}", parts.join("; and for "))
 }
 
 /// The words of a refused dry run, with what to do about a field conflict.

@@ -157,6 +157,10 @@ pub fn plan(comparison: &Comparison, options: &SyncOptions) -> Result<SyncPlan, 
             ResourceSync::Missing => (SyncAction::Create, None),
             ResourceSync::OutOfSync => (SyncAction::Update, None),
             ResourceSync::Synced => (SyncAction::NoOp, None),
+            ResourceSync::Unknown => (
+                SyncAction::Update,
+                Some("applied unseen: these credentials may not read its kind".to_string()),
+            ),
             ResourceSync::RequiresPruning => {
                 let live = r.live.as_ref().unwrap_or(&Value::Null);
                 if prune_disabled(live) {

@@ -1,4 +1,6 @@
-//! A sandbox cluster, a Git repository and an engine, for the tests that sync against them.
+//! A cluster, a Git repository and an engine, for the tests that sync against them. The cluster
+//! is kube-sandbox, or the real control plane when `PLUMBLINE_TEST_CLUSTER=control-plane` (see
+//! the `test-cluster` crate); the assertions are the same.
 
 // Each test crate uses a different part of this module.
 #![allow(dead_code)]
@@ -13,9 +15,10 @@ use plumbline_core::settings::MemorySettings;
 use plumbline_core::{Engine, repos};
 use std::path::Path;
 use std::sync::Arc;
+use test_cluster::TestCluster;
 
 pub struct World {
-    pub _sandbox: kube_sandbox::Sandbox,
+    pub cluster: TestCluster,
     pub _dir: tempfile::TempDir,
     pub engine: Arc<Engine>,
     pub client: kube::Client,
@@ -43,18 +46,50 @@ pub fn app(name: &str, repo: &Path, path: &str, namespace: &str) -> Application 
     }
 }
 
-/// A sandbox, a folder for the test, and the sandbox's kubeconfig (context `sandbox`) in it.
-pub async fn sandbox() -> (kube_sandbox::Sandbox, tempfile::TempDir, std::path::PathBuf) {
+/// The test's cluster, a folder for the test, and the cluster's kubeconfig (context `sandbox`,
+/// whichever the cluster) in it.
+pub async fn cluster() -> (TestCluster, tempfile::TempDir, std::path::PathBuf) {
+    on(TestCluster::start().await)
+}
+
+/// Like [`cluster`], always kube-sandbox: for the tests that inject its faults.
+pub async fn sandbox() -> (TestCluster, tempfile::TempDir, std::path::PathBuf) {
     let sandbox = kube_sandbox::Sandbox::start(Default::default())
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    sandbox.write_kubeconfig(&kubeconfig, "sandbox").unwrap();
-    (sandbox, dir, kubeconfig)
+    on(TestCluster::Sandbox(sandbox))
 }
 
-/// A sandbox, a repository with one commit of `files`, and an engine with one app on it.
+fn on(cluster: TestCluster) -> (TestCluster, tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    cluster.write_kubeconfig(&kubeconfig, "sandbox");
+    (cluster, dir, kubeconfig)
+}
+
+impl World {
+    /// The sandbox under a world made by [`world_on_sandbox`], for its faults.
+    pub fn sandbox(&self) -> &kube_sandbox::Sandbox {
+        match &self.cluster {
+            TestCluster::Sandbox(sandbox) => sandbox,
+            TestCluster::ControlPlane(_) => {
+                panic!("this test needs kube-sandbox: world_on_sandbox")
+            }
+        }
+    }
+
+    /// [`Self::sandbox`], to stop and start serving.
+    pub fn sandbox_mut(&mut self) -> &mut kube_sandbox::Sandbox {
+        match &mut self.cluster {
+            TestCluster::Sandbox(sandbox) => sandbox,
+            TestCluster::ControlPlane(_) => {
+                panic!("this test needs kube-sandbox: world_on_sandbox")
+            }
+        }
+    }
+}
+
+/// A cluster, a repository with one commit of `files`, and an engine with one app on it.
 pub async fn world_with(
     application: &str,
     namespace: &str,
@@ -73,7 +108,35 @@ pub async fn world_with_history(
     path: &str,
     commits: &[(&str, Vec<repos::FileContent>)],
 ) -> (World, Vec<String>) {
-    let (sandbox, dir, kubeconfig) = sandbox().await;
+    world_in(cluster().await, application, namespace, path, commits).await
+}
+
+/// Like [`world_with`], on kube-sandbox whatever the test run's cluster: for the tests of
+/// what happens under its faults.
+pub async fn world_on_sandbox(
+    application: &str,
+    namespace: &str,
+    path: &str,
+    files: Vec<repos::FileContent>,
+) -> World {
+    world_in(
+        sandbox().await,
+        application,
+        namespace,
+        path,
+        &[("first", files)],
+    )
+    .await
+    .0
+}
+
+async fn world_in(
+    (cluster, dir, kubeconfig): (TestCluster, tempfile::TempDir, std::path::PathBuf),
+    application: &str,
+    namespace: &str,
+    path: &str,
+    commits: &[(&str, Vec<repos::FileContent>)],
+) -> (World, Vec<String>) {
     let repo = dir.path().join("repo");
     let ids = repos::create_with_history(&repo, commits).unwrap();
     let engine = engine_for(&kubeconfig, dir.path(), tools_path());
@@ -89,7 +152,7 @@ pub async fn world_with_history(
     .unwrap();
     let client = kube::Client::try_from(config).unwrap();
     let world = World {
-        _sandbox: sandbox,
+        cluster,
         _dir: dir,
         engine: Arc::new(engine),
         client,
@@ -221,7 +284,7 @@ pub async fn drift_and_sync_back(
         })
         .collect();
     assert_eq!(changed, expected, "{}", diff.live);
-    let before = api.get(&key.name).await.unwrap();
+    let before = content(api.get(&key.name).await.unwrap());
 
     let refused = w
         .engine
@@ -238,11 +301,8 @@ pub async fn drift_and_sync_back(
                     && r.message.contains("force conflicts")),
         "{refused:?}"
     );
-    let unchanged = api.get(&key.name).await.unwrap();
-    assert_eq!(
-        before.metadata.resource_version,
-        unchanged.metadata.resource_version
-    );
+    let unchanged = content(api.get(&key.name).await.unwrap());
+    assert_eq!(before, unchanged, "the refused sync changed nothing");
 
     let forced = SyncOptions {
         force_conflicts: true,
@@ -252,6 +312,22 @@ pub async fn drift_and_sync_back(
     assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
     let after = w.engine.status(app).await.unwrap();
     assert_eq!(after.sync, SyncStatus::Synced, "{:?}", after.resources);
+}
+
+/// What a sync could change of an object, to check that one changed nothing: not its
+/// resourceVersion, which a cluster's controllers move with every status they write.
+pub fn content(
+    object: DynamicObject,
+) -> (
+    Option<std::collections::BTreeMap<String, String>>,
+    Option<std::collections::BTreeMap<String, String>>,
+    serde_json::Value,
+) {
+    let mut data = object.data;
+    if let Some(fields) = data.as_object_mut() {
+        fields.remove("status");
+    }
+    (object.metadata.labels, object.metadata.annotations, data)
 }
 
 /// Syncs `app` with `options` and checks that the sync succeeded.
