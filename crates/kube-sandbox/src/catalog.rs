@@ -14,6 +14,17 @@ pub struct ResourceType {
     pub custom: bool,
     /// For custom types: the CRD declares a `status` subresource.
     pub custom_status: bool,
+    /// For custom types: the CRD's `additionalPrinterColumns` (none: NAME and AGE).
+    pub printer_columns: &'static [PrinterColumn],
+}
+
+/// One of a CRD's `additionalPrinterColumns`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterColumn {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub json_path: &'static str,
+    pub priority: u8,
 }
 
 impl ResourceType {
@@ -46,6 +57,7 @@ const fn rt(
         short_names,
         custom: false,
         custom_status: false,
+        printer_columns: &[],
     }
 }
 
@@ -103,6 +115,25 @@ pub const BUILT_IN: &[ResourceType] = &[
         &["pvc"],
     ),
     rt("", "v1", "Event", "events", "event", true, &["ev"]),
+    rt("", "v1", "Node", "nodes", "node", false, &["no"]),
+    rt(
+        "",
+        "v1",
+        "PersistentVolume",
+        "persistentvolumes",
+        "persistentvolume",
+        false,
+        &["pv"],
+    ),
+    rt(
+        "",
+        "v1",
+        "ReplicationController",
+        "replicationcontrollers",
+        "replicationcontroller",
+        true,
+        &["rc"],
+    ),
     rt(
         "apps",
         "v1",
@@ -343,6 +374,17 @@ pub fn from_crd(crd: &serde_json::Value) -> Vec<&'static ResourceType> {
         .filter_map(|v| {
             let version = v.get("name")?.as_str()?.to_string();
             let custom_status = v.pointer("/subresources/status").is_some();
+            let columns: Vec<(String, String, String, u8)> = v
+                .get("additionalPrinterColumns")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    let field = |f: &str| c[f].as_str().unwrap_or_default().to_string();
+                    let priority = c["priority"].as_u64().unwrap_or(0).min(9) as u8;
+                    (field("name"), field("type"), field("jsonPath"), priority)
+                })
+                .collect();
             Some(intern(
                 &group,
                 &version,
@@ -352,6 +394,7 @@ pub fn from_crd(crd: &serde_json::Value) -> Vec<&'static ResourceType> {
                 namespaced,
                 &short_names,
                 custom_status,
+                &columns,
             ))
         })
         .collect()
@@ -370,6 +413,7 @@ fn intern(
     namespaced: bool,
     short_names: &[String],
     custom_status: bool,
+    columns: &[(String, String, String, u8)],
 ) -> &'static ResourceType {
     static INTERNED: std::sync::Mutex<Vec<&'static ResourceType>> =
         std::sync::Mutex::new(Vec::new());
@@ -382,6 +426,11 @@ fn intern(
             && t.singular == singular
             && t.namespaced == namespaced
             && t.custom_status == custom_status
+            && t.printer_columns.len() == columns.len()
+            && t.printer_columns.iter().zip(columns).all(|(a, b)| {
+                (a.name, a.kind, a.json_path, a.priority)
+                    == (b.0.as_str(), b.1.as_str(), b.2.as_str(), b.3)
+            })
             && t.short_names
                 .iter()
                 .copied()
@@ -392,6 +441,15 @@ fn intern(
     }
     let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
     let shorts: Vec<&'static str> = short_names.iter().map(|s| leak(s)).collect();
+    let columns: Vec<PrinterColumn> = columns
+        .iter()
+        .map(|(name, kind, json_path, priority)| PrinterColumn {
+            name: leak(name),
+            kind: leak(kind),
+            json_path: leak(json_path),
+            priority: *priority,
+        })
+        .collect();
     let rt: &'static ResourceType = Box::leak(Box::new(ResourceType {
         group: leak(group),
         version: leak(version),
@@ -402,6 +460,7 @@ fn intern(
         short_names: Box::leak(shorts.into_boxed_slice()),
         custom: true,
         custom_status,
+        printer_columns: Box::leak(columns.into_boxed_slice()),
     }));
     interned.push(rt);
     rt

@@ -57,12 +57,21 @@ pub fn apply(kind: &str, obj: &mut Value, allocate: &mut impl FnMut(Allocation) 
             default(spec, "suspend", json!(false));
             default(spec, "successfulJobsHistoryLimit", json!(3));
             default(spec, "failedJobsHistoryLimit", json!(1));
+            template_created(spec, "jobTemplate");
             if let Some(job) = spec.get_mut("jobTemplate").and_then(|t| t.get_mut("spec")) {
                 job_spec(job);
             }
         }
         "Service" => service(obj, allocate),
         "Namespace" => {
+            // The label kube-apiserver sets on every write, naming the namespace.
+            let name = obj["metadata"]["name"].clone();
+            if let Some(metadata) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                let labels = metadata.entry("labels").or_insert_with(|| json!({}));
+                if let Some(labels) = labels.as_object_mut() {
+                    labels.insert("kubernetes.io/metadata.name".into(), name);
+                }
+            }
             if !obj.get("spec").is_some_and(Value::is_object) {
                 obj["spec"] = json!({});
             }
@@ -123,8 +132,23 @@ fn deployment(obj: &mut Value) {
         "strategy",
         json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}),
     );
+    template_created(spec, "template");
     if let Some(pod) = spec.get_mut("template").and_then(|t| t.get_mut("spec")) {
         pod_spec(pod);
+    }
+}
+
+/// A template's unset creation time, which clients send as `creationTimestamp: null`
+/// (`kubectl rollout undo` among them), is no field at all to kube-apiserver 1.33 and later:
+/// it neither stores nor returns it.
+fn template_created(spec: &mut Value, template: &str) {
+    if let Some(metadata) = spec
+        .get_mut(template)
+        .and_then(|t| t.get_mut("metadata"))
+        .and_then(Value::as_object_mut)
+        && metadata.get("creationTimestamp") == Some(&Value::Null)
+    {
+        metadata.remove("creationTimestamp");
     }
 }
 
@@ -136,6 +160,7 @@ fn workload(obj: &mut Value, fields: &[(&str, Value)]) {
     for (key, value) in fields {
         default(spec, key, value.clone());
     }
+    template_created(spec, "template");
     if let Some(pod) = spec.get_mut("template").and_then(|t| t.get_mut("spec")) {
         pod_spec(pod);
     }
@@ -148,6 +173,7 @@ fn job_spec(spec: &mut Value) {
     default(spec, "completionMode", json!("NonIndexed"));
     default(spec, "suspend", json!(false));
     default(spec, "podReplacementPolicy", json!("TerminatingOrFailed"));
+    template_created(spec, "template");
     if let Some(pod) = spec.get_mut("template").and_then(|t| t.get_mut("spec")) {
         // A Job's pods must say how they restart (Never or OnFailure); the server does not choose.
         let restart = pod.get("restartPolicy").cloned();

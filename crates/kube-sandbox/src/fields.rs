@@ -65,6 +65,17 @@ pub fn leaf_paths(value: &Value) -> FieldSet {
     out
 }
 
+/// The leaf paths under `status`, which [`leaf_paths`] leaves out: what a write through the
+/// status subresource owns.
+pub fn status_paths(value: &Value) -> FieldSet {
+    let text = |key| value.get(key).and_then(Value::as_str).unwrap_or_default();
+    let root = Node::root(text("apiVersion"), text("kind"));
+    let mut out = FieldSet::new();
+    collect_object(value, root, &mut Vec::new(), &mut out);
+    out.retain(|p| matches!(p.first(), Some(Step::Field(name)) if name == "status"));
+    out
+}
+
 fn collect_object(value: &Value, node: Node, prefix: &mut FieldPath, out: &mut FieldSet) {
     let Some(map) = value.as_object().filter(|m| !m.is_empty()) else {
         if !prefix.is_empty() {

@@ -104,6 +104,12 @@ pub async fn handle(
             watch.into_response(shared.bookmark_interval, shared.faults.watch_drops())
         }
         Ok(Reply::Log(log)) => log_response(log),
+        Ok(Reply::Bytes(content_type, bytes)) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, content_type)],
+            bytes,
+        )
+            .into_response(),
         Err(e) => {
             let status = StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             json_response(status, &e.to_status())
@@ -212,6 +218,8 @@ enum Reply {
     Watch(Watch),
     /// A container's log, plain text, perhaps followed.
     Log(crate::logs::Log),
+    /// Bytes of their own content type (the OpenAPI v2 document in protobuf).
+    Bytes(&'static str, Vec<u8>),
 }
 
 type Json = (StatusCode, Value);
@@ -238,6 +246,17 @@ fn route(
             Ok(Reply::Aggregated(aggregated(&types, segments[0] == "api")))
         }
         ["version"] => ok(version()),
+        ["openapi", "v2"] => {
+            let accept = headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if accept.contains("protobuf") {
+                Ok(Reply::Bytes(openapi::V2_PROTOBUF, openapi::v2_protobuf()))
+            } else {
+                ok(openapi::v2())
+            }
+        }
         ["openapi", "v3"] => ok(openapi::root(&types)),
         ["openapi", "v3", "api", "v1"] => {
             openapi::group_version(&types, "", "v1").map_or_else(|| Err(not_served(uri)), ok)
@@ -275,6 +294,66 @@ fn route(
                     .unwrap_or_else(|p| p.into_inner())
                     .get(pods, Some(ns), name)?;
             crate::logs::read(&pod, &query).map(Reply::Log)
+        }
+        [
+            "apis",
+            "apps",
+            "v1",
+            "namespaces",
+            ns,
+            plural,
+            name,
+            "scale",
+        ] if matches!(*plural, "deployments" | "replicasets" | "statefulsets") => {
+            let rt = catalog::by_plural("apps", "v1", plural).ok_or_else(|| not_served(uri))?;
+            scale(shared, access, method, rt, ns, name, &query, headers, body)
+        }
+        [
+            "api",
+            "v1",
+            "namespaces",
+            ns,
+            "replicationcontrollers",
+            name,
+            "scale",
+        ] => {
+            let rt = catalog::by_plural("", "v1", "replicationcontrollers")
+                .ok_or_else(|| not_served(uri))?;
+            scale(shared, access, method, rt, ns, name, &query, headers, body)
+        }
+        [
+            "apis",
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectrulesreviews",
+        ] if *method == Method::POST => {
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/json");
+            let mut review = parse_body(body, content_type)?;
+            review["kind"] = json!("SelfSubjectRulesReview");
+            review["apiVersion"] = json!("authorization.k8s.io/v1");
+            review["status"] = rules(access, &types);
+            Ok(Reply::Json(StatusCode::CREATED, review, Vec::new()))
+        }
+        [
+            "apis",
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectaccessreviews",
+        ] if *method == Method::POST => {
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/json");
+            let review = parse_body(body, content_type)?;
+            let allowed = may(access, &types, &review["spec"]);
+            Ok(Reply::Json(
+                StatusCode::CREATED,
+                access_review(review, allowed, query.get("fieldManager")),
+                Vec::new(),
+            ))
         }
         ["api", "v1", rest @ ..] => {
             let t = target(&types, "", "v1", rest, uri)?;
@@ -370,8 +449,15 @@ fn aggregated(types: &[&'static ResourceType], core: bool) -> Value {
                                 "verbs": catalog::VERBS, "shortNames": t.short_names,
                                 "categories": catalog::categories(t),
                             });
+                            let mut subresources = Vec::new();
                             if catalog::has_status_subresource(t) {
-                                r["subresources"] = json!([{"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}]);
+                                subresources.push(json!({"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}));
+                            }
+                            if has_scale(t) {
+                                subresources.push(json!({"subresource": "scale", "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}, "verbs": ["get", "patch", "update"]}));
+                            }
+                            if !subresources.is_empty() {
+                                r["subresources"] = json!(subresources);
                             }
                             r
                         })
@@ -406,6 +492,13 @@ fn resource_list(types: &[&'static ResourceType], group: &str, version: &str) ->
             resources.push(json!({
                 "name": format!("{}/status", t.plural), "singularName": "", "namespaced": t.namespaced,
                 "kind": t.kind, "verbs": ["get", "patch", "update"],
+            }));
+        }
+        if has_scale(t) {
+            resources.push(json!({
+                "name": format!("{}/scale", t.plural), "singularName": "", "namespaced": true,
+                "group": "autoscaling", "version": "v1", "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
             }));
         }
     }
@@ -589,7 +682,12 @@ fn resource(
         uri,
         wants_table,
     );
-    let warnings = store.take_warnings();
+    let mut warnings = store.take_warnings();
+    if t.rt.group.is_empty() && t.rt.plural == "endpoints" {
+        warnings.push(
+            "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice".into(),
+        );
+    }
     reply.map(|(status, value)| Reply::Json(status, value, warnings))
 }
 
@@ -768,6 +866,193 @@ fn viewable(rt: &ResourceType) -> bool {
         "networking.k8s.io" => matches!(rt.plural, "ingresses" | "networkpolicies"),
         _ => false,
     }
+}
+
+/// The `scale` subresource of a workload (`kubectl scale`, HorizontalPodAutoscalers): an
+/// autoscaling/v1 Scale read from it, and written back as its `spec.replicas`.
+#[allow(clippy::too_many_arguments)]
+fn scale(
+    shared: &Shared,
+    access: Access,
+    method: &Method,
+    rt: &'static ResourceType,
+    ns: &str,
+    name: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
+    let t = Target {
+        rt,
+        namespace: Some(ns),
+        name: Some(name),
+        status: false,
+    };
+    if access == Access::ReadOnly && (*method != Method::GET || !viewable(rt)) {
+        return Err(forbidden(method, &t, false));
+    }
+    let mut store = shared.store.lock().unwrap_or_else(|p| p.into_inner());
+    let live = store.get(rt, Some(ns), name)?;
+    let current = scale_of(&live);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let wanted = match *method {
+        Method::GET => return Ok(Reply::Json(StatusCode::OK, current, Vec::new())),
+        Method::PUT => parse_body(body, content_type)?,
+        Method::PATCH => {
+            let patch = parse_body(body, content_type)?;
+            let mut scaled = current.clone();
+            if content_type.starts_with("application/json-patch+json") {
+                let patch: json_patch::Patch = serde_json::from_value(patch)
+                    .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+                json_patch::patch(&mut scaled, &patch)
+                    .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
+            } else {
+                crate::store::merge(&mut scaled, &patch);
+            }
+            scaled
+        }
+        _ => {
+            return Err(ApiError::new(
+                405,
+                "MethodNotAllowed",
+                "the scale subresource is read, updated or patched",
+            ));
+        }
+    };
+    let replicas = wanted["spec"]["replicas"].as_i64().ok_or_else(|| {
+        ApiError::new(
+            422,
+            "Invalid",
+            format!("Scale.autoscaling \"{name}\" is invalid: spec.replicas: Required value"),
+        )
+    })?;
+    let mut updated = live;
+    updated["spec"]["replicas"] = json!(replicas);
+    let opts = crate::store::WriteOptions {
+        field_manager: query.get("fieldManager").cloned(),
+        dry_run: query.get("dryRun").is_some_and(|d| d == "All"),
+        ..Default::default()
+    };
+    let written = store.update(rt, Some(ns), name, updated, &opts)?;
+    Ok(Reply::Json(StatusCode::OK, scale_of(&written), Vec::new()))
+}
+
+/// The kinds with a `scale` subresource.
+fn has_scale(t: &ResourceType) -> bool {
+    matches!(
+        (t.group, t.plural),
+        ("apps", "deployments" | "replicasets" | "statefulsets") | ("", "replicationcontrollers")
+    )
+}
+
+/// The autoscaling/v1 Scale of a workload.
+fn scale_of(workload: &Value) -> Value {
+    let metadata = &workload["metadata"];
+    let selector = workload["spec"]["selector"]
+        .get("matchLabels")
+        .unwrap_or(&workload["spec"]["selector"])
+        .as_object()
+        .map(|labels| {
+            let mut pairs: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect();
+            pairs.sort();
+            pairs.join(",")
+        })
+        .unwrap_or_default();
+    json!({
+        "kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": metadata["name"], "namespace": metadata["namespace"], "uid": metadata["uid"],
+            "resourceVersion": metadata["resourceVersion"],
+            "creationTimestamp": metadata["creationTimestamp"],
+        },
+        "spec": {"replicas": workload["spec"]["replicas"]},
+        "status": {
+            "replicas": workload["status"]["replicas"].as_i64().unwrap_or(0),
+            "selector": selector,
+        },
+    })
+}
+
+/// Whether `access` may do what a SelfSubjectAccessReview's spec asks (`kubectl auth can-i`).
+fn may(access: Access, types: &[&'static ResourceType], spec: &Value) -> bool {
+    if access == Access::Admin {
+        return true;
+    }
+    let verb = |at: &str| spec[at]["verb"].as_str().unwrap_or_default().to_string();
+    if spec["nonResourceAttributes"].is_object() {
+        return verb("nonResourceAttributes") == "get";
+    }
+    let attributes = &spec["resourceAttributes"];
+    let group = attributes["group"].as_str().unwrap_or_default();
+    let plural = attributes["resource"].as_str().unwrap_or_default();
+    matches!(
+        verb("resourceAttributes").as_str(),
+        "get" | "list" | "watch"
+    ) && types
+        .iter()
+        .find(|t| t.group == group && t.plural == plural)
+        .is_some_and(|t| viewable(t))
+}
+
+/// What `access` may do, as `kubectl auth can-i --list` reads it: everything for the admin;
+/// reading what Kubernetes' view role reads for the read-only user.
+fn rules(access: Access, types: &[&'static ResourceType]) -> Value {
+    // What every user may do: review itself (system:basic-user), read discovery
+    // (system:discovery) and the server's health and version (system:public-info-viewer).
+    let mut resource_rules = vec![
+        json!({"verbs": ["create"], "apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"]}),
+        json!({"verbs": ["create"], "apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]}),
+    ];
+    let mut non_resource_rules = vec![
+        json!({"verbs": ["get"], "nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"]}),
+        json!({"verbs": ["get"], "nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version", "/version/"]}),
+    ];
+    if access == Access::Admin {
+        resource_rules.insert(
+            0,
+            json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}),
+        );
+        non_resource_rules.insert(0, json!({"verbs": ["*"], "nonResourceURLs": ["*"]}));
+        return json!({
+            "resourceRules": resource_rules,
+            "nonResourceRules": non_resource_rules,
+            "incomplete": false,
+        });
+    }
+    let mut by_group: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for t in types.iter().filter(|t| viewable(t)) {
+        by_group.entry(t.group).or_default().push(t.plural);
+    }
+    resource_rules.extend(by_group.into_iter().map(|(group, plurals)| {
+        json!({"verbs": ["get", "list", "watch"], "apiGroups": [group], "resources": plurals})
+    }));
+    json!({
+        "resourceRules": resource_rules,
+        "nonResourceRules": non_resource_rules,
+        "incomplete": false,
+    })
+}
+
+/// The review as kube-apiserver answers it: the request, who asked for it, and the verdict.
+fn access_review(mut review: Value, allowed: bool, manager: Option<&String>) -> Value {
+    let spec = json!({"spec": review["spec"].clone()});
+    let fields = crate::fields::to_fields_v1(&crate::fields::leaf_paths(&spec));
+    review["kind"] = json!("SelfSubjectAccessReview");
+    review["apiVersion"] = json!("authorization.k8s.io/v1");
+    review["metadata"] = json!({"managedFields": [{
+        "manager": manager.map_or("unknown", String::as_str), "operation": "Update",
+        "apiVersion": "authorization.k8s.io/v1",
+        "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "fieldsType": "FieldsV1", "fieldsV1": fields,
+    }]});
+    review["status"] = json!({"allowed": allowed});
+    review
 }
 
 /// kube-apiserver's refusal of the read-only user, word for word.
@@ -1072,11 +1357,8 @@ fn line(value: &Value) -> Bytes {
 
 fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
     if content_type.contains("protobuf") {
-        return Err(ApiError::new(
-            415,
-            "UnsupportedMediaType",
-            "the sandbox reads JSON and YAML request bodies, not protobuf; use `kubectl apply` or a JSON client",
-        ));
+        return crate::protobuf::decode(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding the protobuf body: {e}")));
     }
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::bad_request("request body is not UTF-8"))?;
@@ -1108,9 +1390,10 @@ mod tests {
     }
 
     #[test]
-    fn protobuf_bodies_are_refused_in_words() {
+    fn broken_protobuf_bodies_are_refused_in_words() {
         let err = parse_body(b"k8s\0", "application/vnd.kubernetes.protobuf").unwrap_err();
-        assert_eq!((err.code, err.reason), (415, "UnsupportedMediaType"));
+        assert_eq!((err.code, err.reason), (400, "BadRequest"));
+        assert!(err.message.contains("protobuf"), "{}", err.message);
         assert!(parse_body(b"a: 1", "application/apply-patch+yaml").is_ok());
     }
 

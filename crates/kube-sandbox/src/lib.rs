@@ -12,10 +12,12 @@ mod http;
 mod logs;
 mod openapi;
 mod printing;
+mod protobuf;
 use kube_schema as schema;
 pub mod selector;
 pub mod store;
 mod strategic;
+mod structural;
 mod tls;
 mod validation;
 
@@ -97,6 +99,27 @@ pub struct Sandbox {
     controllers: Option<JoinHandle<()>>,
 }
 
+/// The `kubernetes` Service in `default`, as kube-apiserver keeps it: how Pods reach the API.
+fn kubernetes_service(shared: &Shared, port: u16) {
+    let service = serde_json::json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+        "spec": {
+            "type": "ClusterIP",
+            "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}],
+            "sessionAffinity": "None",
+        },
+    });
+    let rt = catalog::by_plural("", "v1", "services").expect("services are built in");
+    let mut store = shared.store.lock().unwrap_or_else(|p| p.into_inner());
+    let _ = store.create(
+        rt,
+        Some("default"),
+        service,
+        &store::WriteOptions::default(),
+    );
+}
+
 impl Sandbox {
     /// Starts serving on 127.0.0.1 and returns once the port is bound.
     pub async fn start(options: SandboxOptions) -> Result<Self, SandboxError> {
@@ -151,10 +174,14 @@ impl Sandbox {
         let app = axum::Router::new()
             .fallback(http::handle)
             .with_state(shared.clone());
-        let controllers = options
-            .controllers
-            .clone()
-            .map(|o| tokio::spawn(run_controllers(shared.clone(), o)));
+        kubernetes_service(&shared, addr.port());
+        let controllers = options.controllers.clone().map(|o| {
+            let o = ControllerOptions {
+                root_ca: material.ca_pem.clone(),
+                ..o
+            };
+            tokio::spawn(run_controllers(shared.clone(), o))
+        });
         let server = tokio::spawn(serve(listener, acceptor.clone(), app));
         tracing::info!(%addr, "kube-sandbox listening");
         Ok(Self {

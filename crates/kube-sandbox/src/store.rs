@@ -195,6 +195,8 @@ struct Ownership {
     api_version: String,
     time: String,
     fields: FieldSet,
+    /// `status` for what was written through the status subresource.
+    subresource: String,
 }
 
 /// Types whose registry strategy tracks `metadata.generation` (custom resources always do).
@@ -276,6 +278,47 @@ impl Default for Store {
     }
 }
 
+/// The simulated Nodes, named as the control plane of `scripts/control-plane.sh` names kwok's.
+pub const NODES: [&str; 3] = ["node-1", "node-2", "node-3"];
+
+/// A Ready Node with room for 110 Pods, as kwok reports one.
+fn node(name: &str, index: usize) -> Value {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let condition = |kind: &str, status: &str, reason: &str, message: &str| {
+        json!({"type": kind, "status": status, "reason": reason, "message": message,
+               "lastHeartbeatTime": now, "lastTransitionTime": now})
+    };
+    json!({
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64", "type": "kwok",
+            },
+        },
+        "status": {
+            "addresses": [{"type": "InternalIP", "address": format!("10.0.0.{}", index + 1)}],
+            "allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+            "capacity": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+            "conditions": [
+                condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+            ],
+            "nodeInfo": {
+                "architecture": "amd64", "operatingSystem": "linux",
+                "kubeletVersion": "kube-sandbox", "kubeProxyVersion": "kube-sandbox",
+                "containerRuntimeVersion": "kube-sandbox", "kernelVersion": "kube-sandbox",
+                "osImage": "", "machineID": "", "systemUUID": "", "bootID": "",
+            },
+            "phase": "Running",
+        },
+    })
+}
+
 impl Store {
     /// The warnings of the last request, for its response's `Warning` headers.
     pub fn take_warnings(&mut self) -> Vec<String> {
@@ -287,11 +330,15 @@ impl Store {
     /// apply does.
     fn declared_only(
         &mut self,
+        rt: &ResourceType,
         mut obj: Value,
         opts: &WriteOptions,
         apply: bool,
     ) -> Result<Value, ApiError> {
-        let undeclared = crate::schema::drop_undeclared(&mut obj);
+        let undeclared = match self.custom_schema(rt) {
+            Some(schema) => crate::structural::prune(&mut obj, &schema),
+            None => crate::schema::drop_undeclared(&mut obj),
+        };
         if undeclared.is_empty() {
             return Ok(obj);
         }
@@ -330,7 +377,7 @@ impl Store {
         }
     }
 
-    /// A store holding the namespaces every cluster starts with.
+    /// A store holding the namespaces and Nodes every cluster starts with.
     pub fn new() -> Self {
         Self::with_change_log(DEFAULT_CHANGE_LOG)
     }
@@ -357,6 +404,12 @@ impl Store {
             store
                 .create(ns_type, None, obj, &WriteOptions::default())
                 .expect("fresh store accepts its own namespaces");
+        }
+        let node_type = crate::catalog::by_plural("", "v1", "nodes").expect("nodes are built in");
+        for (i, name) in NODES.iter().enumerate() {
+            store
+                .create(node_type, None, node(name, i), &WriteOptions::default())
+                .expect("fresh store accepts its own nodes");
         }
         store
     }
@@ -471,8 +524,10 @@ impl Store {
         obj: Value,
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
+        let obj = typed(rt, obj);
         check_type(rt, &obj)?;
-        let mut obj = self.declared_only(obj, opts, false)?;
+        check_field_types(rt, &obj)?;
+        let mut obj = self.declared_only(rt, obj, opts, false)?;
         let ns = self.resolve_namespace(rt, ns, &obj)?;
         let name = match name_of(&obj) {
             Some(n) => n.to_string(),
@@ -512,6 +567,7 @@ impl Store {
             api_version: rt.api_version(),
             time: now(),
             fields: fields::leaf_paths(&obj),
+            subresource: String::new(),
         };
         self.finish_create(rt, obj, vec![owner], opts)
     }
@@ -525,9 +581,11 @@ impl Store {
         obj: Value,
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
+        let obj = typed(rt, obj);
         check_type(rt, &obj)?;
+        check_field_types(rt, &obj)?;
         check_name(&obj, name)?;
-        let mut obj = self.declared_only(obj, opts, false)?;
+        let mut obj = self.declared_only(rt, obj, opts, false)?;
         let live = self.get(rt, ns, name)?;
         if let Some(rv) = obj
             .pointer("/metadata/resourceVersion")
@@ -621,7 +679,7 @@ impl Store {
         let mut obj = live.clone();
         edit(&mut obj)?;
         check_type(rt, &obj)?;
-        let obj = self.declared_only(obj, opts, false)?;
+        let obj = self.declared_only(rt, obj, opts, false)?;
         check_name(&obj, name)?;
         let owners = take_ownership_of_changes(&live, &obj, opts);
         self.finish_update(rt, &live, obj, owners, opts)
@@ -643,7 +701,7 @@ impl Store {
         })?;
         check_type(rt, config)?;
         check_name(config, name)?;
-        let config = &self.declared_only(config.clone(), opts, true)?;
+        let config = &self.declared_only(rt, config.clone(), opts, true)?;
         let applied = fields::leaf_paths(config);
         let live = match self.get(rt, ns, name) {
             Ok(live) => live,
@@ -657,6 +715,7 @@ impl Store {
                     api_version: rt.api_version(),
                     time: now(),
                     fields: applied,
+                    subresource: String::new(),
                 };
                 return self.finish_create(rt, obj, vec![owner], opts);
             }
@@ -664,24 +723,47 @@ impl Store {
         };
 
         let mut owners = read_owners(&live);
-        let mut conflicts = Vec::new();
-        for other in owners.iter_mut().filter(|o| o.manager != manager) {
-            let contested: Vec<FieldPath> = other
-                .fields
+        // Per other manager, the fields this apply changes that it owns.
+        let contested: Vec<(usize, Vec<FieldPath>)> = owners
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.manager != manager)
+            .map(|(i, other)| {
+                let paths = other
+                    .fields
+                    .iter()
+                    .filter(|owned| applied.iter().any(|p| contests(p, owned)))
+                    // Same value: the managers share the field.
+                    .filter(|path| fields::get(&live, path) != fields::get(config, path))
+                    .cloned()
+                    .collect();
+                (i, paths)
+            })
+            .collect();
+        // kube-apiserver lets `kubectl apply --server-side` take over what an earlier
+        // client-side `kubectl apply` set (its last-applied annotation names it): the way from
+        // client-side to server-side apply.
+        let from_client_side = manager == "kubectl" && {
+            let last_applied = live
+                .pointer("/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration")
+                .and_then(Value::as_str)
+                .and_then(|text| serde_json::from_str::<Value>(text).ok())
+                .map(|config| fields::leaf_paths(&config))
+                .unwrap_or_default();
+            contested
                 .iter()
-                .filter(|owned| applied.iter().any(|p| contests(p, owned)))
-                .cloned()
-                .collect();
-            for path in contested {
-                if fields::get(&live, &path) == fields::get(config, &path) {
-                    continue; // Same value: the managers share the field.
-                }
-                if opts.force {
-                    other.fields.remove(&path);
+                .flat_map(|(_, paths)| paths)
+                .all(|path| last_applied.contains(path))
+        };
+        let mut conflicts = Vec::new();
+        for (i, paths) in contested {
+            for path in paths {
+                if opts.force || from_client_side {
+                    owners[i].fields.remove(&path);
                 } else {
                     conflicts.push(format!(
                         "conflict with \"{}\": {}",
-                        other.manager,
+                        owners[i].manager,
                         fields::display(&path)
                     ));
                 }
@@ -723,6 +805,7 @@ impl Store {
             api_version: rt.api_version(),
             time: now(),
             fields: applied,
+            subresource: String::new(),
         });
         self.finish_update(rt, &live, obj, owners, opts)
     }
@@ -1050,7 +1133,7 @@ impl Store {
         &mut self,
         rt: &ResourceType,
         mut obj: Value,
-        owners: Vec<Ownership>,
+        mut owners: Vec<Ownership>,
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
         if crate::catalog::has_status_subresource(rt)
@@ -1058,7 +1141,24 @@ impl Store {
         {
             o.remove("status"); // Status is the controllers' to write, never the creator's.
         }
+        let sent = fields::leaf_paths(&obj);
         self.default(rt, &mut obj);
+        self.structural(rt, &mut obj)?;
+        if crate::catalog::has_status_subresource(rt)
+            && let Some(o) = obj.as_object_mut()
+        {
+            // Go's empty status struct, until the controllers write one.
+            o.entry("status").or_insert_with(|| json!({}));
+        }
+        // A create's Update entry owns the defaults the scheme filled in too (not what the
+        // server itself allocates or keeps: status, a Namespace's finalizers, cluster IPs).
+        let defaulted: Vec<FieldPath> = fields::leaf_paths(&obj)
+            .into_iter()
+            .filter(|p| !sent.contains(p) && scheme_default(p))
+            .collect();
+        for owner in owners.iter_mut().filter(|o| o.operation == "Update") {
+            owner.fields.extend(defaulted.iter().cloned());
+        }
         crate::validation::validate(rt, &obj)?;
         let meta = meta_mut(&mut obj);
         meta.insert("uid".into(), json!(new_uid()));
@@ -1091,16 +1191,33 @@ impl Store {
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
         if opts.status {
-            // The status subresource changes status and nothing else.
+            // The status subresource changes status and nothing else; who wrote it is kept
+            // as kube-apiserver keeps it, an entry of the writer's for the status subresource.
             let status = obj.get("status").cloned();
             obj = live.clone();
             set_or_remove(&mut obj, "status", status);
             owners = read_owners(live);
+            let before = fields::status_paths(live);
+            let changed: FieldSet = fields::status_paths(&obj)
+                .into_iter()
+                .filter(|p| !before.contains(p) || fields::get(live, p) != fields::get(&obj, p))
+                .collect();
+            if !changed.is_empty() {
+                let manager = opts
+                    .field_manager
+                    .clone()
+                    .unwrap_or_else(|| "unknown".into());
+                for o in owners.iter_mut() {
+                    o.fields.retain(|f| !changed.contains(f));
+                }
+                record_update(&mut owners, manager, "status", rt.api_version(), changed);
+            }
         } else if crate::catalog::has_status_subresource(rt) {
             // The main resource keeps the status it had, whatever the request carried.
             set_or_remove(&mut obj, "status", live.get("status").cloned());
         }
         self.default(rt, &mut obj);
+        self.structural(rt, &mut obj)?;
         crate::validation::validate(rt, &obj)?;
         for field in [
             "uid",
@@ -1155,6 +1272,38 @@ impl Store {
             .iter()
             .chain(self.custom.iter().copied())
             .collect()
+    }
+
+    /// The structural schema a custom type's CRD declares for its version.
+    fn custom_schema(&self, rt: &ResourceType) -> Option<Value> {
+        if !rt.custom {
+            return None;
+        }
+        self.objects
+            .iter()
+            .filter(|(k, _)| is_crd(k))
+            .map(|(_, crd)| crd)
+            .find(|crd| {
+                crd["spec"]["group"] == rt.group && crd["spec"]["names"]["plural"] == rt.plural
+            })?["spec"]["versions"]
+            .as_array()?
+            .iter()
+            .find(|v| v["name"] == rt.version)?
+            .pointer("/schema/openAPIV3Schema")
+            .cloned()
+    }
+
+    /// Defaults and validation by a custom type's schema.
+    fn structural(&self, rt: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
+        let Some(schema) = self.custom_schema(rt) else {
+            return Ok(());
+        };
+        crate::structural::default(obj, &schema);
+        let faults = crate::structural::validate(obj, &schema);
+        if faults.is_empty() {
+            return Ok(());
+        }
+        Err(crate::validation::refused(rt, obj, faults))
     }
 
     /// The type served at `group/version` under `plural`, built-in or custom.
@@ -1369,6 +1518,37 @@ fn set_identity(obj: &mut Value, name: &str, ns: Option<&str>) {
     };
 }
 
+/// A create or update body without apiVersion and kind (a typed client's, as the Python
+/// client sends) is of the kind its URL names, as kube-apiserver's decoder reads it.
+fn typed(rt: &ResourceType, mut obj: Value) -> Value {
+    if let Some(fields) = obj.as_object_mut() {
+        for (field, value) in [
+            ("apiVersion", rt.api_version()),
+            ("kind", rt.kind.to_string()),
+        ] {
+            let missing = fields
+                .get(field)
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty);
+            if missing {
+                fields.insert(field.to_string(), Value::String(value));
+            }
+        }
+    }
+    obj
+}
+
+/// kube-apiserver's decoder refusing a field of the wrong JSON type.
+fn check_field_types(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
+    crate::protobuf::type_check(obj).map_err(|e| {
+        ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: {e}",
+            kind = rt.kind,
+            version = rt.version
+        ))
+    })
+}
+
 fn check_type(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
     let api_version = obj
         .get("apiVersion")
@@ -1431,6 +1611,29 @@ fn contests(applied: &[Step], owned: &[Step]) -> bool {
     !matches!(owned.last(), Some(Step::Key(_))) && applied.starts_with(owned)
 }
 
+/// Whether a field defaulting filled in is the scheme's default, which a creator owns, rather
+/// than something the server allocates or keeps for itself.
+fn scheme_default(path: &FieldPath) -> bool {
+    let names: Vec<&str> = path
+        .iter()
+        .map(|step| match step {
+            Step::Field(name) => name.as_str(),
+            _ => "",
+        })
+        .collect();
+    !matches!(
+        names.as_slice(),
+        ["status", ..]
+            | ["spec", "finalizers", ..]
+            | [
+                "spec",
+                "clusterIP" | "clusterIPs" | "ipFamilies" | "ipFamilyPolicy",
+                ..
+            ]
+            | ["spec", "ports", _, "nodePort"]
+    )
+}
+
 fn read_owners(obj: &Value) -> Vec<Ownership> {
     obj.pointer("/metadata/managedFields")
         .and_then(Value::as_array)
@@ -1443,6 +1646,7 @@ fn read_owners(obj: &Value) -> Vec<Ownership> {
                     api_version: e["apiVersion"].as_str().unwrap_or_default().to_string(),
                     time: e["time"].as_str().unwrap_or_default().to_string(),
                     fields: fields::from_fields_v1(&e["fieldsV1"]),
+                    subresource: e["subresource"].as_str().unwrap_or_default().to_string(),
                 })
                 .collect()
         })
@@ -1450,14 +1654,38 @@ fn read_owners(obj: &Value) -> Vec<Ownership> {
 }
 
 fn write_owners(obj: &mut Value, owners: &[Ownership]) {
+    // In kube-apiserver's order: Apply before Update, then by time, then by manager.
+    let mut owners: Vec<&Ownership> = owners.iter().collect();
+    owners.sort_by(|a, b| {
+        (
+            a.operation.as_str(),
+            a.time.as_str(),
+            a.manager.as_str(),
+            a.subresource.as_str(),
+        )
+            .cmp(&(
+                b.operation.as_str(),
+                b.time.as_str(),
+                b.manager.as_str(),
+                b.subresource.as_str(),
+            ))
+    });
     let entries: Vec<Value> = owners
-        .iter()
+        .into_iter()
         .filter(|o| !o.fields.is_empty())
         .map(|o| {
-            json!({
+            let mut entry = json!({
                 "manager": o.manager, "operation": o.operation, "apiVersion": o.api_version,
                 "time": o.time, "fieldsType": "FieldsV1", "fieldsV1": fields::to_fields_v1(&o.fields),
-            })
+            });
+            if o.time.is_empty() {
+                // Sent without one: kept without one.
+                entry.as_object_mut().map(|e| e.remove("time"));
+            }
+            if !o.subresource.is_empty() {
+                entry["subresource"] = json!(o.subresource);
+            }
+            entry
         })
         .collect();
     meta_mut(obj).insert("managedFields".into(), Value::Array(entries));
@@ -1477,34 +1705,53 @@ fn take_ownership_of_changes(live: &Value, obj: &Value, opts: &WriteOptions) -> 
         .filter(|p| !before.contains(*p) || fields::get(live, p) != fields::get(obj, p))
         .cloned()
         .collect();
-    let mut owners = read_owners(live);
+    // managedFields a client sent that differ from the live ones replace them, as
+    // kube-apiserver takes them (kubectl moves client-side apply's fields to its server-side
+    // apply manager this way; Argo CD too).
+    let mut owners = match obj.pointer("/metadata/managedFields") {
+        Some(sent) if Some(sent) != live.pointer("/metadata/managedFields") => read_owners(obj),
+        _ => read_owners(live),
+    };
     for o in owners.iter_mut() {
         o.fields
             .retain(|f| after.contains(f) && !changed.contains(f));
     }
     if !changed.is_empty() {
-        match owners
-            .iter_mut()
-            .find(|o| o.manager == manager && o.operation == "Update")
-        {
-            Some(o) => {
-                o.fields.extend(changed);
-                o.time = now();
-            }
-            None => owners.push(Ownership {
-                manager,
-                operation: "Update".into(),
-                api_version: obj["apiVersion"].as_str().unwrap_or_default().to_string(),
-                time: now(),
-                fields: changed,
-            }),
-        }
+        let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_string();
+        record_update(&mut owners, manager, "", api_version, changed);
     }
     owners
 }
 
+/// `manager`'s Update entry (for `subresource`, empty for the main resource) takes `changed`.
+fn record_update(
+    owners: &mut Vec<Ownership>,
+    manager: String,
+    subresource: &str,
+    api_version: String,
+    changed: FieldSet,
+) {
+    match owners
+        .iter_mut()
+        .find(|o| o.manager == manager && o.operation == "Update" && o.subresource == subresource)
+    {
+        Some(o) => {
+            o.fields.extend(changed);
+            o.time = now();
+        }
+        None => owners.push(Ownership {
+            manager,
+            operation: "Update".into(),
+            api_version,
+            time: now(),
+            fields: changed,
+            subresource: subresource.into(),
+        }),
+    }
+}
+
 /// RFC 7386 merge patch.
-fn merge(target: &mut Value, patch: &Value) {
+pub(crate) fn merge(target: &mut Value, patch: &Value) {
     let Value::Object(patch_map) = patch else {
         *target = patch.clone();
         return;

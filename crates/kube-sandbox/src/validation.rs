@@ -121,6 +121,30 @@ pub fn validate(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
     if causes.is_empty() {
         return Ok(());
     }
+    Err(invalid_with(rt, obj, causes))
+}
+
+/// The 422 Invalid of `obj` for `(field, message)` faults (a custom resource's schema says
+/// them), each cause's reason read from its message as kube-apiserver words them.
+pub fn refused(rt: &ResourceType, obj: &Value, faults: Vec<(String, String)>) -> ApiError {
+    let causes = faults
+        .into_iter()
+        .map(|(field, message)| Cause {
+            reason: if message.starts_with("Required value") {
+                "FieldValueRequired"
+            } else if message.starts_with("Unsupported value") {
+                "FieldValueNotSupported"
+            } else {
+                "FieldValueTypeInvalid"
+            },
+            field,
+            message,
+        })
+        .collect();
+    invalid_with(rt, obj, causes)
+}
+
+fn invalid_with(rt: &ResourceType, obj: &Value, causes: Vec<Cause>) -> ApiError {
     let name = obj
         .pointer("/metadata/name")
         .and_then(Value::as_str)
@@ -153,7 +177,7 @@ pub fn validate(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
         .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
         .collect();
     error.details = Some(details);
-    Err(error)
+    error
 }
 
 fn template(template: Option<&Value>, at: &str, causes: &mut Vec<Cause>) {

@@ -17,6 +17,7 @@ async fn client() -> (Sandbox, kube::Client) {
     common::start(SandboxOptions {
         controllers: Some(ControllerOptions {
             pod_start_delay: Duration::from_millis(200),
+            ..Default::default()
         }),
         ..Default::default()
     })

@@ -46,7 +46,11 @@ async fn status_is_written_through_its_subresource_only() {
         .patch("web", &PatchParams::default(), &Patch::Merge(&with_status))
         .await
         .unwrap();
-    assert!(patched.status.is_none());
+    assert_eq!(
+        patched.status.unwrap_or_default().replicas,
+        None,
+        "the empty status a create leaves"
+    );
     assert_eq!(
         patched.metadata.generation,
         Some(1),

@@ -150,7 +150,8 @@ async fn lists_page_with_limit_and_continue() {
             .unwrap();
     }
     let mut names = Vec::new();
-    let mut params = ListParams::default().limit(2);
+    // Only these: every namespace also holds the controllers' kube-root-ca.crt.
+    let mut params = ListParams::default().labels("app=watched").limit(2);
     let mut pages = 0;
     loop {
         let page = api.list(&params).await.unwrap();

@@ -19,7 +19,6 @@ mod workloads;
 
 const CONTROLLER_MANAGER: &str = "kube-controller-manager";
 const KUBELET: &str = "kubelet";
-const NODE: &str = "sandbox-node";
 const REVISION: &str = "deployment.kubernetes.io/revision";
 
 /// How the simulated cluster behaves over time.
@@ -27,12 +26,16 @@ const REVISION: &str = "deployment.kubernetes.io/revision";
 pub struct ControllerOptions {
     /// How long a Pod stays Pending (ContainerCreating) before its containers start.
     pub pod_start_delay: Duration,
+    /// The CA certificate (PEM) published in each namespace's `kube-root-ca.crt`; the sandbox
+    /// fills in its own when it starts.
+    pub root_ca: String,
 }
 
 impl Default for ControllerOptions {
     fn default() -> Self {
         Self {
             pod_start_delay: Duration::from_secs(1),
+            root_ca: String::new(),
         }
     }
 }
@@ -164,6 +167,14 @@ fn owner_reference(owner: &Value) -> Value {
     })
 }
 
+/// The Node a Pod is scheduled to: spread over the simulated Nodes by the Pod's uid.
+fn node_for(uid: &str) -> &'static str {
+    let spread = uid
+        .bytes()
+        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b.into()));
+    crate::store::NODES[spread % crate::store::NODES.len()]
+}
+
 /// A short, stable hash of a pod template, spelled as Kubernetes spells them.
 fn template_hash(template: &Value) -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -269,7 +280,51 @@ impl Controllers {
         for role in &roles {
             self.aggregate(store, role, &roles);
         }
+        for namespace in all(store, "namespaces") {
+            self.namespace(store, &namespace);
+        }
         next
+    }
+
+    /// What kube-controller-manager puts in every namespace: the `default` ServiceAccount
+    /// (Pods run as it) and the `kube-root-ca.crt` ConfigMap (the cluster's CA, for clients
+    /// inside it).
+    fn namespace(&self, store: &mut Store, namespace: &Value) {
+        if is_deleting(namespace) {
+            return;
+        }
+        let ns = text(namespace, "/metadata/name");
+        let made = [
+            (
+                "serviceaccounts",
+                "default",
+                "kube-controller-manager",
+                json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}),
+            ),
+            (
+                "configmaps",
+                "kube-root-ca.crt",
+                "kube-controller-manager",
+                json!({
+                    "apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {
+                        "name": "kube-root-ca.crt",
+                        "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."},
+                    },
+                    "data": {"ca.crt": self.options.root_ca},
+                }),
+            ),
+        ];
+        for (plural, name, manager, object) in made {
+            let rt = type_of(plural);
+            if store.get(rt, Some(ns), name).is_err() {
+                let opts = WriteOptions {
+                    field_manager: Some(manager.into()),
+                    ..Default::default()
+                };
+                let _ = store.create(rt, Some(ns), object, &opts);
+            }
+        }
     }
 
     fn write_status(
@@ -320,7 +375,7 @@ impl Controllers {
             },
             "reason": reason, "message": message, "type": if warning { "Warning" } else { "Normal" },
             "count": 1, "firstTimestamp": now, "lastTimestamp": now,
-            "source": {"component": component}, "reportingComponent": component, "reportingInstance": NODE,
+            "source": {"component": component}, "reportingComponent": component, "reportingInstance": KUBELET,
         });
         let opts = WriteOptions {
             field_manager: Some(component.into()),
@@ -347,7 +402,6 @@ impl Controllers {
         let replicas = number_or(d, "/spec/replicas", 1);
         let template = template_of(d);
         let hash = template_hash(&template);
-        let new_name = format!("{name}-{hash}");
         let manager = WriteOptions {
             field_manager: Some(CONTROLLER_MANAGER.into()),
             ..Default::default()
@@ -365,10 +419,45 @@ impl Controllers {
         };
         let newest_revision = owned.iter().map(revision).max().unwrap_or(0);
 
-        match owned
+        // The ReplicaSet of this template, as the real controller finds it: by the template,
+        // its pod-template-hash label aside. A rollback finds the old one again and makes it
+        // the newest revision instead of making another.
+        let same_template = |rs: &Value| {
+            let mut theirs = template_of(rs);
+            if let Some(labels) = theirs
+                .pointer_mut("/metadata/labels")
+                .and_then(Value::as_object_mut)
+            {
+                labels.remove("pod-template-hash");
+            }
+            theirs == template
+        };
+        let found = owned
             .iter()
-            .find(|rs| text(rs, "/metadata/name") == new_name)
+            .find(|rs| text(rs, "/metadata/name") == format!("{name}-{hash}"))
+            .or_else(|| owned.iter().find(|rs| same_template(rs)));
+        let new_name = found.map_or_else(
+            || format!("{name}-{hash}"),
+            |rs| text(rs, "/metadata/name").to_string(),
+        );
+        if let Some(rs) = found
+            && revision(rs) < newest_revision
         {
+            let next = json!((newest_revision + 1).to_string());
+            let mut again = rs.clone();
+            again["metadata"]["annotations"][REVISION] = next.clone();
+            if store
+                .update(rs_type, Some(ns), &new_name, again, &manager)
+                .is_ok()
+            {
+                let mut annotated = d.clone();
+                annotated["metadata"]["annotations"][REVISION] = next;
+                let _ = store.update(type_of("deployments"), Some(ns), name, annotated, &manager);
+            }
+            return Some(Duration::ZERO);
+        }
+
+        match found {
             None => {
                 let mut labels = template
                     .pointer("/metadata/labels")
@@ -643,8 +732,9 @@ impl Controllers {
         let pod_type = type_of("pods");
 
         if at(pod, "/spec/nodeName").is_none() {
+            let node = node_for(uid);
             let mut bound = pod.clone();
-            bound["spec"]["nodeName"] = json!(NODE);
+            bound["spec"]["nodeName"] = json!(node);
             let opts = WriteOptions {
                 field_manager: Some("kube-scheduler".into()),
                 ..Default::default()
@@ -655,7 +745,7 @@ impl Controllers {
                     pod,
                     false,
                     "Scheduled",
-                    format!("Successfully assigned {ns}/{name} to {NODE}"),
+                    format!("Successfully assigned {ns}/{name} to {node}"),
                     "default-scheduler",
                 );
             }
@@ -852,7 +942,7 @@ impl Controllers {
             .map(|p| &**p)
             .collect();
         let address = |p: &Value| {
-            json!({"ip": p["status"]["podIP"], "nodeName": NODE,
+            json!({"ip": p["status"]["podIP"], "nodeName": p["spec"]["nodeName"],
                    "targetRef": {"kind": "Pod", "name": p["metadata"]["name"], "namespace": ns, "uid": p["metadata"]["uid"]}})
         };
         let ready: Vec<Value> = matching

@@ -314,15 +314,16 @@ pub async fn drift_and_sync_back(
     assert_eq!(after.sync, SyncStatus::Synced, "{:?}", after.resources);
 }
 
-/// What a sync could change of an object, to check that one changed nothing: not its
-/// resourceVersion, which a cluster's controllers move with every status they write.
-pub fn content(
-    object: DynamicObject,
-) -> (
+/// An object's labels, annotations and body but its status.
+pub type Content = (
     Option<std::collections::BTreeMap<String, String>>,
     Option<std::collections::BTreeMap<String, String>>,
     serde_json::Value,
-) {
+);
+
+/// What a sync could change of an object, to check that one changed nothing: not its
+/// resourceVersion, which a cluster's controllers move with every status they write.
+pub fn content(object: DynamicObject) -> Content {
     let mut data = object.data;
     if let Some(fields) = data.as_object_mut() {
         fields.remove("status");
