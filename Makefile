@@ -40,7 +40,7 @@ rust-test:
 	scripts/with-keyring.sh cargo test --workspace --exclude test-cluster --locked
 
 ## cluster-test: the engine's cluster suites again, each test on a real control plane of its own
-## (etcd, kube-apiserver, controllers, scheduler, kwok's Nodes; built once into a cache, ~12 min)
+## (etcd, kube-apiserver, controllers, scheduler, kwok's Nodes; built once into a cache, ~9 min)
 ## and the differential suite that holds kube-sandbox to kube-apiserver (sandbox-fidelity)
 ## Four tests at once on two cores: a test mostly waits on its cluster (130 s → 96 s for sample_apps).
 CLUSTER_SUITES := sample_apps sync_against_sandbox read_only automated watching
