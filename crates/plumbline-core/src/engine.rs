@@ -428,10 +428,27 @@ impl Engine {
         let status_of = |comparison: &Comparison, last_operation| {
             status_from(&app, comparison, last_operation, stale.clone())
         };
-        let compared = match self.compare_with(&app, Freshness::Recent).await {
+        let result = self.compare_with(&app, Freshness::Recent).await;
+        // A comparison that failed reading the cluster, just as the cluster stopped answering
+        // and before the watch's probe noticed: the cluster is asked once more, and if it does
+        // not answer, the last comparison stands (the probe marks it stale) rather than Unknown.
+        let unanswered = match &result {
+            Err(EngineError::Reconcile(e))
+                if stale.is_none()
+                    && matches!(**e, ReconcileError::Cluster { .. })
+                    && self.cached(name).is_some() =>
+            {
+                !matches!(
+                    self.probe_context(&app.destination.context).await,
+                    ContextState::Connected { .. }
+                )
+            }
+            _ => false,
+        };
+        let compared = match result {
             Ok(comparison) => (status_of(&comparison, last_operation), Some(comparison)),
             // While the cluster does not answer, the last comparison stands, marked stale.
-            Err(e) if stale.is_some() && self.cached(name).is_some() => {
+            Err(e) if (stale.is_some() || unanswered) && self.cached(name).is_some() => {
                 tracing::debug!(app = name, error = %e, "cluster unreachable: the last comparison stands");
                 let last = self.cached(name).expect("checked above");
                 (status_of(&last, last_operation), Some(last))
