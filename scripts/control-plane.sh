@@ -14,36 +14,24 @@ module="$root/tests/control-plane"
 version=$(awk '$1 == "k8s.io/kubernetes" {print $2}' "$module/go.mod" | head -1)
 cache="${PLUMBLINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/plumbline}/control-plane/$version"
 
-# The binaries of the main module go in one `go build` (their packages compile in parallel and
-# one binary links while the next compiles); kwok's module builds beside it.
+build_one() { # NAME PACKAGE [MODULE DIR]
+  [ -x "$cache/$1" ] && return 0
+  echo "control-plane: building $1 (a minute or several, once per machine)"
+  (cd "${3:-$module}" && go build -o "$cache/$1.part.$$" "$2")
+  mv "$cache/$1.part.$$" "$cache/$1"
+}
+
 build() {
   command -v go >/dev/null || {
     echo "control-plane: no Go toolchain on PATH; install Go 1.24 or newer (https://go.dev/doc/install), then run this again" >&2
     exit 1
   }
   mkdir -p "$cache"
-  local staging="$cache/.build.$$" packages=() pids=() failed=0
-  mkdir -p "$staging/main" "$staging/kwok"
-  [ -x "$cache/etcd" ] || packages+=(./etcd)
-  for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
-    [ -x "$cache/$cmd" ] || packages+=("k8s.io/kubernetes/cmd/$cmd")
-  done
-  if [ ${#packages[@]} -gt 0 ]; then
-    echo "control-plane: building ${packages[*]##*/} (several minutes, once per machine)"
-    (cd "$module" && go build -o "$staging/main/" "${packages[@]}") &
-    pids+=($!)
-  fi
-  if [ ! -x "$cache/kwok" ]; then
-    echo "control-plane: building kwok (a few minutes, once per machine)"
-    (cd "$module/kwok" && go build -o "$staging/kwok/" sigs.k8s.io/kwok/cmd/kwok) &
-    pids+=($!)
-  fi
-  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-  if [ "$failed" = 0 ]; then
-    find "$staging" -type f -exec mv {} "$cache/" \;
-  fi
-  rm -rf "$staging"
-  [ "$failed" = 0 ] || { echo "control-plane: the build failed (above)" >&2; exit 1; }
+  build_one etcd ./etcd
+  build_one kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
+  build_one kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
+  build_one kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler
+  build_one kwok sigs.k8s.io/kwok/cmd/kwok "$module/kwok"
 }
 
 free_port() {
