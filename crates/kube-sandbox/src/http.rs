@@ -327,11 +327,7 @@ fn route(
             "v1",
             "selfsubjectrulesreviews",
         ] if *method == Method::POST => {
-            let content_type = headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("application/json");
-            let mut review = parse_body(body, content_type)?;
+            let mut review = parse_body(body, content_type(headers))?;
             review["kind"] = json!("SelfSubjectRulesReview");
             review["apiVersion"] = json!("authorization.k8s.io/v1");
             review["status"] = rules(access, &types);
@@ -343,11 +339,7 @@ fn route(
             "v1",
             "selfsubjectaccessreviews",
         ] if *method == Method::POST => {
-            let content_type = headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("application/json");
-            let review = parse_body(body, content_type)?;
+            let review = parse_body(body, content_type(headers))?;
             let allowed = may(access, &types, &review["spec"]);
             Ok(Reply::Json(
                 StatusCode::CREATED,
@@ -894,10 +886,7 @@ fn scale(
     let mut store = shared.store.lock().unwrap_or_else(|p| p.into_inner());
     let live = store.get(rt, Some(ns), name)?;
     let current = scale_of(&live);
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
+    let content_type = content_type(headers);
     let wanted = match *method {
         Method::GET => return Ok(Reply::Json(StatusCode::OK, current, Vec::new())),
         Method::PUT => parse_body(body, content_type)?,
@@ -938,6 +927,14 @@ fn scale(
     };
     let written = store.update(rt, Some(ns), name, updated, &opts)?;
     Ok(Reply::Json(StatusCode::OK, scale_of(&written), Vec::new()))
+}
+
+/// A request body's media type, JSON when it says none.
+fn content_type(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
 }
 
 /// The kinds with a `scale` subresource.

@@ -141,20 +141,12 @@ async fn check(case: Case) {
             "{app}: {:?}",
             diff.note
         );
-        let changed: Vec<String> = diff
-            .lines
-            .iter()
-            .filter(|l| l.change != plumbline_core::diff::LineChange::Equal)
-            .map(|l| {
-                let sign = if l.change == plumbline_core::diff::LineChange::Delete {
-                    '-'
-                } else {
-                    '+'
-                };
-                format!("{sign}{}", l.text.trim())
-            })
-            .collect();
-        assert_eq!(changed, expected, "{app}:\n{}", diff.live);
+        assert_eq!(
+            world::changed_lines(&diff),
+            expected,
+            "{app}:\n{}",
+            diff.live
+        );
         let before = world::content(objects.get(&drifted.name).await.unwrap());
         drifted_object = Some((objects, drifted.name, before));
     }

@@ -254,7 +254,6 @@ pub async fn drift_and_sync_back(
     expected: &[&str],
 ) {
     use plumbline_core::comparison::{ResourceSync, SyncStatus};
-    use plumbline_core::diff::LineChange;
     use plumbline_core::sync::{OperationPhase, SyncOptions};
 
     patch_by_hand(api, &key.name, patch).await;
@@ -270,20 +269,7 @@ pub async fn drift_and_sync_back(
 
     let diff = w.engine.diff(app, key).await.unwrap();
     assert_eq!(diff.note, None, "a server-side diff");
-    let changed: Vec<String> = diff
-        .lines
-        .iter()
-        .filter(|l| l.change != LineChange::Equal)
-        .map(|l| {
-            let sign = if l.change == LineChange::Delete {
-                '-'
-            } else {
-                '+'
-            };
-            format!("{sign}{}", l.text.trim())
-        })
-        .collect();
-    assert_eq!(changed, expected, "{}", diff.live);
+    assert_eq!(changed_lines(&diff), expected, "{}", diff.live);
     let before = content(api.get(&key.name).await.unwrap());
 
     let refused = w
@@ -312,6 +298,23 @@ pub async fn drift_and_sync_back(
     assert_eq!(result.phase, OperationPhase::Succeeded, "{result:?}");
     let after = w.engine.status(app).await.unwrap();
     assert_eq!(after.sync, SyncStatus::Synced, "{:?}", after.resources);
+}
+
+/// The changed lines of a diff, `-` for live and `+` for Git, trimmed.
+pub fn changed_lines(diff: &plumbline_core::comparison::ResourceDiff) -> Vec<String> {
+    use plumbline_core::diff::LineChange;
+    diff.lines
+        .iter()
+        .filter(|l| l.change != LineChange::Equal)
+        .map(|l| {
+            let sign = if l.change == LineChange::Delete {
+                '-'
+            } else {
+                '+'
+            };
+            format!("{sign}{}", l.text.trim())
+        })
+        .collect()
 }
 
 /// An object's labels, annotations and body but its status.
